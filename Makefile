@@ -1,0 +1,53 @@
+# Chronicle developer tasks. `make` (or `make help`) lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable
+REDIS_URL    ?= redis://127.0.0.1:6379/0
+PORT         ?= 8080
+export DATABASE_URL REDIS_URL PORT
+
+GO ?= go
+# Tracked and new (not ignored) Go files that exist on disk.
+GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+
+.PHONY: help services generate build run test test-short bench fmt lint clean
+
+help: ## Show this help
+	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+services: ## Make sure PostgreSQL and Redis are installed, running and reachable
+	@scripts/ensure-services.sh
+
+generate: ## Regenerate GraphQL code (gqlgen)
+	$(GO) tool gqlgen generate
+
+build: ## Build bin/chronicle
+	$(GO) build -o bin/chronicle .
+
+run: services ## Run the server in dev mode on :PORT (applies migrations at start)
+	CHRONICLE_DEV=true $(GO) run .
+
+test: services ## go vet + all tests with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short: services ## All tests, no race detector
+	$(GO) test -count=1 ./...
+
+bench: services ## Run the benchmark tool (cmd/bench)
+	$(GO) run ./cmd/bench
+
+fmt: ## gofmt all Go files
+	@files='$(GO_FILES)'; if [[ -n "$$files" ]]; then gofmt -w $$files; fi
+
+lint: ## Fail on unformatted Go files, then go vet
+	@files='$(GO_FILES)'; unformatted=$$( [[ -z "$$files" ]] || gofmt -l $$files ); \
+	if [[ -n "$$unformatted" ]]; then echo "gofmt needed (run 'make fmt'):"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+clean: ## Remove build output
+	rm -rf bin/

@@ -1,0 +1,4 @@
+package graph
+
+// Resolver is the root resolver. It only holds the application services.
+type Resolver struct{}

@@ -1,0 +1,697 @@
+package account
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/money"
+)
+
+const (
+	id      = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+	idUpper = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
+)
+
+// scenario folds given into an Account, runs when.Decide on it and checks the
+// outcome: either exactly the then events (wantErr nil), or an error matching
+// wantErr with errors.Is and no events.
+func scenario(t *testing.T, given []aggregate.Event, when interface {
+	Decide(Account) ([]aggregate.Event, error)
+}, then []aggregate.Event, wantErr error) {
+	t.Helper()
+	state := Type.Fold(given...)
+	got, err := when.Decide(state)
+	if wantErr != nil {
+		if err == nil {
+			t.Fatalf("Decide(%+v) = %+v, want error %v", when, got, wantErr)
+		}
+		if !errors.Is(err, wantErr) {
+			t.Fatalf("Decide(%+v): error %q does not match %q", when, err, wantErr)
+		}
+		if len(got) != 0 {
+			t.Fatalf("Decide(%+v) returned events %+v with error %v", when, got, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Decide(%+v): unexpected error %v", when, err)
+	}
+	if !reflect.DeepEqual(got, then) {
+		t.Fatalf("Decide(%+v)\n got: %#v\nwant: %#v", when, got, then)
+	}
+}
+
+// decideErr runs a command on the folded state and returns its error.
+func decideErr(t *testing.T, given []aggregate.Event, when Command) error {
+	t.Helper()
+	_, err := when.Decide(Type.Fold(given...))
+	if err == nil {
+		t.Fatalf("Decide(%+v): want error", when)
+	}
+	return err
+}
+
+func assertCode(t *testing.T, err error, want apperr.Code) {
+	t.Helper()
+	got, ok := apperr.CodeOf(err)
+	if !ok || got != want {
+		t.Errorf("code of %q = %q (found %v), want %q", err, got, ok, want)
+	}
+}
+
+func opened(currency string, initial int64) AccountOpened {
+	return AccountOpened{AccountID: id, Owner: "Ada Lovelace", Currency: currency, InitialBalance: initial}
+}
+
+func events(es ...aggregate.Event) []aggregate.Event { return es }
+
+func TestOpenAccount(t *testing.T) {
+	tests := []struct {
+		name    string
+		given   []aggregate.Event
+		cmd     OpenAccount
+		then    []aggregate.Event
+		wantErr error
+	}{
+		{
+			name: "zero initial balance (empty string)",
+			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			then: events(opened("EUR", 0)),
+		},
+		{
+			name: "explicit zero initial balance",
+			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "0.00"},
+			then: events(opened("EUR", 0)),
+		},
+		{
+			name: "positive initial balance",
+			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12.50"},
+			then: events(opened("EUR", 1250)),
+		},
+		{
+			name: "owner trimmed, id canonicalised",
+			cmd:  OpenAccount{AccountID: idUpper, Owner: "  Ada Lovelace\t", Currency: "EUR", InitialBalance: "1"},
+			then: events(opened("EUR", 100)),
+		},
+		{
+			name: "KWD with 3 decimals",
+			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "KWD", InitialBalance: "1.234"},
+			then: events(opened("KWD", 1234)),
+		},
+		{
+			name: "JPY without decimals",
+			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1200"},
+			then: events(opened("JPY", 1200)),
+		},
+		{
+			name: "owner of exactly 200 characters",
+			cmd:  OpenAccount{AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"},
+			then: events(AccountOpened{AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
+		},
+		{
+			name:    "negative initial balance",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "-0.01"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "malformed initial balance",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12,50"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "JPY with decimals",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1.5"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "EUR with 3 decimals",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "1.000"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "unknown currency",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "ABC"},
+			wantErr: money.ErrUnknownCurrency,
+		},
+		{
+			name:    "lower-case currency",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "eur"},
+			wantErr: money.ErrUnknownCurrency,
+		},
+		{
+			name:    "empty currency",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace"},
+			wantErr: money.ErrUnknownCurrency,
+		},
+		{
+			name:    "empty owner",
+			cmd:     OpenAccount{AccountID: id, Owner: "", Currency: "EUR"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "blank owner",
+			cmd:     OpenAccount{AccountID: id, Owner: " \t\n ", Currency: "EUR"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "owner too long",
+			cmd:     OpenAccount{AccountID: id, Owner: strings.Repeat("a", 201), Currency: "EUR"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "owner with control character",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada\x00Lovelace", Currency: "EUR"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "owner not UTF-8",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada \xff", Currency: "EUR"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "malformed id",
+			cmd:     OpenAccount{AccountID: "x", Owner: "Ada Lovelace", Currency: "EUR"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "already opened",
+			given:   events(opened("EUR", 0)),
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			wantErr: ErrAccountExists,
+		},
+		{
+			name:    "already opened and closed",
+			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			wantErr: ErrAccountExists,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
+		})
+	}
+}
+
+func TestCreditAccount(t *testing.T) {
+	tests := []struct {
+		name    string
+		given   []aggregate.Event
+		cmd     CreditAccount
+		then    []aggregate.Event
+		wantErr error
+	}{
+		{
+			name:  "ok",
+			given: events(opened("EUR", 1000)),
+			cmd:   CreditAccount{AccountID: id, Amount: "2.50", Description: "salary"},
+			then:  events(AccountCredited{AccountID: id, Amount: 250, Description: "salary"}),
+		},
+		{
+			name:  "smallest amount, description trimmed",
+			given: events(opened("EUR", 0)),
+			cmd:   CreditAccount{AccountID: id, Amount: "0.01", Description: "  tip  "},
+			then:  events(AccountCredited{AccountID: id, Amount: 1, Description: "tip"}),
+		},
+		{
+			name:  "JPY",
+			given: events(opened("JPY", 0)),
+			cmd:   CreditAccount{AccountID: id, Amount: "1200"},
+			then:  events(AccountCredited{AccountID: id, Amount: 1200}),
+		},
+		{
+			name:  "KWD 3 decimals",
+			given: events(opened("KWD", 0)),
+			cmd:   CreditAccount{AccountID: id, Amount: "0.005"},
+			then:  events(AccountCredited{AccountID: id, Amount: 5}),
+		},
+		{
+			name:  "description of exactly 500 characters",
+			given: events(opened("EUR", 0)),
+			cmd:   CreditAccount{AccountID: id, Amount: "1", Description: strings.Repeat("ü", 500)},
+			then:  events(AccountCredited{AccountID: id, Amount: 100, Description: strings.Repeat("ü", 500)}),
+		},
+		{
+			name:  "up to the int64 limit",
+			given: events(opened("JPY", math.MaxInt64-10)),
+			cmd:   CreditAccount{AccountID: id, Amount: "10"},
+			then:  events(AccountCredited{AccountID: id, Amount: 10}),
+		},
+		{
+			name:    "zero",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "0.00"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "negative",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "-1.00"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "malformed",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "ten"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "empty amount",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: ""},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "too many decimals for JPY",
+			given:   events(opened("JPY", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "100.5"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "too many decimals for EUR",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "1.001"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "description too long",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "description not UTF-8",
+			given:   events(opened("EUR", 0)),
+			cmd:     CreditAccount{AccountID: id, Amount: "1", Description: "\xc3"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "balance overflow",
+			given:   events(opened("JPY", math.MaxInt64-10)),
+			cmd:     CreditAccount{AccountID: id, Amount: "11"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "unknown account",
+			cmd:     CreditAccount{AccountID: id, Amount: "1.00"},
+			wantErr: ErrAccountNotFound,
+		},
+		{
+			name:    "closed account",
+			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     CreditAccount{AccountID: id, Amount: "1.00"},
+			wantErr: ErrAccountClosed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
+		})
+	}
+}
+
+func TestDebitAccount(t *testing.T) {
+	tests := []struct {
+		name    string
+		given   []aggregate.Event
+		cmd     DebitAccount
+		then    []aggregate.Event
+		wantErr error
+	}{
+		{
+			name:  "ok",
+			given: events(opened("EUR", 1000)),
+			cmd:   DebitAccount{AccountID: id, Amount: "2.50", Description: "coffee"},
+			then:  events(AccountDebited{AccountID: id, Amount: 250, Description: "coffee"}),
+		},
+		{
+			name:  "exact balance",
+			given: events(opened("EUR", 1000)),
+			cmd:   DebitAccount{AccountID: id, Amount: "10.00"},
+			then:  events(AccountDebited{AccountID: id, Amount: 1000}),
+		},
+		{
+			name:  "balance built from credits and debits",
+			given: events(opened("EUR", 0), AccountCredited{AccountID: id, Amount: 700}, AccountDebited{AccountID: id, Amount: 200}),
+			cmd:   DebitAccount{AccountID: id, Amount: "5"},
+			then:  events(AccountDebited{AccountID: id, Amount: 500}),
+		},
+		{
+			name:    "beyond balance",
+			given:   events(opened("EUR", 1000)),
+			cmd:     DebitAccount{AccountID: id, Amount: "10.01"},
+			wantErr: ErrInsufficientFunds,
+		},
+		{
+			name:    "empty account",
+			given:   events(opened("EUR", 0)),
+			cmd:     DebitAccount{AccountID: id, Amount: "0.01"},
+			wantErr: ErrInsufficientFunds,
+		},
+		{
+			name:    "zero",
+			given:   events(opened("EUR", 1000)),
+			cmd:     DebitAccount{AccountID: id, Amount: "0"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "negative",
+			given:   events(opened("EUR", 1000)),
+			cmd:     DebitAccount{AccountID: id, Amount: "-5.00"},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "malformed",
+			given:   events(opened("EUR", 1000)),
+			cmd:     DebitAccount{AccountID: id, Amount: "1e2"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "too many decimals for JPY",
+			given:   events(opened("JPY", 1000)),
+			cmd:     DebitAccount{AccountID: id, Amount: "1.0"},
+			wantErr: money.ErrMalformedAmount,
+		},
+		{
+			name:    "description too long",
+			given:   events(opened("EUR", 1000)),
+			cmd:     DebitAccount{AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
+			wantErr: ErrInvalidInput,
+		},
+		{
+			name:    "unknown account",
+			cmd:     DebitAccount{AccountID: id, Amount: "1.00"},
+			wantErr: ErrAccountNotFound,
+		},
+		{
+			name:    "closed account",
+			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     DebitAccount{AccountID: id, Amount: "1.00"},
+			wantErr: ErrAccountClosed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
+		})
+	}
+}
+
+func TestCloseAccount(t *testing.T) {
+	tests := []struct {
+		name    string
+		given   []aggregate.Event
+		cmd     CloseAccount
+		then    []aggregate.Event
+		wantErr error
+	}{
+		{
+			name:  "zero balance",
+			given: events(opened("EUR", 0)),
+			cmd:   CloseAccount{AccountID: id},
+			then:  events(AccountClosed{AccountID: id}),
+		},
+		{
+			name:  "balance brought back to zero",
+			given: events(opened("EUR", 500), AccountCredited{AccountID: id, Amount: 250}, AccountDebited{AccountID: id, Amount: 750}),
+			cmd:   CloseAccount{AccountID: id},
+			then:  events(AccountClosed{AccountID: id}),
+		},
+		{
+			name:    "non-zero balance",
+			given:   events(opened("EUR", 1)),
+			cmd:     CloseAccount{AccountID: id},
+			wantErr: ErrNonZeroBalance,
+		},
+		{
+			name:    "already closed",
+			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     CloseAccount{AccountID: id},
+			wantErr: ErrAccountClosed,
+		},
+		{
+			name:    "unknown account",
+			cmd:     CloseAccount{AccountID: id},
+			wantErr: ErrAccountNotFound,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
+		})
+	}
+}
+
+func TestErrorCodesAndMessages(t *testing.T) {
+	eur := events(opened("EUR", 1000))
+
+	err := decideErr(t, eur, DebitAccount{AccountID: id, Amount: "10.01"})
+	assertCode(t, err, CodeInsufficientFunds)
+	if want := "insufficient funds: balance 10.00 EUR, debit 10.01 EUR"; err.Error() != want {
+		t.Errorf("message = %q, want %q", err, want)
+	}
+
+	err = decideErr(t, eur, CreditAccount{AccountID: id, Amount: "0"})
+	assertCode(t, err, apperr.BadUserInput)
+	if !strings.Contains(err.Error(), "amount must be positive") {
+		t.Errorf("message %q does not say the amount must be positive", err)
+	}
+
+	err = decideErr(t, eur, CreditAccount{AccountID: id, Amount: "1.234"})
+	assertCode(t, err, apperr.BadUserInput)
+	if !strings.Contains(err.Error(), "EUR has 2 decimal places") {
+		t.Errorf("message %q does not mention the decimal places", err)
+	}
+
+	err = decideErr(t, eur, CloseAccount{AccountID: id})
+	assertCode(t, err, CodeNonZeroBalance)
+	if !strings.Contains(err.Error(), "10.00 EUR") {
+		t.Errorf("message %q does not mention the balance", err)
+	}
+
+	err = decideErr(t, nil, CreditAccount{AccountID: id, Amount: "1"})
+	assertCode(t, err, apperr.NotFound)
+
+	closed := events(opened("EUR", 0), AccountClosed{AccountID: id})
+	assertCode(t, decideErr(t, closed, DebitAccount{AccountID: id, Amount: "1"}), CodeAccountClosed)
+	assertCode(t, decideErr(t, closed, CloseAccount{AccountID: id}), CodeAccountClosed)
+
+	assertCode(t, decideErr(t, eur, OpenAccount{AccountID: id, Owner: "x", Currency: "EUR"}), apperr.Conflict)
+	assertCode(t, decideErr(t, nil, OpenAccount{AccountID: id, Owner: "", Currency: "EUR"}), apperr.BadUserInput)
+	assertCode(t, decideErr(t, nil, OpenAccount{AccountID: id, Owner: "x", Currency: "eur"}), apperr.BadUserInput)
+
+	err = decideErr(t, events(opened("JPY", math.MaxInt64)), CreditAccount{AccountID: id, Amount: "1"})
+	assertCode(t, err, apperr.BadUserInput)
+	if !strings.Contains(err.Error(), "overflow") {
+		t.Errorf("message %q does not mention the overflow", err)
+	}
+
+	// Codes as strings, as the API contract names them.
+	for code, want := range map[apperr.Code]string{
+		CodeInsufficientFunds: "INSUFFICIENT_FUNDS",
+		CodeAccountClosed:     "ACCOUNT_CLOSED",
+		CodeNonZeroBalance:    "NON_ZERO_BALANCE",
+	} {
+		if string(code) != want {
+			t.Errorf("code %q, want %q", code, want)
+		}
+	}
+}
+
+func TestEvolve(t *testing.T) {
+	a := Type.Fold()
+	if a.Opened || a.Status != "" || a.Balance != 0 {
+		t.Fatalf("initial state = %+v, want zero", a)
+	}
+
+	a = Type.Fold(
+		AccountOpened{AccountID: id, Owner: "Ada", Currency: "EUR", InitialBalance: 1000},
+		AccountCredited{AccountID: id, Amount: 250},
+		AccountDebited{AccountID: id, Amount: 100},
+		AccountCredited{AccountID: id, Amount: 5},
+	)
+	want := Account{
+		ID:       id,
+		Owner:    "Ada",
+		Currency: money.Currency{Code: "EUR", MinorUnits: 2},
+		Balance:  1155,
+		Status:   StatusOpen,
+		Opened:   true,
+	}
+	if a != want {
+		t.Fatalf("state = %+v, want %+v", a, want)
+	}
+
+	a = Type.Evolve(a, AccountDebited{AccountID: id, Amount: 1155})
+	a = Type.Evolve(a, AccountClosed{AccountID: id})
+	want.Balance = 0
+	want.Status = StatusClosed
+	if a != want {
+		t.Fatalf("state after close = %+v, want %+v", a, want)
+	}
+
+	// Pointers fold like values; unknown events are ignored.
+	p := Type.Fold(
+		&AccountOpened{AccountID: id, Owner: "Ada", Currency: "KWD", InitialBalance: 1},
+		&AccountCredited{AccountID: id, Amount: 2},
+		&AccountDebited{AccountID: id, Amount: 1},
+		otherEvent{},
+		&AccountClosed{AccountID: id},
+	)
+	if p.Balance != 2 || p.Status != StatusClosed || p.Currency.MinorUnits != 3 || !p.Opened {
+		t.Fatalf("state from pointers = %+v", p)
+	}
+
+	// A currency withdrawn after opening still folds.
+	h := Type.Fold(AccountOpened{AccountID: id, Owner: "Ada", Currency: "HRK", InitialBalance: 100})
+	if h.Currency != (money.Currency{Code: "HRK", MinorUnits: 2}) || h.Balance != 100 {
+		t.Fatalf("state with withdrawn currency = %+v", h)
+	}
+}
+
+type otherEvent struct{}
+
+func (otherEvent) EventType() string { return "Other" }
+
+func TestEventTypes(t *testing.T) {
+	for e, want := range map[aggregate.Event]string{
+		AccountOpened{}:   "AccountOpened",
+		AccountCredited{}: "AccountCredited",
+		AccountDebited{}:  "AccountDebited",
+		AccountClosed{}:   "AccountClosed",
+	} {
+		if got := e.EventType(); got != want {
+			t.Errorf("%T.EventType() = %q, want %q", e, got, want)
+		}
+	}
+	if Type.StreamType != "account" {
+		t.Errorf("StreamType = %q, want account", Type.StreamType)
+	}
+}
+
+func TestDecodeRoundTrip(t *testing.T) {
+	all := []aggregate.Event{
+		AccountOpened{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: 1250},
+		AccountOpened{AccountID: id, Owner: "Zoë", Currency: "JPY"},
+		AccountCredited{AccountID: id, Amount: math.MaxInt64, Description: "big \"quoted\" <html> €"},
+		AccountCredited{AccountID: id, Amount: 1},
+		AccountDebited{AccountID: id, Amount: 500, Description: "coffee"},
+		AccountClosed{AccountID: id},
+	}
+	for _, e := range all {
+		data, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("marshal %T: %v", e, err)
+		}
+		got, err := Type.Decode(e.EventType(), 1, data)
+		if err != nil {
+			t.Fatalf("Decode(%s, 1, %s): %v", e.EventType(), data, err)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Errorf("Decode(%s) = %#v, want %#v", data, got, e)
+		}
+	}
+}
+
+func TestEventJSONShape(t *testing.T) {
+	tests := []struct {
+		e    aggregate.Event
+		want string
+	}{
+		{
+			AccountOpened{AccountID: id, Owner: "Ada", Currency: "EUR", InitialBalance: 1250},
+			`{"accountId":"` + id + `","owner":"Ada","currency":"EUR","initialBalance":1250}`,
+		},
+		{
+			AccountCredited{AccountID: id, Amount: 5, Description: "d"},
+			`{"accountId":"` + id + `","amount":5,"description":"d"}`,
+		},
+		{
+			AccountDebited{AccountID: id, Amount: 5, Description: "d"},
+			`{"accountId":"` + id + `","amount":5,"description":"d"}`,
+		},
+		{
+			AccountClosed{AccountID: id},
+			`{"accountId":"` + id + `"}`,
+		},
+	}
+	for _, tt := range tests {
+		data, err := json.Marshal(tt.e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(data) != tt.want {
+			t.Errorf("json(%T) = %s, want %s", tt.e, data, tt.want)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	if _, err := Type.Decode("AccountFrozen", 1, []byte(`{}`)); !errors.Is(err, aggregate.ErrUnknownEventType) {
+		t.Errorf("unknown type: error %v does not wrap ErrUnknownEventType", err)
+	}
+	if _, err := Type.Decode("AccountOpened", 2, []byte(`{}`)); err == nil {
+		t.Error("schema version 2: want error")
+	}
+	if _, err := Type.Decode("AccountCredited", 1, []byte(`{"amount":"12.50"}`)); err == nil {
+		t.Error("amount as string: want error")
+	}
+	if _, err := Type.Decode("AccountClosed", 1, []byte(`not json`)); err == nil {
+		t.Error("invalid JSON: want error")
+	}
+	// Decode errors are internal: not shown to clients.
+	_, err := Type.Decode("AccountClosed", 1, []byte(`not json`))
+	if _, ok := apperr.CodeOf(err); ok {
+		t.Errorf("decode error %v carries a client code", err)
+	}
+}
+
+func TestParseID(t *testing.T) {
+	valid := map[string]string{
+		id:                                     id,
+		idUpper:                                id,
+		"3f2504e0-4F89-11d3-9a0c-0305E82C3301": id,
+	}
+	for in, want := range valid {
+		got, err := ParseID(in)
+		if err != nil || got != want {
+			t.Errorf("ParseID(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+
+	invalid := []string{
+		"", "x", "not-a-uuid",
+		"3f2504e04f8911d39a0c0305e82c3301",              // no hyphens
+		"{3f2504e0-4f89-11d3-9a0c-0305e82c3301}",        // braces
+		"urn:uuid:3f2504e0-4f89-11d3-9a0c-0305e82c3301", // URN
+		" 3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+		"3f2504e0-4f89-11d3-9a0c-0305e82c330g",
+		"3f2504e0+4f89-11d3-9a0c-0305e82c3301",
+		"00000000-0000-0000-0000-000000000000", // nil UUID
+		strings.Repeat("z", 1000),
+	}
+	for _, in := range invalid {
+		got, err := ParseID(in)
+		if err == nil {
+			t.Errorf("ParseID(%q) = %q, want error", in, got)
+			continue
+		}
+		if !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("ParseID(%q): error %v does not wrap ErrInvalidInput", in, err)
+		}
+		assertCode(t, err, apperr.BadUserInput)
+		if len(err.Error()) > 120 {
+			t.Errorf("ParseID(%q): message too long: %q", in, err)
+		}
+	}
+	_, err := ParseID("x")
+	if want := `invalid input: malformed account id "x"`; err == nil || err.Error() != want {
+		t.Errorf("ParseID(\"x\") error = %v, want %q", err, want)
+	}
+}

@@ -1,0 +1,151 @@
+package aggregate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/google/uuid"
+)
+
+// EventStore is the part of *eventstore.Store the repository uses.
+type EventStore interface {
+	ReadStream(ctx context.Context, streamID uuid.UUID, afterVersion int64, limit int) ([]eventstore.RecordedEvent, error)
+	Append(ctx context.Context, req eventstore.AppendRequest) (eventstore.AppendResult, error)
+	AppendLocked(ctx context.Context, req eventstore.AppendRequest, decide eventstore.DecideFunc) (eventstore.AppendResult, error)
+	LookupIdempotencyKey(ctx context.Context, key string, streamID uuid.UUID, command string) (eventstore.AppendResult, bool, error)
+}
+
+// Options are the parts of a command that are not its domain data.
+type Options struct {
+	// ExpectedVersion, when not nil, is the stream version the caller saw;
+	// the command fails with a *eventstore.WrongExpectedVersionError if the
+	// stream is elsewhere. When nil the command runs on the latest state,
+	// retrying on a concurrent change.
+	ExpectedVersion *int64
+	// IdempotencyKey, when not empty, makes the command happen at most once.
+	IdempotencyKey string
+	Metadata       eventstore.Metadata
+}
+
+// Decide is a command applied to the current state: the new events, or a
+// domain error. It must be pure: it may run more than once.
+type Decide[S any] func(state S) ([]Event, error)
+
+// Repository loads aggregates of one Type from the event store and runs
+// commands against them.
+type Repository[S any] struct {
+	store EventStore
+	typ   Type[S]
+}
+
+// NewRepository returns a repository for aggregates of type typ.
+func NewRepository[S any](store EventStore, typ Type[S]) *Repository[S] {
+	return &Repository[S]{store: store, typ: typ}
+}
+
+// Load returns the aggregate's state and version (0 when the stream does not
+// exist).
+func (r *Repository[S]) Load(ctx context.Context, id uuid.UUID) (S, int64, error) {
+	recorded, err := r.store.ReadStream(ctx, id, 0, 0)
+	if err != nil {
+		var zero S
+		return zero, 0, err
+	}
+	return r.fold(recorded)
+}
+
+func (r *Repository[S]) fold(recorded []eventstore.RecordedEvent) (S, int64, error) {
+	state := r.typ.Initial()
+	for _, re := range recorded {
+		e, err := r.typ.Decode(re.Type, re.SchemaVersion, re.Data)
+		if err != nil {
+			return state, 0, fmt.Errorf("decode %s v%d of stream %s: %w", re.Type, re.Version, re.StreamID, err)
+		}
+		state = r.typ.Evolve(state, e)
+	}
+	return state, int64(len(recorded)), nil
+}
+
+// Handle runs the command named command (e.g. "DebitAccount") against
+// aggregate id: it loads the state, calls decide, and appends the events with
+// the version it decided on.
+//
+// Concurrency: with an explicit expected version, a stream that is elsewhere
+// fails with *eventstore.WrongExpectedVersionError (code CONFLICT). Without
+// one, a first attempt is optimistic; if another writer got in between, the
+// command is decided again on fresh state under the stream's row lock
+// (eventstore.Store.AppendLocked), which cannot lose to a writer again, so
+// a hot stream serialises instead of starving. Two further attempts cover
+// the only remaining race, two creators of one new stream.
+//
+// Idempotency: a key already handled returns the original result, with
+// Duplicate set, and decides nothing.
+//
+// Errors: decide's domain errors as returned; eventstore errors.
+func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string, opts Options, decide Decide[S]) (eventstore.AppendResult, error) {
+	if opts.IdempotencyKey != "" {
+		res, found, err := r.store.LookupIdempotencyKey(ctx, opts.IdempotencyKey, id, command)
+		if err != nil || found {
+			return res, err
+		}
+	}
+	req := eventstore.AppendRequest{
+		StreamID:       id,
+		StreamType:     r.typ.StreamType,
+		Metadata:       opts.Metadata,
+		IdempotencyKey: opts.IdempotencyKey,
+		Command:        command,
+	}
+
+	state, version, err := r.Load(ctx, id)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != version {
+		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: *opts.ExpectedVersion, Actual: version}
+	}
+	if req.Events, err = r.encode(decide(state)); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	req.ExpectedVersion = version
+	res, err := r.store.Append(ctx, req)
+	if opts.ExpectedVersion != nil || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return res, err
+	}
+
+	const lockedAttempts = 3
+	for range lockedAttempts {
+		res, err = r.store.AppendLocked(ctx, req, func(recorded []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
+			state, _, err := r.fold(recorded)
+			if err != nil {
+				return nil, err
+			}
+			return r.encode(decide(state))
+		})
+		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			break
+		}
+	}
+	return res, err
+}
+
+func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventData, error) {
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, errors.New("command decided no events")
+	}
+	out := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+		}
+		out[i] = eventstore.EventData{Type: e.EventType(), SchemaVersion: 1, Data: data}
+	}
+	return out, nil
+}

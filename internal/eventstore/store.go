@@ -1,0 +1,329 @@
+// Package eventstore is Chronicle's append-only event log in PostgreSQL.
+//
+// Streams are appended to with an expected version (optimistic concurrency):
+// the stream's row in the streams table is updated conditionally in the same
+// statement that inserts the events, so of N concurrent appenders expecting
+// version v exactly one wins and the others get *WrongExpectedVersionError,
+// with nothing appended. Every append also sends NOTIFY on NotifyChannel,
+// delivered at commit, so projections wake up without polling.
+//
+// Projections read the log in (transaction_id, position) order below the
+// transaction-id horizon (ReadCommitted), which never skips an event that
+// commits late; see docs/architecture.md.
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// NotifyChannel is the LISTEN/NOTIFY channel an append notifies, with the
+// last appended position as payload.
+const NotifyChannel = "chronicle_events"
+
+// Querier is what both a pool and a transaction offer.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Store appends to and reads from the event log.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store on pool. The schema comes from the migrations package.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Append appends req.Events to req.StreamID atomically: all of them or none.
+//
+// Errors: *WrongExpectedVersionError (errors.Is ErrWrongExpectedVersion) when
+// the stream is not at req.ExpectedVersion; ErrIdempotencyKeyReused when the
+// key was used for another stream or command. With an idempotency key that
+// was already handled, Append appends nothing and returns the original
+// result with Duplicate set.
+func (s *Store) Append(ctx context.Context, req AppendRequest) (AppendResult, error) {
+	if err := validate(req); err != nil {
+		return AppendResult{}, err
+	}
+	if req.IdempotencyKey == "" {
+		// One statement in autocommit is atomic: one round trip per append.
+		return appendEvents(ctx, s.pool, req)
+	}
+	return s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
+		return appendEvents(ctx, tx, req)
+	})
+}
+
+// DecideFunc receives the stream's events, read under the stream's lock, and
+// returns the events to append (nil or empty to append nothing).
+type DecideFunc func(stream []RecordedEvent) ([]EventData, error)
+
+// AppendLocked reads the stream while holding its row lock, asks decide for
+// the events, and appends them in the same transaction, so no other appender
+// can come in between: it cannot fail with a wrong expected version except
+// when two callers create the same new stream at once. It is the retry path
+// for commands without an explicit expected version, which would otherwise
+// starve on a hot stream. req.Events and req.ExpectedVersion are ignored.
+//
+// Errors: those of Append, and decide's error returned as is.
+func (s *Store) AppendLocked(ctx context.Context, req AppendRequest, decide DecideFunc) (AppendResult, error) {
+	req.Events = nil
+	return s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
+		var version int64
+		err := tx.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1 FOR UPDATE`, req.StreamID).Scan(&version)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return AppendResult{}, fmt.Errorf("lock stream %s: %w", req.StreamID, err)
+		}
+		recorded, err := readStream(ctx, tx, req.StreamID, 0, 0)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		events, err := decide(recorded)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		if len(events) == 0 {
+			return AppendResult{StreamID: req.StreamID, FromVersion: version, ToVersion: version}, nil
+		}
+		req.Events, req.ExpectedVersion = events, version
+		if err := validate(req); err != nil {
+			return AppendResult{}, err
+		}
+		return appendEvents(ctx, tx, req)
+	})
+}
+
+// inTx runs fn in a transaction that first claims req's idempotency key (when
+// it has one) and afterwards records fn's result under it.
+func (s *Store) inTx(ctx context.Context, req AppendRequest, fn func(pgx.Tx) (AppendResult, error)) (AppendResult, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("begin append: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+
+	if req.IdempotencyKey != "" {
+		// Inserting first makes a concurrent duplicate wait on this row and
+		// then find the original result below.
+		tag, err := tx.Exec(ctx,
+			`INSERT INTO idempotency_keys (key, stream_id, command) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+			req.IdempotencyKey, req.StreamID, req.Command)
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("claim idempotency key: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			res, found, err := lookupKey(ctx, tx, req.IdempotencyKey, req.StreamID, req.Command)
+			if err != nil {
+				return AppendResult{}, err
+			}
+			if !found {
+				return AppendResult{}, fmt.Errorf("idempotency key %q vanished", req.IdempotencyKey)
+			}
+			return res, nil
+		}
+	}
+	res, err := fn(tx)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if req.IdempotencyKey != "" {
+		_, err := tx.Exec(ctx, `
+			UPDATE idempotency_keys
+			SET from_version = $2, to_version = $3, first_position = $4, last_position = $5, transaction_id = $6::text::xid8
+			WHERE key = $1`,
+			req.IdempotencyKey, res.FromVersion, res.ToVersion, res.FirstPosition, res.LastPosition, strconv.FormatUint(res.TransactionID, 10))
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("record idempotency key: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return AppendResult{}, fmt.Errorf("commit append: %w", mapUniqueViolation(err, req))
+	}
+	return res, nil
+}
+
+// LookupIdempotencyKey returns the result recorded under key, if any.
+// Errors: ErrIdempotencyKeyReused when the key belongs to another stream or
+// command.
+func (s *Store) LookupIdempotencyKey(ctx context.Context, key string, streamID uuid.UUID, command string) (AppendResult, bool, error) {
+	return lookupKey(ctx, s.pool, key, streamID, command)
+}
+
+func lookupKey(ctx context.Context, q Querier, key string, streamID uuid.UUID, command string) (AppendResult, bool, error) {
+	var (
+		res           AppendResult
+		storedCommand string
+		txid          *string
+		from, to      *int64
+		first, last   *int64
+	)
+	err := q.QueryRow(ctx, `
+		SELECT stream_id, command, from_version, to_version, first_position, last_position, transaction_id::text
+		FROM idempotency_keys WHERE key = $1`, key).
+		Scan(&res.StreamID, &storedCommand, &from, &to, &first, &last, &txid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return AppendResult{}, false, nil
+	}
+	if err != nil {
+		return AppendResult{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if res.StreamID != streamID || storedCommand != command {
+		return AppendResult{}, false, fmt.Errorf("key %q was used for %s on stream %s: %w", key, storedCommand, res.StreamID, ErrIdempotencyKeyReused)
+	}
+	if txid == nil {
+		// Only possible for a row committed without its result, which inTx
+		// never does.
+		return AppendResult{}, false, fmt.Errorf("idempotency key %q has no result", key)
+	}
+	res.FromVersion, res.ToVersion, res.FirstPosition, res.LastPosition = *from, *to, *first, *last
+	if res.TransactionID, err = strconv.ParseUint(*txid, 10, 64); err != nil {
+		return AppendResult{}, false, fmt.Errorf("parse transaction id %q: %w", *txid, err)
+	}
+	res.Duplicate = true
+	return res, true, nil
+}
+
+// The stream-row step of an append, by kind of expected version. Each returns
+// the stream's new version, or no row when the expectation does not hold.
+const (
+	upsertStreamAny = `INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, $2, $3)
+		ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
+		RETURNING version`
+	insertStreamNew = `INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, $2, $3)
+		ON CONFLICT (stream_id) DO NOTHING
+		RETURNING version`
+	updateStreamExact = `UPDATE streams SET version = version + $3, updated_at = now()
+		WHERE stream_id = $1 AND version = $9
+		RETURNING version`
+)
+
+// appendTail inserts the events after the stream step s and notifies.
+// Parameters: $1 stream id, $2 stream type, $3 event count, $4 event ids,
+// $5 types, $6 schema versions, $7 payloads, $8 metadata.
+const appendTail = `,
+ins AS (
+	INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, data, metadata)
+	SELECT e.event_id, $1, $2, s.version - $3 + e.ord, e.type, e.schema_version, e.data, $8
+	FROM s, unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[])
+		WITH ORDINALITY AS e(event_id, type, schema_version, data, ord)
+	ORDER BY e.ord
+	RETURNING position, transaction_id
+),
+agg AS (SELECT min(position) AS first, max(position) AS last, min(transaction_id::text) AS txid FROM ins),
+notified AS (SELECT pg_notify('` + NotifyChannel + `', last::text) FROM agg)
+SELECT s.version, agg.first, agg.last, agg.txid, (SELECT count(*) FROM notified)
+FROM s, agg`
+
+// appendEvents runs the append as one statement: the stream-row step and the
+// event insert succeed or fail together, in whatever transaction q is in.
+func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResult, error) {
+	n := int64(len(req.Events))
+	ids := make([]uuid.UUID, n)
+	types := make([]string, n)
+	schemas := make([]int32, n)
+	payloads := make([]string, n)
+	for i, e := range req.Events {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("event id: %w", err)
+		}
+		ids[i], types[i], schemas[i], payloads[i] = id, e.Type, int32(e.SchemaVersion), string(e.Data)
+	}
+	metadata, err := json.Marshal(req.Metadata)
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("encode metadata: %w", err)
+	}
+
+	args := []any{req.StreamID, req.StreamType, n, ids, types, schemas, payloads, string(metadata)}
+	var stream string
+	switch req.ExpectedVersion {
+	case Any:
+		stream = upsertStreamAny
+	case NoStream:
+		stream = insertStreamNew
+	default:
+		stream = updateStreamExact
+		args = append(args, req.ExpectedVersion)
+	}
+
+	var (
+		res     AppendResult
+		txid    string
+		notifyN int64
+	)
+	err = q.QueryRow(ctx, "WITH s AS ("+stream+")"+appendTail, args...).
+		Scan(&res.ToVersion, &res.FirstPosition, &res.LastPosition, &txid, &notifyN)
+	if errors.Is(err, pgx.ErrNoRows) {
+		actual, verr := streamVersion(ctx, q, req.StreamID)
+		if verr != nil {
+			return AppendResult{}, verr
+		}
+		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: actual}
+	}
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("append to stream %s: %w", req.StreamID, mapUniqueViolation(err, req))
+	}
+	if res.TransactionID, err = strconv.ParseUint(txid, 10, 64); err != nil {
+		return AppendResult{}, fmt.Errorf("parse transaction id %q: %w", txid, err)
+	}
+	res.StreamID = req.StreamID
+	res.FromVersion = res.ToVersion - n + 1
+	return res, nil
+}
+
+// mapUniqueViolation turns a unique violation on the stream keys (two
+// creators of one new stream racing) into a wrong-expected-version error.
+func mapUniqueViolation(err error, req AppendRequest) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" &&
+		(pgErr.ConstraintName == "streams_pkey" || pgErr.ConstraintName == "events_stream_id_version_key") {
+		return &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: -1}
+	}
+	return err
+}
+
+func validate(req AppendRequest) error {
+	switch {
+	case req.StreamID == uuid.Nil:
+		return errors.New("append: empty stream id")
+	case req.StreamType == "":
+		return errors.New("append: empty stream type")
+	case len(req.Events) == 0:
+		return errors.New("append: no events")
+	case req.ExpectedVersion < Any:
+		return fmt.Errorf("append: invalid expected version %d", req.ExpectedVersion)
+	}
+	for _, e := range req.Events {
+		if e.Type == "" || !json.Valid(e.Data) {
+			return fmt.Errorf("append: event %q has no type or invalid JSON data", e.Type)
+		}
+	}
+	return nil
+}
+
+// StreamVersion returns the stream's current version, 0 when it does not exist.
+func (s *Store) StreamVersion(ctx context.Context, streamID uuid.UUID) (int64, error) {
+	return streamVersion(ctx, s.pool, streamID)
+}
+
+func streamVersion(ctx context.Context, q Querier, streamID uuid.UUID) (int64, error) {
+	var v int64
+	err := q.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, streamID).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read version of stream %s: %w", streamID, err)
+	}
+	return v, nil
+}

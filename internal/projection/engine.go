@@ -1,0 +1,204 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config tunes the engine. Zero values take the defaults in brackets.
+type Config struct {
+	// BatchSize is the most events applied in one transaction [500].
+	BatchSize int
+	// PollInterval is the slow poll that backs up LISTEN/NOTIFY, and how
+	// often a runner checks that it still holds its lock [1s].
+	PollInterval time.Duration
+	// LockRetryInterval is how often a standby instance tries to take over
+	// a projection [1s].
+	LockRetryInterval time.Duration
+	// OnUpdate, when set, is called after each committed batch, from the
+	// runner's goroutine: it must not block (hand off to a buffer).
+	OnUpdate func(Update)
+	Logger   *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.LockRetryInterval <= 0 {
+		c.LockRetryInterval = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Engine runs a set of projections and answers read-your-writes waits.
+type Engine struct {
+	pool    *pgxpool.Pool
+	cfg     Config
+	runners []*runner
+	watches map[string]*watch
+}
+
+// NewEngine returns an engine for projections on pool. Names must be unique.
+func NewEngine(pool *pgxpool.Pool, cfg Config, projections ...Projection) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	e := &Engine{pool: pool, cfg: cfg, watches: make(map[string]*watch, len(projections))}
+	for _, p := range projections {
+		if _, dup := e.watches[p.Name()]; dup {
+			return nil, fmt.Errorf("projection %q registered twice", p.Name())
+		}
+		w := newWatch()
+		e.watches[p.Name()] = w
+		e.runners = append(e.runners, &runner{pool: pool, proj: p, cfg: cfg, watch: w, wake: make(chan struct{}, 1)})
+	}
+	return e, nil
+}
+
+// Run runs the projections until ctx is cancelled: a listener for the store's
+// and the checkpoints' notifications, and one runner per projection that
+// becomes active when it wins the projection's advisory lock. A batch in
+// progress when ctx is cancelled is finished (or rolled back) before Run
+// returns. Run returns ctx's error, or the first start-up error.
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.refreshWatches(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { e.listen(ctx) })
+	for _, r := range e.runners {
+		wg.Go(func() { r.run(ctx) })
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// WaitFor blocks until projection name has applied every event up to target
+// (an append's Checkpoint), or ctx ends (its error is returned).
+// Errors: ctx.Err(); an error for an unknown projection.
+func (e *Engine) WaitFor(ctx context.Context, name string, target eventstore.Checkpoint) error {
+	w, ok := e.watches[name]
+	if !ok {
+		return fmt.Errorf("unknown projection %q", name)
+	}
+	return w.wait(ctx, target)
+}
+
+// Checkpoint returns what this instance knows of projection name's checkpoint.
+func (e *Engine) Checkpoint(name string) (eventstore.Checkpoint, bool) {
+	w, ok := e.watches[name]
+	if !ok {
+		return eventstore.Checkpoint{}, false
+	}
+	return w.get(), true
+}
+
+// refreshWatches reads every checkpoint from the database: at start, and
+// whenever notifications may have been missed.
+func (e *Engine) refreshWatches(ctx context.Context) error {
+	names := make([]string, 0, len(e.watches))
+	for name := range e.watches {
+		names = append(names, name)
+	}
+	cps, err := loadCheckpoints(ctx, e.pool, names)
+	if err != nil {
+		return err
+	}
+	for name, cp := range cps {
+		e.watches[name].advance(cp)
+	}
+	return nil
+}
+
+// wakeAll nudges every runner; a runner that is busy picks the nudge up
+// after its current batch.
+func (e *Engine) wakeAll() {
+	for _, r := range e.runners {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// listen holds a dedicated connection that LISTENs to the store's and the
+// checkpoints' channels, reconnecting with backoff. After every (re)connect
+// it wakes the runners and reloads the checkpoints, since notifications sent
+// while it was away are lost.
+func (e *Engine) listen(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := e.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		e.cfg.Logger.Warn("projection listener lost its connection", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (e *Engine) listenOnce(ctx context.Context) error {
+	conn, err := connectDedicated(ctx, e.pool)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, ch := range []string{eventstore.NotifyChannel, CheckpointChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
+			return fmt.Errorf("listen %s: %w", ch, err)
+		}
+	}
+	if err := e.refreshWatches(ctx); err != nil {
+		return err
+	}
+	e.wakeAll()
+
+	for {
+		// A periodic timeout refreshes the checkpoints of projections run
+		// by other instances even if a notification was dropped.
+		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.PollInterval)
+		n, err := conn.WaitForNotification(waitCtx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded):
+			if err := e.refreshWatches(ctx); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		switch n.Channel {
+		case eventstore.NotifyChannel:
+			e.wakeAll()
+		case CheckpointChannel:
+			name, cp, err := parseCheckpointNotice(n.Payload)
+			if err != nil {
+				e.cfg.Logger.Warn("ignoring checkpoint notice", "err", err)
+				continue
+			}
+			if w, ok := e.watches[name]; ok {
+				w.advance(cp)
+			}
+		}
+	}
+}

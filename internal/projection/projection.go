@@ -1,0 +1,42 @@
+// Package projection keeps read models up to date from the event log.
+//
+// A Projection is named and has one checkpoint row. Its runner reads events
+// after the checkpoint with eventstore.ReadCommitted (gap-free), applies a
+// batch to the read model and advances the checkpoint in the same
+// transaction, so each event's effect lands exactly once. The checkpoint
+// update is a compare-and-set on the previous value, which fences off a
+// second runner that believes it holds the projection.
+//
+// Runners wake on the store's NOTIFY, fall back to a slow poll, and only one
+// runner per projection is active across all server instances: it holds a
+// session advisory lock on a dedicated connection, and a standby instance
+// takes over when that connection dies.
+package projection
+
+import (
+	"context"
+
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/jackc/pgx/v5"
+)
+
+// Projection turns events into a read model.
+type Projection interface {
+	// Name identifies the projection's checkpoint and lock; it must not
+	// change once deployed.
+	Name() string
+	// Apply applies events, in order, to the read model within tx, and
+	// returns the keys of the read-model rows it changed (for example
+	// account ids), in no particular order. An error rolls back the whole
+	// batch; the runner retries it later.
+	Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) (changed []string, err error)
+}
+
+// Update is announced after a batch of projection Name has committed: the
+// read model now reflects every event up to Checkpoint, and the rows with
+// Keys changed in the batch.
+type Update struct {
+	Projection string
+	Checkpoint eventstore.Checkpoint
+	Keys       []string
+}

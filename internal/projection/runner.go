@@ -1,0 +1,172 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// runner runs one projection while it holds the projection's advisory lock.
+type runner struct {
+	pool  *pgxpool.Pool
+	proj  Projection
+	cfg   Config
+	watch *watch
+	wake  chan struct{}
+}
+
+// errFenced means another runner advanced the checkpoint under us.
+var errFenced = errors.New("checkpoint moved by another runner")
+
+func (r *runner) run(ctx context.Context) {
+	log := r.cfg.Logger.With("projection", r.proj.Name())
+	for ctx.Err() == nil {
+		lockConn, err := r.acquire(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("projection lock", "err", err)
+			}
+		} else if lockConn != nil {
+			log.Info("projection runner active")
+			err := r.serve(ctx, lockConn)
+			lockConn.Close(context.WithoutCancel(ctx)) // releases the advisory lock
+			if ctx.Err() == nil {
+				log.Warn("projection runner stepped down", "err", err)
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(r.cfg.LockRetryInterval):
+		}
+	}
+}
+
+// acquire opens a dedicated connection and tries the projection's session
+// advisory lock on it. It returns nil, nil when another instance holds it.
+func (r *runner) acquire(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := connectDedicated(ctx, r.pool)
+	if err != nil {
+		return nil, err
+	}
+	var locked bool
+	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('chronicle projection ' || $1, 0))`, r.proj.Name()).Scan(&locked)
+	if err != nil || !locked {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return conn, nil
+}
+
+// serve applies batches until ctx ends or the lock connection fails.
+func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
+	cps, err := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
+	if err != nil {
+		return err
+	}
+	checkpoint := cps[r.proj.Name()]
+	r.watch.advance(checkpoint)
+
+	const firstRetry = 2 * time.Millisecond
+	retry := firstRetry // how soon to look again when events are held back
+	poll := time.NewTicker(r.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		n, heldBack, err := r.step(ctx, &checkpoint)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, errFenced):
+			cps, lerr := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
+			if lerr != nil {
+				return lerr
+			}
+			checkpoint = cps[r.proj.Name()]
+			continue
+		case err != nil:
+			r.cfg.Logger.Error("projection batch failed", "projection", r.proj.Name(), "err", err)
+			heldBack = true // retry with backoff
+		case n == r.cfg.BatchSize:
+			continue // more to read right away
+		}
+
+		var wait <-chan time.Time
+		if heldBack {
+			wait = time.After(retry)
+			retry = min(2*retry, r.cfg.PollInterval)
+		} else {
+			retry = firstRetry
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.wake:
+		case <-wait:
+		case <-poll.C:
+			if err := lockConn.Ping(ctx); err != nil {
+				return fmt.Errorf("lock connection: %w", err)
+			}
+		}
+	}
+}
+
+// step applies one batch after *checkpoint and advances it. It returns how
+// many events it applied and whether events are waiting behind the horizon.
+func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (int, bool, error) {
+	events, heldBack, err := eventstore.ReadCommitted(ctx, r.pool, *checkpoint, r.cfg.BatchSize)
+	if err != nil || len(events) == 0 {
+		return 0, heldBack, err
+	}
+	// A batch that has begun is finished even on shutdown, within a bound.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	next := events[len(events)-1].Checkpoint()
+	keys, err := r.applyBatch(bctx, *checkpoint, next, events)
+	if err != nil {
+		return 0, false, err
+	}
+	*checkpoint = next
+	r.watch.advance(next)
+	if r.cfg.OnUpdate != nil {
+		r.cfg.OnUpdate(Update{Projection: r.proj.Name(), Checkpoint: next, Keys: keys})
+	}
+	return len(events), false, nil
+}
+
+func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, error) {
+	tx, err := r.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	keys, err := r.proj.Apply(ctx, tx, events)
+	if err != nil {
+		return nil, fmt.Errorf("apply %d events after %v: %w", len(events), from, err)
+	}
+	ok, err := advanceCheckpoint(ctx, tx, r.proj.Name(), from, to)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errFenced
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit batch: %w", err)
+	}
+	return keys, nil
+}
+
+// connectDedicated opens a connection outside the pool with the pool's
+// settings, for sessions that must stay on one backend (LISTEN, locks).
+func connectDedicated(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return conn, nil
+}
