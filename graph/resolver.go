@@ -1,4 +1,49 @@
+// Package graph is the GraphQL layer: the gqlgen executor (generated.go),
+// thin resolvers that turn inputs into commands and read models into types,
+// the error presenter, and the HTTP handler with its limits.
 package graph
 
-// Resolver is the root resolver. It only holds the application services.
-type Resolver struct{}
+import (
+	"context"
+	"fmt"
+
+	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/caller"
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/google/uuid"
+)
+
+// Resolver is the root resolver. It holds the application services only.
+type Resolver struct {
+	Accounts     *account.Service
+	AccountReads *account.ReadModel
+	Events       account.StreamReader
+}
+
+// commandOptions builds the non-domain part of a command from the request.
+func commandOptions(ctx context.Context, expectedVersion *int, idempotencyKey *string) (aggregate.Options, error) {
+	c := caller.From(ctx)
+	commandID, err := uuid.NewV7()
+	if err != nil {
+		return aggregate.Options{}, fmt.Errorf("command id: %w", err)
+	}
+	return aggregate.Options{
+		ExpectedVersion: int64Ptr(expectedVersion),
+		IdempotencyKey:  deref(idempotencyKey),
+		Metadata: eventstore.Metadata{
+			Actor:         c.Actor,
+			CorrelationID: c.CorrelationID,
+			CommandID:     commandID.String(),
+		},
+	}, nil
+}
+
+// accountID parses a client-given account id (BAD_USER_INPUT when malformed).
+func accountID(raw string) (uuid.UUID, error) {
+	id, err := account.ParseID(raw)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return uuid.MustParse(id), nil
+}

@@ -7,49 +7,142 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/chronicle-es/chronicle/graph/model"
+	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/internal/eventstore"
 )
 
 // Operations is the resolver for the operations field.
 func (r *accountResolver) Operations(ctx context.Context, obj *model.Account, first *int, after *string) (*model.OperationConnection, error) {
-	panic(fmt.Errorf("not implemented: Operations - operations"))
+	id, err := accountID(obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.AccountReads.Operations(ctx, id, first, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	return &model.OperationConnection{
+		Edges: edgesOf(p, func(c string, o account.Operation) *model.OperationEdge {
+			return &model.OperationEdge{Cursor: c, Node: operationOf(o, obj.Currency)}
+		}),
+		PageInfo: pageInfoOf(p, after),
+	}, nil
 }
 
 // OpenAccount is the resolver for the openAccount field.
 func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error) {
-	panic(fmt.Errorf("not implemented: OpenAccount - openAccount"))
+	opts, err := commandOptions(ctx, nil, input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Accounts.Open(ctx, account.OpenAccount{
+		AccountID:      deref(input.AccountID),
+		Owner:          input.Owner,
+		Currency:       input.Currency,
+		InitialBalance: deref(input.InitialBalance),
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return payloadOf(res), nil
 }
 
 // CreditAccount is the resolver for the creditAccount field.
 func (r *mutationResolver) CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error) {
-	panic(fmt.Errorf("not implemented: CreditAccount - creditAccount"))
+	opts, err := commandOptions(ctx, input.ExpectedVersion, input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Accounts.Credit(ctx, account.CreditAccount{
+		AccountID:   input.AccountID,
+		Amount:      input.Amount,
+		Description: deref(input.Description),
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return payloadOf(res), nil
 }
 
 // DebitAccount is the resolver for the debitAccount field.
 func (r *mutationResolver) DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error) {
-	panic(fmt.Errorf("not implemented: DebitAccount - debitAccount"))
+	opts, err := commandOptions(ctx, input.ExpectedVersion, input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Accounts.Debit(ctx, account.DebitAccount{
+		AccountID:   input.AccountID,
+		Amount:      input.Amount,
+		Description: deref(input.Description),
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return payloadOf(res), nil
 }
 
 // CloseAccount is the resolver for the closeAccount field.
 func (r *mutationResolver) CloseAccount(ctx context.Context, input model.CloseAccountInput) (*model.AccountPayload, error) {
-	panic(fmt.Errorf("not implemented: CloseAccount - closeAccount"))
+	opts, err := commandOptions(ctx, input.ExpectedVersion, input.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Accounts.Close(ctx, account.CloseAccount{AccountID: input.AccountID}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return payloadOf(res), nil
 }
 
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
-	panic(fmt.Errorf("not implemented: Account - account"))
+	aid, err := accountID(id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.AccountReads.Get(ctx, aid)
+	if err != nil {
+		return nil, err
+	}
+	return accountOf(v), nil
 }
 
 // Accounts is the resolver for the accounts field.
 func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string, owner *string, status *model.AccountStatus) (*model.AccountConnection, error) {
-	panic(fmt.Errorf("not implemented: Accounts - accounts"))
+	filter := account.ListFilter{Owner: deref(owner), First: first, After: deref(after)}
+	if status != nil {
+		filter.Status = account.Status(*status)
+	}
+	p, err := r.AccountReads.List(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AccountConnection{
+		Edges: edgesOf(p, func(c string, v account.View) *model.AccountEdge {
+			return &model.AccountEdge{Cursor: c, Node: accountOf(v)}
+		}),
+		PageInfo: pageInfoOf(p, after),
+	}, nil
 }
 
 // AccountHistory is the resolver for the accountHistory field.
 func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *int, after *string) (*model.StoredEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AccountHistory - accountHistory"))
+	aid, err := accountID(id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := account.History(ctx, r.Events, aid, first, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	return &model.StoredEventConnection{
+		Edges: edgesOf(p, func(c string, e eventstore.RecordedEvent) *model.StoredEventEdge {
+			return &model.StoredEventEdge{Cursor: c, Node: storedEventOf(e)}
+		}),
+		PageInfo: pageInfoOf(p, after),
+	}, nil
 }
 
 // Account returns AccountResolver implementation.

@@ -122,7 +122,13 @@ func (s *Store) inTx(ctx context.Context, req AppendRequest, fn func(pgx.Tx) (Ap
 			return AppendResult{}, fmt.Errorf("claim idempotency key: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
-			res, found, err := lookupKey(ctx, tx, req.IdempotencyKey, req.StreamID, req.Command)
+			// A creating command may have made up a fresh stream id for
+			// its retry; the key, not the id, identifies it then.
+			streamID := req.StreamID
+			if req.ExpectedVersion == NoStream {
+				streamID = uuid.Nil
+			}
+			res, found, err := lookupKey(ctx, tx, req.IdempotencyKey, streamID, req.Command)
 			if err != nil {
 				return AppendResult{}, err
 			}
@@ -153,8 +159,9 @@ func (s *Store) inTx(ctx context.Context, req AppendRequest, fn func(pgx.Tx) (Ap
 }
 
 // LookupIdempotencyKey returns the result recorded under key, if any.
-// Errors: ErrIdempotencyKeyReused when the key belongs to another stream or
-// command.
+// streamID uuid.Nil matches any stream (for a command that creates its
+// stream under a fresh id). Errors: ErrIdempotencyKeyReused when the key
+// belongs to another stream or command.
 func (s *Store) LookupIdempotencyKey(ctx context.Context, key string, streamID uuid.UUID, command string) (AppendResult, bool, error) {
 	return lookupKey(ctx, s.pool, key, streamID, command)
 }
@@ -177,7 +184,7 @@ func lookupKey(ctx context.Context, q Querier, key string, streamID uuid.UUID, c
 	if err != nil {
 		return AppendResult{}, false, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if res.StreamID != streamID || storedCommand != command {
+	if (streamID != uuid.Nil && res.StreamID != streamID) || storedCommand != command {
 		return AppendResult{}, false, fmt.Errorf("key %q was used for %s on stream %s: %w", key, storedCommand, res.StreamID, ErrIdempotencyKeyReused)
 	}
 	if txid == nil {

@@ -88,4 +88,3 @@ func parseCheckpointNotice(payload string) (name string, cp eventstore.Checkpoin
 	}
 	return payload[:mid], cp, nil
 }
-

@@ -1,0 +1,115 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/chronicle-es/chronicle/graph/model"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Limits bound what one GraphQL operation may ask for.
+type Limits struct {
+	// Complexity is the most fields (with list fields weighted by `first`)
+	// one operation may select; 0 disables the check.
+	Complexity int
+	// Depth is the deepest selection nesting allowed; 0 disables the check.
+	Depth int
+	// Introspection enables __schema and __type queries (the playground
+	// needs them).
+	Introspection bool
+}
+
+// NewHandler returns the GraphQL HTTP handler for the /query endpoint: POST,
+// GET and OPTIONS transports, a parsed-query cache, automatic persisted
+// queries, the limits, and the error presenter.
+func NewHandler(r *Resolver, limits Limits, logger *slog.Logger) *handler.Server {
+	cfg := Config{Resolvers: r}
+	cfg.Complexity.Account.Operations = pageComplexity
+	cfg.Complexity.Query.Accounts = func(child int, first *int, _ *string, _ *string, _ *model.AccountStatus) int {
+		return pageComplexity(child, first, nil)
+	}
+	cfg.Complexity.Query.AccountHistory = func(child int, _ string, first *int, _ *string) int {
+		return pageComplexity(child, first, nil)
+	}
+	srv := handler.New(NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	if limits.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	if limits.Complexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(limits.Complexity))
+	}
+	if limits.Depth > 0 {
+		srv.Use(depthLimit(limits.Depth))
+	}
+	srv.SetErrorPresenter(ErrorPresenter(logger))
+	srv.SetRecoverFunc(RecoverFunc(logger))
+	return srv
+}
+
+// pageComplexity weighs a connection field by the page size it asks for.
+func pageComplexity(child int, first *int, _ *string) int {
+	n := 20
+	if first != nil && *first > 0 {
+		n = *first
+	}
+	return 1 + n*child
+}
+
+// depthLimit refuses operations nested deeper than max selection levels.
+type depthLimit int
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit(0)
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (d depthLimit) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if depth := selectionDepth(rc.Operation.SelectionSet, rc.Doc.Fragments, 0); depth > int(d) {
+		err := gqlerror.Errorf("operation has depth %d, more than the limit of %d", depth, int(d))
+		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+// selectionDepth returns the nesting depth of set; seen guards against
+// fragment cycles (the validator refuses them, but cheaply twice).
+func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, guard int) int {
+	if guard > 64 {
+		return guard
+	}
+	deepest := 0
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) > 0 {
+				d = 1 + selectionDepth(s.SelectionSet, fragments, guard+1)
+			} else {
+				d = 1
+			}
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, fragments, guard+1)
+		case *ast.FragmentSpread:
+			if f := fragments.ForName(s.Name); f != nil {
+				d = selectionDepth(f.SelectionSet, fragments, guard+1)
+			}
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}

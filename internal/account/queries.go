@@ -1,0 +1,165 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/page"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// View is an account as the accounts projection holds it. Balance is in
+// minor units of Currency.
+type View struct {
+	ID        uuid.UUID
+	Owner     string
+	Currency  string
+	Balance   int64
+	Status    Status
+	Version   int64
+	OpenedAt  time.Time
+	UpdatedAt time.Time
+}
+
+// Operation is one credit or debit. Amount and BalanceAfter are in minor
+// units of the account's currency; Amount is always positive.
+type Operation struct {
+	AccountID    uuid.UUID
+	Kind         string // CREDIT or DEBIT
+	Amount       int64
+	BalanceAfter int64
+	Description  string
+	Version      int64
+	Position     int64
+	RecordedAt   time.Time
+}
+
+// ListFilter selects accounts; empty fields do not filter.
+type ListFilter struct {
+	Owner  string
+	Status Status
+	First  *int
+	After  string
+}
+
+// Cursor kinds.
+const (
+	accountCursor   = "account"
+	operationCursor = "operation"
+	eventCursor     = "event"
+)
+
+// ReadModel answers queries from the accounts projection's tables and the
+// account streams.
+type ReadModel struct {
+	pool *pgxpool.Pool
+}
+
+// NewReadModel returns a ReadModel on pool.
+func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool} }
+
+const viewColumns = `id, owner, currency, balance, status, version, opened_at, updated_at`
+
+func scanView(row pgx.Row) (View, error) {
+	var v View
+	err := row.Scan(&v.ID, &v.Owner, &v.Currency, &v.Balance, &v.Status, &v.Version, &v.OpenedAt, &v.UpdatedAt)
+	v.OpenedAt, v.UpdatedAt = v.OpenedAt.UTC(), v.UpdatedAt.UTC()
+	return v, err
+}
+
+// Get returns the projected account. Errors: ErrAccountNotFound.
+func (m *ReadModel) Get(ctx context.Context, id uuid.UUID) (View, error) {
+	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM accounts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return View{}, fmt.Errorf("%w: %s", ErrAccountNotFound, id)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("read account %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// List returns accounts in id order (UUIDv7 ids: oldest first).
+// Errors: page.ErrInvalidPage for a bad first/after, ErrInvalidInput for an
+// unknown status.
+func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], error) {
+	size, err := page.Size(f.First)
+	if err != nil {
+		return page.Page[View]{}, err
+	}
+	after := uuid.Nil
+	if key, err := page.Decode(accountCursor, f.After); err != nil {
+		return page.Page[View]{}, err
+	} else if key != "" {
+		if after, err = uuid.Parse(key); err != nil {
+			return page.Page[View]{}, fmt.Errorf("%w: malformed cursor %q", page.ErrInvalidPage, f.After)
+		}
+	}
+	if f.Status != "" && f.Status != StatusOpen && f.Status != StatusClosed {
+		return page.Page[View]{}, fmt.Errorf("%w: unknown status %q", ErrInvalidInput, f.Status)
+	}
+	rows, err := m.pool.Query(ctx, `SELECT `+viewColumns+` FROM accounts
+		WHERE id > $1 AND ($2 = '' OR owner = $2) AND ($3 = '' OR status = $3)
+		ORDER BY id LIMIT $4`, after, f.Owner, string(f.Status), size+1)
+	if err != nil {
+		return page.Page[View]{}, fmt.Errorf("list accounts: %w", err)
+	}
+	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanView(r) })
+	if err != nil {
+		return page.Page[View]{}, fmt.Errorf("list accounts: %w", err)
+	}
+	return page.Make(views, size, func(v View) string { return page.Encode(accountCursor, v.ID.String()) }), nil
+}
+
+// Operations returns the account's credits and debits in version order.
+// Errors: page.ErrInvalidPage.
+func (m *ReadModel) Operations(ctx context.Context, accountID uuid.UUID, first *int, after string) (page.Page[Operation], error) {
+	size, afterVersion, err := page.Int64After(operationCursor, first, after)
+	if err != nil {
+		return page.Page[Operation]{}, err
+	}
+	rows, err := m.pool.Query(ctx, `SELECT account_id, kind, amount, balance_after, description, version, position, recorded_at
+		FROM account_operations WHERE account_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
+		accountID, afterVersion, size+1)
+	if err != nil {
+		return page.Page[Operation]{}, fmt.Errorf("list operations: %w", err)
+	}
+	ops, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Operation, error) {
+		var o Operation
+		err := r.Scan(&o.AccountID, &o.Kind, &o.Amount, &o.BalanceAfter, &o.Description, &o.Version, &o.Position, &o.RecordedAt)
+		o.RecordedAt = o.RecordedAt.UTC()
+		return o, err
+	})
+	if err != nil {
+		return page.Page[Operation]{}, fmt.Errorf("list operations: %w", err)
+	}
+	return page.Make(ops, size, func(o Operation) string { return page.Encode(operationCursor, strconv.FormatInt(o.Version, 10)) }), nil
+}
+
+// StreamReader reads an account's stored events.
+type StreamReader interface {
+	ReadStream(ctx context.Context, streamID uuid.UUID, afterVersion int64, limit int) ([]eventstore.RecordedEvent, error)
+}
+
+// History returns the account stream's stored events (the audit trail) in
+// version order. An account that does not exist has an empty history.
+// Errors: page.ErrInvalidPage.
+func History(ctx context.Context, store StreamReader, accountID uuid.UUID, first *int, after string) (page.Page[eventstore.RecordedEvent], error) {
+	size, afterVersion, err := page.Int64After(eventCursor, first, after)
+	if err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	events, err := store.ReadStream(ctx, accountID, afterVersion, size+1)
+	if err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	return page.Make(events, size, func(e eventstore.RecordedEvent) string {
+		return page.Encode(eventCursor, strconv.FormatInt(e.Version, 10))
+	}), nil
+}

@@ -1,0 +1,87 @@
+// Package config reads the server's settings from the environment
+// (caarlos0/env). Every setting has a default that works with `make run`.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is every setting of a Chronicle server.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection URL.
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"`
+	// DatabaseMaxConns caps the pool; 0 keeps pgxpool's default
+	// (max(4, number of CPUs)).
+	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"0"`
+	// RedisURL is read for the live-update fan-out across instances; the
+	// current server does not use Redis yet.
+	RedisURL string `env:"REDIS_URL"`
+	// Port is the HTTP port, on all interfaces.
+	Port int `env:"PORT" envDefault:"8080"`
+	// Dev turns on development conveniences: the X-Actor request header
+	// is trusted as the caller's identity. Off unless set; on in `make run`.
+	Dev bool `env:"CHRONICLE_DEV" envDefault:"false"`
+
+	// ReadYourWritesTimeout bounds how long a mutation's payload waits for
+	// the projection that serves it to pass the mutation's events.
+	ReadYourWritesTimeout time.Duration `env:"READ_YOUR_WRITES_TIMEOUT" envDefault:"2s"`
+	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get
+	// this long to finish.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+
+	// ProjectionBatchSize is the most events one projection transaction applies.
+	ProjectionBatchSize int `env:"PROJECTION_BATCH_SIZE" envDefault:"500"`
+	// ProjectionPollInterval is the slow poll behind LISTEN/NOTIFY.
+	ProjectionPollInterval time.Duration `env:"PROJECTION_POLL_INTERVAL" envDefault:"1s"`
+	// ProjectionLockRetry is how often a standby instance tries to take a
+	// projection over.
+	ProjectionLockRetry time.Duration `env:"PROJECTION_LOCK_RETRY" envDefault:"1s"`
+
+	// Playground serves the GraphQL playground at /.
+	Playground bool `env:"GRAPHQL_PLAYGROUND" envDefault:"true"`
+	// Introspection allows __schema queries.
+	Introspection bool `env:"GRAPHQL_INTROSPECTION" envDefault:"true"`
+	// ComplexityLimit is the most weighted fields per operation.
+	ComplexityLimit int `env:"GRAPHQL_COMPLEXITY_LIMIT" envDefault:"10000"`
+	// DepthLimit is the deepest selection nesting per operation.
+	DepthLimit int `env:"GRAPHQL_DEPTH_LIMIT" envDefault:"12"`
+	// MaxRequestBytes caps a request body, in bytes.
+	MaxRequestBytes int64 `env:"MAX_REQUEST_BYTES" envDefault:"1048576"`
+
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// FromEnv reads the Config from the process environment.
+func FromEnv() (Config, error) {
+	cfg, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Default returns the defaults, as FromEnv would with an empty environment.
+func Default() Config {
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
+	if err != nil {
+		panic(err) // the defaults are constants; a failure is a programming error
+	}
+	return cfg
+}
+
+// Validate checks ranges that the types alone do not.
+func (c Config) Validate() error {
+	switch {
+	case c.Port < 0 || c.Port > 65535:
+		return fmt.Errorf("config: PORT %d out of range", c.Port)
+	case c.ReadYourWritesTimeout < 0:
+		return fmt.Errorf("config: READ_YOUR_WRITES_TIMEOUT must not be negative")
+	case c.MaxRequestBytes <= 0:
+		return fmt.Errorf("config: MAX_REQUEST_BYTES must be positive")
+	}
+	return nil
+}
