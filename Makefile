@@ -12,7 +12,7 @@ GO ?= go
 # Tracked and new (not ignored) Go files that exist on disk.
 GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 
-.PHONY: help services generate build run test test-short bench fmt lint clean
+.PHONY: help services generate build run test test-short check-generated fmt lint clean
 
 help: ## Show this help
 	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
@@ -38,8 +38,9 @@ test: services ## go vet + all tests with the race detector
 test-short: services ## All tests, no race detector
 	$(GO) test -count=1 ./...
 
-bench: services ## Run the benchmark tool (cmd/bench)
-	$(GO) run ./cmd/bench
+check-generated: ## Fail when gqlgen's output is not in step with schema.graphqls
+	$(GO) tool gqlgen generate
+	@git diff --exit-code -- graph/ || { echo 'generated code out of step: run make generate and commit'; exit 1; }
 
 fmt: ## gofmt all Go files
 	@files='$(GO_FILES)'; if [[ -n "$$files" ]]; then gofmt -w $$files; fi

@@ -499,6 +499,40 @@ func TestIdempotency(t *testing.T) {
 		}
 	})
 
+	t.Run("CreateRetriedWithFreshStreamID", func(t *testing.T) {
+		s, pool, _ := setup(t)
+		ctx := testCtx(t)
+		r := req(uuid.New(), eventstore.NoStream, ev("Opened", payload{N: 1}))
+		r.IdempotencyKey, r.Command = "key-create", "Open"
+		first := mustAppend(t, ctx, s, r)
+		// The retry of a creating command made up another stream id: the
+		// key identifies the command, and the original result comes back.
+		retry := r
+		retry.StreamID = uuid.New()
+		again := mustAppend(t, ctx, s, retry)
+		if !again.Duplicate || again.StreamID != r.StreamID {
+			t.Fatalf("retry result %+v, want a duplicate of stream %s", again, r.StreamID)
+		}
+		again.Duplicate = false
+		if again != first {
+			t.Fatalf("retry result %+v, original %+v", again, first)
+		}
+		if looked, found, err := s.LookupIdempotencyKey(ctx, r.IdempotencyKey, uuid.Nil, r.Command); err != nil || !found || looked.StreamID != r.StreamID {
+			t.Fatalf("LookupIdempotencyKey(any stream) = %+v, %v, %v", looked, found, err)
+		}
+		if v, err := s.StreamVersion(ctx, retry.StreamID); err != nil || v != 0 {
+			t.Fatalf("retry's stream at version %d, %v; want 0", v, err)
+		}
+		// Another command is still refused.
+		retry.Command = "Close"
+		if _, err := s.Append(ctx, retry); !errors.Is(err, eventstore.ErrIdempotencyKeyReused) {
+			t.Fatalf("key reused for another creating command: %v", err)
+		}
+		if n := countEvents(t, ctx, pool); n != 1 {
+			t.Fatalf("%d events stored, want 1", n)
+		}
+	})
+
 	t.Run("AppendLockedDuplicate", func(t *testing.T) {
 		s, _, _ := setup(t)
 		ctx := testCtx(t)
@@ -577,6 +611,7 @@ func TestAppendAtomicity(t *testing.T) {
 		for _, stream := range []uuid.UUID{uuid.New(), existing} {
 			cases := map[string]eventstore.AppendRequest{
 				"no events":        req(stream, eventstore.Any),
+				"no events, exact": req(stream, 1),
 				"empty events":     {StreamID: stream, StreamType: streamType, ExpectedVersion: eventstore.Any, Events: []eventstore.EventData{}},
 				"invalid JSON":     req(stream, eventstore.Any, good, eventstore.EventData{Type: "Bad", SchemaVersion: 1, Data: json.RawMessage(`{"n":`)}),
 				"nil data":         req(stream, eventstore.Any, good, eventstore.EventData{Type: "Bad", SchemaVersion: 1}),
@@ -697,6 +732,42 @@ func TestAppendLocked(t *testing.T) {
 			}
 			if e.Version > 1 && results[p.G].ToVersion != e.Version {
 				t.Fatalf("event version %d from goroutine %d, whose result says %d", e.Version, p.G, results[p.G].ToVersion)
+			}
+		}
+	})
+
+	t.Run("ConcurrentNewStream", func(t *testing.T) {
+		s, _ := setupRace(t)
+		ctx := testCtx(t)
+		const goroutines = 50
+		stream := uuid.New()
+		errs := make([]error, goroutines)
+		race(goroutines, func(i int) {
+			_, errs[i] = s.AppendLocked(ctx, req(stream, eventstore.Any), func(events []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
+				return []eventstore.EventData{ev("Counted", payload{N: int64(len(events) + 1), G: i})}, nil
+			})
+		})
+		// Creators of the new stream may race (nothing to lock yet): the
+		// losers get a version conflict, never a stale append.
+		succeeded := 0
+		for i, err := range errs {
+			if err == nil {
+				succeeded++
+				continue
+			}
+			var wev *eventstore.WrongExpectedVersionError
+			if !errors.As(err, &wev) || wev.Expected != eventstore.NoStream {
+				t.Fatalf("goroutine %d: %v, want a conflict creating the stream", i, err)
+			}
+		}
+		events := readAll(t, ctx, s, stream)
+		if succeeded == 0 || len(events) != succeeded {
+			t.Fatalf("%d appends succeeded, stream has %d events", succeeded, len(events))
+		}
+		checkStreamShape(t, events)
+		for _, e := range events {
+			if p := decode(t, e); p.N != e.Version || errs[p.G] != nil {
+				t.Fatalf("event version %d carries n=%d from goroutine %d (error %v)", e.Version, p.N, p.G, errs[p.G])
 			}
 		}
 	})
@@ -1094,8 +1165,10 @@ func TestNotify(t *testing.T) {
 	if _, err := s.Append(ctx, req(stream, eventstore.NoStream, ev("B", payload{}))); err == nil {
 		t.Fatal("conflicting append succeeded")
 	}
-	if _, err := s.Append(ctx, req(stream, eventstore.Any)); err == nil {
-		t.Fatal("append without events succeeded")
+	for _, expected := range []int64{eventstore.Any, eventstore.NoStream, 3} {
+		if _, err := s.Append(ctx, req(stream, expected)); err == nil {
+			t.Fatal("append without events succeeded")
+		}
 	}
 	keyed := req(stream, 3, ev("C", payload{}))
 	keyed.IdempotencyKey, keyed.Command = "key-notify", "Cmd"
