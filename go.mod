@@ -1,6 +1,6 @@
 module github.com/chronicle-es/chronicle
 
-go 1.26.8
+go 1.26.0
 
 tool github.com/99designs/gqlgen
 
