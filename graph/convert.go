@@ -34,6 +34,7 @@ func accountOf(v account.View) *model.Account {
 
 func payloadOf(r account.Result) *model.AccountPayload {
 	p := &model.AccountPayload{
+		AccountID: r.AccountID.String(),
 		Position:  r.Position,
 		Version:   int(r.Version),
 		UpToDate:  r.UpToDate,

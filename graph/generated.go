@@ -62,6 +62,7 @@ type ComplexityRoot struct {
 
 	AccountPayload struct {
 		Account   func(childComplexity int) int
+		AccountID func(childComplexity int) int
 		Duplicate func(childComplexity int) int
 		Position  func(childComplexity int) int
 		UpToDate  func(childComplexity int) int
@@ -271,6 +272,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountPayload.Account(childComplexity), true
+	case "AccountPayload.accountId":
+		if e.ComplexityRoot.AccountPayload.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountPayload.AccountID(childComplexity), true
 	case "AccountPayload.duplicate":
 		if e.ComplexityRoot.AccountPayload.Duplicate == nil {
 			break
@@ -854,6 +861,8 @@ input CloseAccountInput {
 
 "What a command did to an account."
 type AccountPayload {
+  "The account the command acted on (known even when ` + "`" + `account` + "`" + ` is null)."
+  accountId: ID!
   """
   The account as projected after the command. Read after the ` + "`" + `accounts` + "`" + `
   projection has passed ` + "`" + `position` + "`" + ` (read-your-writes), unless ` + "`" + `upToDate` + "`" + ` is
@@ -923,6 +932,8 @@ func (ec *executionContext) childFields_AccountEdge(ctx context.Context, field g
 
 func (ec *executionContext) childFields_AccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "accountId":
+		return ec.fieldContext_AccountPayload_accountId(ctx, field)
 	case "account":
 		return ec.fieldContext_AccountPayload_account(ctx, field)
 	case "position":
@@ -1761,6 +1772,29 @@ func (ec *executionContext) fieldContext_AccountEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AccountPayload_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountPayload_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountPayload_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountPayload", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _AccountPayload_account(ctx context.Context, field graphql.CollectedField, obj *model.AccountPayload) (ret graphql.Marshaler) {
@@ -4605,6 +4639,11 @@ func (ec *executionContext) _AccountPayload(ctx context.Context, sel ast.Selecti
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AccountPayload")
+		case "accountId":
+			out.Values[i] = ec._AccountPayload_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "account":
 			out.Values[i] = ec._AccountPayload_account(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -5994,13 +6033,13 @@ func (ec *executionContext) marshalNStoredEventEdge2ᚖgithubᚗcomᚋchronicle�
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalString(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -6258,7 +6297,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -6268,7 +6307,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalString(*v)
 	return res
 }
 

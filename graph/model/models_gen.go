@@ -38,6 +38,8 @@ type AccountEdge struct {
 
 // What a command did to an account.
 type AccountPayload struct {
+	// The account the command acted on (known even when `account` is null).
+	AccountID string `json:"accountId"`
 	// The account as projected after the command. Read after the `accounts`
 	// projection has passed `position` (read-your-writes), unless `upToDate` is
 	// false: then it is the latest projected state, possibly older, or null.

@@ -34,6 +34,8 @@ type Result struct {
 	// the command's events when UpToDate, else the latest projected state
 	// (nil if the account is not projected yet).
 	Account *View
+	// AccountID is the account the command acted on.
+	AccountID uuid.UUID
 	// Position is the global position of the command's last event.
 	Position int64
 	// Version is the account stream's version after the command.
@@ -125,7 +127,7 @@ func (s *Service) handle(ctx context.Context, rawID, command string, opts aggreg
 // result waits (bounded) for the projection to pass the append, then reads
 // the account. A time-out is not an error: the write has happened.
 func (s *Service) result(ctx context.Context, res eventstore.AppendResult) (Result, error) {
-	out := Result{Position: res.LastPosition, Version: res.ToVersion, Duplicate: res.Duplicate}
+	out := Result{AccountID: res.StreamID, Position: res.LastPosition, Version: res.ToVersion, Duplicate: res.Duplicate}
 	waitCtx, cancel := context.WithTimeout(ctx, s.wait)
 	err := s.waiter.WaitFor(waitCtx, ProjectionName, res.Checkpoint())
 	cancel()

@@ -112,6 +112,10 @@ func (s *Store) inTx(ctx context.Context, req AppendRequest, fn func(pgx.Tx) (Ap
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
+	// The stream lock comes first, before any write (see lockStream).
+	if _, err := tx.Exec(ctx, lockStream, req.StreamID); err != nil {
+		return AppendResult{}, fmt.Errorf("lock stream %s: %w", req.StreamID, err)
+	}
 	if req.IdempotencyKey != "" {
 		// Inserting first makes a concurrent duplicate wait on this row and
 		// then find the original result below.
@@ -200,17 +204,28 @@ func lookupKey(ctx context.Context, q Querier, key string, streamID uuid.UUID, c
 	return res, true, nil
 }
 
-// The stream-row step of an append, by kind of expected version. Each returns
-// the stream's new version, or no row when the expectation does not hold.
+// lockStream takes the stream's transaction-level advisory lock ($1 is the
+// stream id). Every append takes it before its transaction writes anything,
+// that is before the transaction is given its id: appenders of one stream
+// then get their transaction ids in the order in which they append, so
+// reading in (transaction_id, position) order, as projections do, sees each
+// stream in version order. (A row lock alone does not do that: a waiter for
+// the streams row already has its transaction id and may append after a
+// transaction with a higher one.)
+const lockStream = `SELECT pg_advisory_xact_lock(hashtextextended('chronicle stream ' || $1::uuid::text, 0))`
+
+// The stream-row step of an append, by kind of expected version, after the
+// stream lock (CTE lk). Each returns the stream's new version, or no row when
+// the expectation does not hold.
 const (
-	upsertStreamAny = `INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, $2, $3)
+	upsertStreamAny = `INSERT INTO streams (stream_id, stream_type, version) SELECT $1::uuid, $2::text, $3::bigint FROM lk
 		ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
 		RETURNING version`
-	insertStreamNew = `INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, $2, $3)
+	insertStreamNew = `INSERT INTO streams (stream_id, stream_type, version) SELECT $1::uuid, $2::text, $3::bigint FROM lk
 		ON CONFLICT (stream_id) DO NOTHING
 		RETURNING version`
 	updateStreamExact = `UPDATE streams SET version = version + $3, updated_at = now()
-		WHERE stream_id = $1 AND version = $9
+		FROM lk WHERE stream_id = $1 AND version = $9
 		RETURNING version`
 )
 
@@ -268,7 +283,7 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 		txid    string
 		notifyN int64
 	)
-	err = q.QueryRow(ctx, "WITH s AS ("+stream+")"+appendTail, args...).
+	err = q.QueryRow(ctx, "WITH lk AS MATERIALIZED ("+lockStream+"), s AS ("+stream+")"+appendTail, args...).
 		Scan(&res.ToVersion, &res.FirstPosition, &res.LastPosition, &txid, &notifyN)
 	if errors.Is(err, pgx.ErrNoRows) {
 		actual, verr := streamVersion(ctx, q, req.StreamID)

@@ -14,23 +14,30 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/chronicle-es/chronicle/graph"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/playground"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// projectionPoolSize bounds the projection engine's own pool: each runner
+// uses one connection at a time (its lock and the listener have dedicated
+// connections outside the pool).
+const projectionPoolSize = 4
+
 // Server is one Chronicle instance.
 type Server struct {
-	cfg     config.Config
-	logger  *slog.Logger
-	pool    *pgxpool.Pool
-	engine  *projection.Engine
-	handler http.Handler
+	cfg    config.Config
+	logger *slog.Logger
+	pool   *pgxpool.Pool
+	// projectionPool serves the projection engine only.
+	projectionPool *pgxpool.Pool
+	engine         *projection.Engine
+	handler        http.Handler
 }
 
 // New connects to the database, applies the migrations and builds the
@@ -47,8 +54,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		pool.Close()
 		return nil, err
 	}
+	// Projections get a pool of their own, so that a burst of requests
+	// queueing for connections cannot starve the runners that the same
+	// requests are waiting on (read-your-writes).
+	projectionPool, err := database.Open(ctx, cfg.DatabaseURL, projectionPoolSize)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	store := eventstore.New(pool)
-	engine, err := projection.NewEngine(pool, projection.Config{
+	engine, err := projection.NewEngine(projectionPool, projection.Config{
 		BatchSize:         cfg.ProjectionBatchSize,
 		PollInterval:      cfg.ProjectionPollInterval,
 		LockRetryInterval: cfg.ProjectionLockRetry,
@@ -56,6 +71,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}, account.Projection{})
 	if err != nil {
 		pool.Close()
+		projectionPool.Close()
 		return nil, err
 	}
 	accountReads := account.NewReadModel(pool)
@@ -69,13 +85,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Introspection: cfg.Introspection,
 	}, logger)
 
-	s := &Server{cfg: cfg, logger: logger, pool: pool, engine: engine}
+	s := &Server{cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withRequestLimits(cfg.MaxRequestBytes, withCaller(cfg.Dev, gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.Playground {
-		mux.Handle("GET /{$}", playground.Handler("Chronicle", "/query"))
+		mux.Handle("GET /{$}", playground.Handler("Chronicle", "/query", "/playground/"))
+		mux.Handle("GET /playground/", playground.Assets("/playground/"))
 	}
 	s.handler = mux
 	return s, nil
@@ -122,6 +139,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopProjections()
 	wg.Wait()
+	s.projectionPool.Close()
 	s.pool.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
