@@ -81,14 +81,19 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case errors.Is(err, errFenced):
+		case err != nil:
+			// Fenced, or the batch failed: either way the stored checkpoint
+			// is the truth to resume from (a failure can come from a stale
+			// one, when another runner was active for a while).
 			cps, lerr := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
 			if lerr != nil {
 				return lerr
 			}
 			checkpoint = cps[r.proj.Name()]
-			continue
-		case err != nil:
+			r.watch.advance(checkpoint)
+			if errors.Is(err, errFenced) {
+				continue
+			}
 			r.cfg.Logger.Error("projection batch failed", "projection", r.proj.Name(), "err", err)
 			heldBack = true // retry with backoff
 		case n == r.cfg.BatchSize:
