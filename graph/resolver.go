@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/caller"
@@ -37,6 +38,20 @@ func commandOptions(ctx context.Context, expectedVersion *int, idempotencyKey *s
 			CommandID:     commandID.String(),
 		},
 	}, nil
+}
+
+// accountCommand runs one account command with the request's options and
+// maps its result to the payload.
+func (r *Resolver) accountCommand(ctx context.Context, expectedVersion *int, idempotencyKey *string, run func(aggregate.Options) (account.Result, error)) (*model.AccountPayload, error) {
+	opts, err := commandOptions(ctx, expectedVersion, idempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(opts)
+	if err != nil {
+		return nil, err
+	}
+	return payloadOf(res), nil
 }
 
 // accountID parses a client-given account id (BAD_USER_INPUT when malformed).

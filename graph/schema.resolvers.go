@@ -10,6 +10,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 )
 
@@ -33,67 +34,35 @@ func (r *accountResolver) Operations(ctx context.Context, obj *model.Account, fi
 
 // OpenAccount is the resolver for the openAccount field.
 func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error) {
-	opts, err := commandOptions(ctx, nil, input.IdempotencyKey)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Accounts.Open(ctx, account.OpenAccount{
-		AccountID:      deref(input.AccountID),
-		Owner:          input.Owner,
-		Currency:       input.Currency,
-		InitialBalance: deref(input.InitialBalance),
-	}, opts)
-	if err != nil {
-		return nil, err
-	}
-	return payloadOf(res), nil
+	return r.accountCommand(ctx, nil, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
+		return r.Accounts.Open(ctx, account.OpenAccount{
+			AccountID:      deref(input.AccountID),
+			Owner:          input.Owner,
+			Currency:       input.Currency,
+			InitialBalance: deref(input.InitialBalance),
+		}, opts)
+	})
 }
 
 // CreditAccount is the resolver for the creditAccount field.
 func (r *mutationResolver) CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error) {
-	opts, err := commandOptions(ctx, input.ExpectedVersion, input.IdempotencyKey)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Accounts.Credit(ctx, account.CreditAccount{
-		AccountID:   input.AccountID,
-		Amount:      input.Amount,
-		Description: deref(input.Description),
-	}, opts)
-	if err != nil {
-		return nil, err
-	}
-	return payloadOf(res), nil
+	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
+		return r.Accounts.Credit(ctx, account.CreditAccount{AccountID: input.AccountID, Amount: input.Amount, Description: deref(input.Description)}, opts)
+	})
 }
 
 // DebitAccount is the resolver for the debitAccount field.
 func (r *mutationResolver) DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error) {
-	opts, err := commandOptions(ctx, input.ExpectedVersion, input.IdempotencyKey)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Accounts.Debit(ctx, account.DebitAccount{
-		AccountID:   input.AccountID,
-		Amount:      input.Amount,
-		Description: deref(input.Description),
-	}, opts)
-	if err != nil {
-		return nil, err
-	}
-	return payloadOf(res), nil
+	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
+		return r.Accounts.Debit(ctx, account.DebitAccount{AccountID: input.AccountID, Amount: input.Amount, Description: deref(input.Description)}, opts)
+	})
 }
 
 // CloseAccount is the resolver for the closeAccount field.
 func (r *mutationResolver) CloseAccount(ctx context.Context, input model.CloseAccountInput) (*model.AccountPayload, error) {
-	opts, err := commandOptions(ctx, input.ExpectedVersion, input.IdempotencyKey)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Accounts.Close(ctx, account.CloseAccount{AccountID: input.AccountID}, opts)
-	if err != nil {
-		return nil, err
-	}
-	return payloadOf(res), nil
+	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
+		return r.Accounts.Close(ctx, account.CloseAccount{AccountID: input.AccountID}, opts)
+	})
 }
 
 // Account is the resolver for the account field.

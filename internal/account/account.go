@@ -16,8 +16,6 @@ package account
 
 import (
 	"fmt"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -150,23 +148,10 @@ func ParseID(s string) (string, error) {
 			return id.String(), nil
 		}
 	}
-	return "", fmt.Errorf("%w: malformed account id %s", ErrInvalidInput, quoteInput(s))
+	return "", fmt.Errorf("%w: malformed account id %s", ErrInvalidInput, apperr.Quote(s))
 }
 
 // formatMoney renders an amount with its currency code, e.g. "10.00 EUR".
 func formatMoney(minor int64, c money.Currency) string {
 	return money.FormatAmount(minor, c) + " " + c.Code
-}
-
-// quoteInput quotes user input for an error message, cut short when long.
-func quoteInput(s string) string {
-	const maxLen = 40
-	if len(s) <= maxLen {
-		return strconv.Quote(s)
-	}
-	cut := maxLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
 
@@ -178,7 +179,7 @@ func (c CloseAccount) Decide(a Account) ([]aggregate.Event, error) {
 // checkOpen reports ErrAccountNotFound or ErrAccountClosed.
 func checkOpen(a Account, requestedID string) error {
 	if !a.Opened {
-		return fmt.Errorf("%w: %s", ErrAccountNotFound, quoteInput(requestedID))
+		return fmt.Errorf("%w: %s", ErrAccountNotFound, apperr.Quote(requestedID))
 	}
 	if a.Status == StatusClosed {
 		return fmt.Errorf("%w: %s", ErrAccountClosed, a.ID)

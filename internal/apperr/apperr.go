@@ -7,7 +7,11 @@
 // code is reported as INTERNAL with its message hidden.
 package apperr
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
 
 // Code is the value of a GraphQL error's extensions.code.
 type Code string
@@ -42,4 +46,19 @@ func CodeOf(err error) (Code, bool) {
 		return e.Code, true
 	}
 	return "", false
+}
+
+// Quote quotes user input for a client-facing message, cut to at most 40
+// bytes (on a rune boundary, with "…") so a huge input cannot make a huge
+// message.
+func Quote(s string) string {
+	const maxLen = 40
+	if len(s) <= maxLen {
+		return strconv.Quote(s)
+	}
+	cut := maxLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }

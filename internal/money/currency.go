@@ -1,6 +1,10 @@
 package money
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/chronicle-es/chronicle/internal/apperr"
+)
 
 // Currency is an ISO 4217 currency: its alphabetic Code (e.g. "EUR") and the
 // number of MinorUnits, i.e. decimal places of its minor unit (2 for EUR, whose
@@ -27,7 +31,7 @@ func (c Currency) String() string { return c.Code }
 func LookupCurrency(code string) (Currency, error) {
 	if !isCurrencyCode(code) {
 		return Currency{}, fmt.Errorf("currency %s: a currency is 3 upper-case letters (ISO 4217): %w",
-			quoteInput(code), ErrUnknownCurrency)
+			apperr.Quote(code), ErrUnknownCurrency)
 	}
 	mu, ok := minorUnits[code]
 	if !ok {

@@ -15,7 +15,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chronicle-es/chronicle/internal/apperr"
 )
@@ -55,7 +54,7 @@ func ParseAmount(s string, c Currency) (int64, error) {
 		return 0, fmt.Errorf("money: currency %q has unsupported minor units %d", c.Code, mu)
 	}
 	malformed := func(reason string) error {
-		return fmt.Errorf("amount %s: %s: %w", quoteInput(s), reason, ErrMalformedAmount)
+		return fmt.Errorf("amount %s: %s: %w", apperr.Quote(s), reason, ErrMalformedAmount)
 	}
 	if s == "" {
 		return 0, malformed("empty")
@@ -172,18 +171,4 @@ func example(c Currency) string {
 		return "1234"
 	}
 	return "1234." + frac[:min(c.MinorUnits, len(frac))]
-}
-
-// quoteInput quotes user input for an error message, cutting it short so that
-// a huge input does not produce a huge message.
-func quoteInput(s string) string {
-	const maxLen = 40
-	if len(s) <= maxLen {
-		return strconv.Quote(s)
-	}
-	cut := maxLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…"
 }
