@@ -76,10 +76,9 @@ func (r *Repository[S]) fold(recorded []eventstore.RecordedEvent) (S, int64, err
 // Concurrency: with an explicit expected version, a stream that is elsewhere
 // fails with *eventstore.WrongExpectedVersionError (code CONFLICT). Without
 // one, a first attempt is optimistic; if another writer got in between, the
-// command is decided again on fresh state under the stream's row lock
-// (eventstore.Store.AppendLocked), which cannot lose to a writer again, so
-// a hot stream serialises instead of starving. Two further attempts cover
-// the only remaining race, two creators of one new stream.
+// command is decided again on fresh state under the stream's lock
+// (eventstore.Store.AppendLocked), where no writer can get in between, so a
+// hot stream serialises instead of starving.
 //
 // Idempotency: a key already handled returns the original result, with
 // Duplicate set, and decides nothing.
@@ -116,20 +115,13 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 		return res, err
 	}
 
-	const lockedAttempts = 3
-	for range lockedAttempts {
-		res, err = r.store.AppendLocked(ctx, req, func(recorded []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
-			state, _, err := r.fold(recorded)
-			if err != nil {
-				return nil, err
-			}
-			return r.encode(decide(state))
-		})
-		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			break
+	return r.store.AppendLocked(ctx, req, func(recorded []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
+		state, _, err := r.fold(recorded)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return res, err
+		return r.encode(decide(state))
+	})
 }
 
 func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventData, error) {

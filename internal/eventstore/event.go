@@ -27,7 +27,7 @@ type Metadata struct {
 }
 
 // EventData is an event to append: its type name, the version of its payload
-// schema (1 for a type's first shape) and its JSON payload.
+// schema (1 for a type's first shape; 0 is taken as 1) and its JSON payload.
 type EventData struct {
 	Type          string
 	SchemaVersion int

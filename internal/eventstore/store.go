@@ -68,21 +68,22 @@ func (s *Store) Append(ctx context.Context, req AppendRequest) (AppendResult, er
 // returns the events to append (nil or empty to append nothing).
 type DecideFunc func(stream []RecordedEvent) ([]EventData, error)
 
-// AppendLocked reads the stream while holding its row lock, asks decide for
+// AppendLocked takes the stream's lock, reads the stream, asks decide for
 // the events, and appends them in the same transaction, so no other appender
-// can come in between: it cannot fail with a wrong expected version except
-// when two callers create the same new stream at once. It is the retry path
-// for commands without an explicit expected version, which would otherwise
-// starve on a hot stream. req.Events and req.ExpectedVersion are ignored.
+// can come in between: it cannot fail with a wrong expected version. It is
+// the retry path for commands without an explicit expected version, which
+// would otherwise starve on a hot stream. req.Events and req.ExpectedVersion
+// are ignored.
 //
 // Errors: those of Append, and decide's error returned as is.
 func (s *Store) AppendLocked(ctx context.Context, req AppendRequest, decide DecideFunc) (AppendResult, error) {
 	req.Events = nil
 	return s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
 		var version int64
-		err := tx.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1 FOR UPDATE`, req.StreamID).Scan(&version)
+		// inTx holds the stream lock: the version cannot move under us.
+		err := tx.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, req.StreamID).Scan(&version)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return AppendResult{}, fmt.Errorf("lock stream %s: %w", req.StreamID, err)
+			return AppendResult{}, fmt.Errorf("read version of stream %s: %w", req.StreamID, err)
 		}
 		recorded, err := readStream(ctx, tx, req.StreamID, 0, 0)
 		if err != nil {
@@ -157,7 +158,7 @@ func (s *Store) inTx(ctx context.Context, req AppendRequest, fn func(pgx.Tx) (Ap
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return AppendResult{}, fmt.Errorf("commit append: %w", mapUniqueViolation(err, req))
+		return AppendResult{}, fmt.Errorf("commit append: %w", err)
 	}
 	return res, nil
 }
@@ -259,7 +260,7 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 		if err != nil {
 			return AppendResult{}, fmt.Errorf("event id: %w", err)
 		}
-		ids[i], types[i], schemas[i], payloads[i] = id, e.Type, int32(e.SchemaVersion), string(e.Data)
+		ids[i], types[i], schemas[i], payloads[i] = id, e.Type, int32(max(e.SchemaVersion, 1)), string(e.Data)
 	}
 	metadata, err := json.Marshal(req.Metadata)
 	if err != nil {
@@ -293,7 +294,7 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: actual}
 	}
 	if err != nil {
-		return AppendResult{}, fmt.Errorf("append to stream %s: %w", req.StreamID, mapUniqueViolation(err, req))
+		return AppendResult{}, fmt.Errorf("append to stream %s: %w", req.StreamID, err)
 	}
 	if res.TransactionID, err = strconv.ParseUint(txid, 10, 64); err != nil {
 		return AppendResult{}, fmt.Errorf("parse transaction id %q: %w", txid, err)
@@ -301,17 +302,6 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 	res.StreamID = req.StreamID
 	res.FromVersion = res.ToVersion - n + 1
 	return res, nil
-}
-
-// mapUniqueViolation turns a unique violation on the stream keys (two
-// creators of one new stream racing) into a wrong-expected-version error.
-func mapUniqueViolation(err error, req AppendRequest) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" &&
-		(pgErr.ConstraintName == "streams_pkey" || pgErr.ConstraintName == "events_stream_id_version_key") {
-		return &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: -1}
-	}
-	return err
 }
 
 func validate(req AppendRequest) error {

@@ -28,27 +28,22 @@ import (
 
 const streamType = "test"
 
-// raceConns is the pool size of the race tests: large enough that many
-// appenders are inside PostgreSQL at once, small enough for max_connections.
-const raceConns = 16
+// maxConns is the pool size: large enough that many racing appenders are
+// inside PostgreSQL at once, small enough for max_connections.
+const maxConns = 16
 
-func setup(t *testing.T) (*eventstore.Store, *pgxpool.Pool, string) {
+// newDB gives t its own migrated database and a store on it. Creating a
+// database is most of a test's time, so each top-level test makes one and
+// its subtests share it, on streams (and keys) of their own.
+func newDB(t *testing.T) (*eventstore.Store, *pgxpool.Pool, string) {
 	t.Helper()
-	t.Parallel()
-	pool, url := pgtest.NewPool(t)
-	return eventstore.New(pool), pool, url
-}
-
-// setupRace is setup with a pool of raceConns connections.
-func setupRace(t *testing.T) (*eventstore.Store, *pgxpool.Pool) {
-	t.Helper()
-	_, _, url := setup(t)
-	pool, err := database.Open(context.Background(), url, raceConns)
+	url := pgtest.NewDatabase(t)
+	pool, err := database.Open(context.Background(), url, maxConns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return eventstore.New(pool), pool
+	return eventstore.New(pool), pool, url
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -103,10 +98,11 @@ func readAll(t *testing.T, ctx context.Context, s *eventstore.Store, stream uuid
 	return events
 }
 
-func countEvents(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
+// countEvents counts the stored events of the streams, bypassing the store.
+func countEvents(t *testing.T, ctx context.Context, pool *pgxpool.Pool, streams ...uuid.UUID) int64 {
 	t.Helper()
 	var n int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_id = ANY($1)`, streams).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -165,10 +161,17 @@ func race(n int, f func(i int)) {
 	wg.Wait()
 }
 
+func TestConcurrentAppends(t *testing.T) {
+	t.Parallel()
+	s, pool, _ := newDB(t)
+	t.Run("ExpectedVersion", func(t *testing.T) { t.Parallel(); testAppendConcurrentExpectedVersion(t, s, pool) })
+	t.Run("NoStream", func(t *testing.T) { t.Parallel(); testAppendConcurrentNoStream(t, s, pool) })
+	t.Run("Any", func(t *testing.T) { t.Parallel(); testAppendConcurrentAny(t, s) })
+}
+
 // 1. Of 50 appenders racing on the same expected version, exactly one wins,
 // round after round.
-func TestAppendConcurrentExpectedVersion(t *testing.T) {
-	s, pool := setupRace(t)
+func testAppendConcurrentExpectedVersion(t *testing.T, s *eventstore.Store, pool *pgxpool.Pool) {
 	ctx := testCtx(t)
 	const goroutines, rounds = 50, 8
 	stream := uuid.New()
@@ -221,7 +224,7 @@ func TestAppendConcurrentExpectedVersion(t *testing.T) {
 				e.Version, e.TransactionID, e.Position, w.res.TransactionID, w.res.LastPosition)
 		}
 	}
-	if n := countEvents(t, ctx, pool); n != rounds+1 {
+	if n := countEvents(t, ctx, pool, stream); n != rounds+1 {
 		t.Fatalf("events table has %d rows, want %d: a loser wrote something", n, rounds+1)
 	}
 	if v, err := s.StreamVersion(ctx, stream); err != nil || v != rounds+1 {
@@ -230,8 +233,7 @@ func TestAppendConcurrentExpectedVersion(t *testing.T) {
 }
 
 // 2a. Of 50 creators of one new stream, exactly one wins.
-func TestAppendConcurrentNoStream(t *testing.T) {
-	s, pool := setupRace(t)
+func testAppendConcurrentNoStream(t *testing.T, s *eventstore.Store, pool *pgxpool.Pool) {
 	ctx := testCtx(t)
 	const goroutines = 50
 	stream := uuid.New()
@@ -268,14 +270,13 @@ func TestAppendConcurrentNoStream(t *testing.T) {
 			t.Fatalf("event %d is %+v, want the winner's (%d)", e.Version, p, winner)
 		}
 	}
-	if n := countEvents(t, ctx, pool); n != 2 {
+	if n := countEvents(t, ctx, pool, stream); n != 2 {
 		t.Fatalf("events table has %d rows, want 2", n)
 	}
 }
 
 // 2b. 50 appenders with expected version Any all succeed, one after another.
-func TestAppendConcurrentAny(t *testing.T) {
-	s, _ := setupRace(t)
+func testAppendConcurrentAny(t *testing.T, s *eventstore.Store) {
 	ctx := testCtx(t)
 	const goroutines = 50
 	stream := uuid.New() // does not exist yet: Any also races on creating it
@@ -317,8 +318,9 @@ func TestAppendConcurrentAny(t *testing.T) {
 // 3. Idempotency keys.
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
+	s, pool, _ := newDB(t)
 	t.Run("SequentialDuplicate", func(t *testing.T) {
-		s, pool, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		r := req(stream, eventstore.NoStream, ev("A", payload{N: 1}), ev("B", payload{N: 2}))
@@ -337,7 +339,7 @@ func TestIdempotency(t *testing.T) {
 		if second != first {
 			t.Fatalf("duplicate result %+v differs from original %+v", second, first)
 		}
-		if n := countEvents(t, ctx, pool); n != 2 {
+		if n := countEvents(t, ctx, pool, stream); n != 2 {
 			t.Fatalf("%d events stored, want 2", n)
 		}
 		looked, found, err := s.LookupIdempotencyKey(ctx, "key-1", stream, "Open")
@@ -354,7 +356,7 @@ func TestIdempotency(t *testing.T) {
 	})
 
 	t.Run("StaleExpectedVersion", func(t *testing.T) {
-		s, _, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		mustAppend(t, ctx, s, req(stream, eventstore.NoStream, ev("A", payload{N: 1})))
@@ -377,7 +379,7 @@ func TestIdempotency(t *testing.T) {
 	})
 
 	t.Run("FailedAppendReleasesKey", func(t *testing.T) {
-		s, _, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		mustAppend(t, ctx, s, req(stream, eventstore.NoStream, ev("A", payload{N: 1})))
@@ -396,7 +398,7 @@ func TestIdempotency(t *testing.T) {
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
-		s, pool := setupRace(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		const goroutines = 20
 		stream := uuid.New()
@@ -413,7 +415,7 @@ func TestIdempotency(t *testing.T) {
 				expected = v
 			}
 			key := fmt.Sprintf("key-concurrent-%v", exact)
-			before := countEvents(t, ctx, pool)
+			before := countEvents(t, ctx, pool, stream)
 			results := make([]eventstore.AppendResult, goroutines)
 			errs := make([]error, goroutines)
 			race(goroutines, func(i int) {
@@ -443,7 +445,7 @@ func TestIdempotency(t *testing.T) {
 					t.Fatalf("expected %d: goroutine %d got %+v, original %+v", expected, i, r, want)
 				}
 			}
-			if n := countEvents(t, ctx, pool); n != before+2 {
+			if n := countEvents(t, ctx, pool, stream); n != before+2 {
 				t.Fatalf("expected %d: %d events appended, want 2", expected, n-before)
 			}
 			events, err := s.ReadStream(ctx, stream, want.FromVersion-1, 0)
@@ -457,7 +459,7 @@ func TestIdempotency(t *testing.T) {
 	})
 
 	t.Run("KeyReused", func(t *testing.T) {
-		s, pool, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		streamA, streamB := uuid.New(), uuid.New()
 		r := req(streamA, eventstore.Any, ev("A", payload{N: 1}))
@@ -491,7 +493,7 @@ func TestIdempotency(t *testing.T) {
 		if _, _, err := s.LookupIdempotencyKey(ctx, r.IdempotencyKey, streamB, r.Command); !errors.Is(err, eventstore.ErrIdempotencyKeyReused) {
 			t.Fatalf("LookupIdempotencyKey for another stream: %v", err)
 		}
-		if n := countEvents(t, ctx, pool); n != 1 {
+		if n := countEvents(t, ctx, pool, streamA, streamB); n != 1 {
 			t.Fatalf("%d events stored, want 1", n)
 		}
 		if v, err := s.StreamVersion(ctx, streamB); err != nil || v != 0 {
@@ -500,7 +502,7 @@ func TestIdempotency(t *testing.T) {
 	})
 
 	t.Run("CreateRetriedWithFreshStreamID", func(t *testing.T) {
-		s, pool, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		r := req(uuid.New(), eventstore.NoStream, ev("Opened", payload{N: 1}))
 		r.IdempotencyKey, r.Command = "key-create", "Open"
@@ -528,13 +530,13 @@ func TestIdempotency(t *testing.T) {
 		if _, err := s.Append(ctx, retry); !errors.Is(err, eventstore.ErrIdempotencyKeyReused) {
 			t.Fatalf("key reused for another creating command: %v", err)
 		}
-		if n := countEvents(t, ctx, pool); n != 1 {
+		if n := countEvents(t, ctx, pool, r.StreamID, retry.StreamID); n != 1 {
 			t.Fatalf("%d events stored, want 1", n)
 		}
 	})
 
 	t.Run("AppendLockedDuplicate", func(t *testing.T) {
-		s, _, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		mustAppend(t, ctx, s, req(stream, eventstore.NoStream, ev("A", payload{N: 1})))
@@ -563,8 +565,9 @@ func TestIdempotency(t *testing.T) {
 // 4. An append is all or nothing.
 func TestAppendAtomicity(t *testing.T) {
 	t.Parallel()
+	s, pool, _ := newDB(t)
 	t.Run("MultiEvent", func(t *testing.T) {
-		s, _, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		var batch []eventstore.EventData
@@ -603,12 +606,12 @@ func TestAppendAtomicity(t *testing.T) {
 	})
 
 	t.Run("InvalidInput", func(t *testing.T) {
-		s, pool, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
-		existing := uuid.New()
+		existing, newStream := uuid.New(), uuid.New()
 		mustAppend(t, ctx, s, req(existing, eventstore.NoStream, ev("A", payload{N: 1})))
 		good := ev("Good", payload{N: 1})
-		for _, stream := range []uuid.UUID{uuid.New(), existing} {
+		for _, stream := range []uuid.UUID{newStream, existing} {
 			cases := map[string]eventstore.AppendRequest{
 				"no events":        req(stream, eventstore.Any),
 				"no events, exact": req(stream, 1),
@@ -628,7 +631,7 @@ func TestAppendAtomicity(t *testing.T) {
 				if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 					t.Fatalf("%s: %v is a version conflict", name, err)
 				}
-				r.IdempotencyKey, r.Command = "key-"+name, "Cmd"
+				r.IdempotencyKey, r.Command = "key-invalid-"+name, "Cmd"
 				if _, err := s.Append(ctx, r); err == nil {
 					t.Fatalf("%s with idempotency key: append succeeded", name)
 				}
@@ -640,11 +643,14 @@ func TestAppendAtomicity(t *testing.T) {
 				t.Fatal("AppendLocked with invalid JSON from decide succeeded")
 			}
 		}
-		if n := countEvents(t, ctx, pool); n != 1 {
+		if n := countEvents(t, ctx, pool, uuid.Nil, existing, newStream); n != 1 {
 			t.Fatalf("%d events stored, want only the first", n)
 		}
 		var streams, keys int
-		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM streams), (SELECT count(*) FROM idempotency_keys)`).Scan(&streams, &keys); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM streams WHERE stream_id = ANY($1)),
+			(SELECT count(*) FROM idempotency_keys WHERE key LIKE 'key-invalid-%')`,
+			[]uuid.UUID{uuid.Nil, existing, newStream}).Scan(&streams, &keys); err != nil {
 			t.Fatal(err)
 		}
 		if streams != 1 || keys != 0 {
@@ -656,7 +662,7 @@ func TestAppendAtomicity(t *testing.T) {
 	})
 
 	t.Run("ConflictWritesNothing", func(t *testing.T) {
-		s, pool, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		mustAppend(t, ctx, s, req(stream, eventstore.NoStream, ev("A", payload{N: 1}), ev("A", payload{N: 2})))
@@ -665,7 +671,7 @@ func TestAppendAtomicity(t *testing.T) {
 			_, err := s.Append(ctx, req(stream, expected, batch...))
 			checkWrongVersion(t, err, stream, expected, 2)
 			r := req(stream, expected, batch...)
-			r.IdempotencyKey, r.Command = fmt.Sprintf("key-%d", expected), "Cmd"
+			r.IdempotencyKey, r.Command = fmt.Sprintf("key-conflict-%d", expected), "Cmd"
 			_, err = s.Append(ctx, r)
 			checkWrongVersion(t, err, stream, expected, 2)
 		}
@@ -676,7 +682,7 @@ func TestAppendAtomicity(t *testing.T) {
 		if v, err := s.StreamVersion(ctx, missing); err != nil || v != 0 {
 			t.Fatalf("missing stream at version %d, %v", v, err)
 		}
-		if n := countEvents(t, ctx, pool); n != 2 {
+		if n := countEvents(t, ctx, pool, stream, missing); n != 2 {
 			t.Fatalf("%d events stored after conflicts, want 2", n)
 		}
 		// The next successful append continues without a gap in versions.
@@ -691,8 +697,9 @@ func TestAppendAtomicity(t *testing.T) {
 // 5. AppendLocked serialises deciders on the stream's lock.
 func TestAppendLocked(t *testing.T) {
 	t.Parallel()
+	s, pool, _ := newDB(t)
 	t.Run("Concurrent", func(t *testing.T) {
-		s, _ := setupRace(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		const goroutines = 50
 		stream := uuid.New()
@@ -737,7 +744,7 @@ func TestAppendLocked(t *testing.T) {
 	})
 
 	t.Run("ConcurrentNewStream", func(t *testing.T) {
-		s, _ := setupRace(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		const goroutines = 50
 		stream := uuid.New()
@@ -747,8 +754,9 @@ func TestAppendLocked(t *testing.T) {
 				return []eventstore.EventData{ev("Counted", payload{N: int64(len(events) + 1), G: i})}, nil
 			})
 		})
-		// Creators of the new stream may race (nothing to lock yet): the
-		// losers get a version conflict, never a stale append.
+		// AppendLocked's doc allows creators of a new stream to race (no
+		// row to lock yet): a loser may get a version conflict, but no
+		// append may be decided on a stale stream.
 		succeeded := 0
 		for i, err := range errs {
 			if err == nil {
@@ -773,7 +781,7 @@ func TestAppendLocked(t *testing.T) {
 	})
 
 	t.Run("NewStream", func(t *testing.T) {
-		s, _, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		res, err := s.AppendLocked(ctx, req(stream, 7), func(events []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
@@ -789,7 +797,7 @@ func TestAppendLocked(t *testing.T) {
 	})
 
 	t.Run("DecideError", func(t *testing.T) {
-		s, pool, _ := setup(t)
+		t.Parallel()
 		ctx := testCtx(t)
 		stream := uuid.New()
 		mustAppend(t, ctx, s, req(stream, eventstore.NoStream, ev("A", payload{N: 1})))
@@ -805,7 +813,7 @@ func TestAppendLocked(t *testing.T) {
 		if !errors.Is(err, errDecide) {
 			t.Fatalf("AppendLocked error %v, want decide's", err)
 		}
-		if n := countEvents(t, ctx, pool); n != 1 {
+		if n := countEvents(t, ctx, pool, stream); n != 1 {
 			t.Fatalf("%d events after decide failed, want 1", n)
 		}
 		// The key was not consumed by the failed command.
@@ -826,7 +834,8 @@ func TestAppendLocked(t *testing.T) {
 
 // 6. What is stored comes back: metadata, ids, times, paging of ReadStream.
 func TestStoredEvents(t *testing.T) {
-	s, _, _ := setup(t)
+	t.Parallel()
+	s, _, _ := newDB(t)
 	ctx := testCtx(t)
 	stream, otherStream := uuid.New(), uuid.New()
 	md := eventstore.Metadata{
@@ -961,11 +970,11 @@ func currentXact(t *testing.T, ctx context.Context, tx pgx.Tx) uint64 {
 	return x
 }
 
-// expectHeldBack asserts that ReadCommitted from the start returns nothing
-// and reports that it is held back.
-func expectHeldBack(t *testing.T, ctx context.Context, pool *pgxpool.Pool) {
+// expectHeldBack asserts that ReadCommitted after cp returns nothing and
+// reports that it is held back.
+func expectHeldBack(t *testing.T, ctx context.Context, pool *pgxpool.Pool, cp eventstore.Checkpoint) {
 	t.Helper()
-	events, heldBack, err := eventstore.ReadCommitted(ctx, pool, eventstore.Checkpoint{}, 100)
+	events, heldBack, err := eventstore.ReadCommitted(ctx, pool, cp, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -980,7 +989,7 @@ func expectHeldBack(t *testing.T, ctx context.Context, pool *pgxpool.Pool) {
 func readCommitted(t *testing.T, ctx context.Context, pool *pgxpool.Pool, after eventstore.Checkpoint, limit, want int) []eventstore.RecordedEvent {
 	t.Helper()
 	var all []eventstore.RecordedEvent
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for len(all) < want {
 		events, heldBack, err := eventstore.ReadCommitted(ctx, pool, after, limit)
 		if err != nil {
@@ -1001,7 +1010,7 @@ func readCommitted(t *testing.T, ctx context.Context, pool *pgxpool.Pool, after 
 		}
 		if len(events) == 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("ReadCommitted: %d of %d events after 5s (heldBack %v)", len(all), want, heldBack)
+				t.Fatalf("ReadCommitted: %d of %d events after 10s (heldBack %v)", len(all), want, heldBack)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -1021,8 +1030,11 @@ func readCommitted(t *testing.T, ctx context.Context, pool *pgxpool.Pool, after 
 // still add events before it.
 func TestReadCommitted(t *testing.T) {
 	t.Parallel()
+	s, pool, _ := newDB(t)
+	// ReadCommitted reads the whole database, so the subtests run one after
+	// the other, each from the checkpoint where the previous one ended.
+	var cp eventstore.Checkpoint
 	t.Run("OpenTransactionHoldsBack", func(t *testing.T) {
-		s, pool, _ := setup(t)
 		ctx := testCtx(t)
 		tx, err := pool.Begin(ctx)
 		if err != nil {
@@ -1035,11 +1047,12 @@ func TestReadCommitted(t *testing.T) {
 		if later.TransactionID <= heldXact {
 			t.Fatalf("later append's transaction %d not after the open one's %d", later.TransactionID, heldXact)
 		}
-		expectHeldBack(t, ctx, pool)
+		expectHeldBack(t, ctx, pool, cp)
 		if err := tx.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		events := readCommitted(t, ctx, pool, eventstore.Checkpoint{}, 100, 2)
+		events := readCommitted(t, ctx, pool, cp, 100, 2)
+		cp = events[1].Checkpoint()
 		if events[0].EventID != held || events[0].TransactionID != heldXact {
 			t.Fatalf("first event %s (xact %d), want the held one %s (xact %d)", events[0].EventID, events[0].TransactionID, held, heldXact)
 		}
@@ -1050,7 +1063,6 @@ func TestReadCommitted(t *testing.T) {
 	})
 
 	t.Run("TransactionOrderNotPositionOrder", func(t *testing.T) {
-		s, pool, _ := setup(t)
 		ctx := testCtx(t)
 		tx, err := pool.Begin(ctx)
 		if err != nil {
@@ -1062,11 +1074,12 @@ func TestReadCommitted(t *testing.T) {
 		heldXact := currentXact(t, ctx, tx)
 		later := mustAppend(t, ctx, s, req(uuid.New(), eventstore.NoStream, ev("Later", payload{N: 2})))
 		held := insertRaw(t, ctx, tx, uuid.New())
-		expectHeldBack(t, ctx, pool)
+		expectHeldBack(t, ctx, pool, cp)
 		if err := tx.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		events := readCommitted(t, ctx, pool, eventstore.Checkpoint{}, 100, 2)
+		events := readCommitted(t, ctx, pool, cp, 100, 2)
+		cp = events[1].Checkpoint()
 		if events[0].EventID != held || events[0].TransactionID != heldXact || events[1].Position != later.LastPosition {
 			t.Fatalf("events in order %v/%v, want the held event first", events[0].EventID, events[1].EventID)
 		}
@@ -1080,7 +1093,6 @@ func TestReadCommitted(t *testing.T) {
 	})
 
 	t.Run("RolledBack", func(t *testing.T) {
-		s, pool, _ := setup(t)
 		ctx := testCtx(t)
 		tx, err := pool.Begin(ctx)
 		if err != nil {
@@ -1089,18 +1101,54 @@ func TestReadCommitted(t *testing.T) {
 		defer tx.Rollback(ctx) //nolint:errcheck
 		insertRaw(t, ctx, tx, uuid.New())
 		later := mustAppend(t, ctx, s, req(uuid.New(), eventstore.NoStream, ev("Later", payload{N: 2})))
-		expectHeldBack(t, ctx, pool)
+		expectHeldBack(t, ctx, pool, cp)
 		if err := tx.Rollback(ctx); err != nil {
 			t.Fatal(err)
 		}
-		events := readCommitted(t, ctx, pool, eventstore.Checkpoint{}, 100, 1)
+		events := readCommitted(t, ctx, pool, cp, 100, 1)
+		cp = events[0].Checkpoint()
 		if events[0].Position != later.LastPosition || events[0].TransactionID != later.TransactionID {
 			t.Fatalf("got event at (%d, %d), want the committed append's", events[0].TransactionID, events[0].Position)
 		}
 	})
 
+	t.Run("StreamInVersionOrder", func(t *testing.T) {
+		// Racing appenders of one stream, of every kind: read in
+		// transaction order, the stream still comes in version order.
+		ctx := testCtx(t)
+		const goroutines = 45
+		stream := uuid.New()
+		errs := make([]error, goroutines)
+		race(goroutines, func(i int) {
+			r := req(stream, eventstore.Any, ev("Raced", payload{G: i}))
+			switch i % 3 {
+			case 0:
+				_, errs[i] = s.Append(ctx, r)
+			case 1:
+				r.IdempotencyKey, r.Command = fmt.Sprintf("key-order-%d", i), "Raced"
+				_, errs[i] = s.Append(ctx, r)
+			case 2:
+				r.IdempotencyKey, r.Command = fmt.Sprintf("key-order-%d", i), "Raced"
+				_, errs[i] = s.AppendLocked(ctx, r, func([]eventstore.RecordedEvent) ([]eventstore.EventData, error) {
+					return r.Events, nil
+				})
+			}
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("goroutine %d: %v", i, err)
+			}
+		}
+		events := readCommitted(t, ctx, pool, cp, 100, goroutines)
+		cp = events[len(events)-1].Checkpoint()
+		for i, e := range events {
+			if e.StreamID != stream || e.Version != int64(i+1) {
+				t.Fatalf("event %d in transaction order is version %d (transaction %d, position %d)", i, e.Version, e.TransactionID, e.Position)
+			}
+		}
+	})
+
 	t.Run("Paging", func(t *testing.T) {
-		s, pool, _ := setup(t)
 		ctx := testCtx(t)
 		var want []int64
 		// One three-event append, so a page boundary falls inside a
@@ -1113,7 +1161,7 @@ func TestReadCommitted(t *testing.T) {
 			r := mustAppend(t, ctx, s, req(uuid.New(), eventstore.NoStream, ev("B", payload{N: int64(i)})))
 			want = append(want, r.LastPosition)
 		}
-		events := readCommitted(t, ctx, pool, eventstore.Checkpoint{}, 2, 5)
+		events := readCommitted(t, ctx, pool, cp, 2, 5)
 		var got []int64
 		for _, e := range events {
 			got = append(got, e.Position)
@@ -1123,6 +1171,7 @@ func TestReadCommitted(t *testing.T) {
 		}
 		// Reading from the middle of the three-event transaction.
 		rest := readCommitted(t, ctx, pool, events[1].Checkpoint(), 2, 3)
+		cp = rest[2].Checkpoint()
 		if rest[0].Position != want[2] {
 			t.Fatalf("read after %+v starts at %d, want %d", events[1].Checkpoint(), rest[0].Position, want[2])
 		}
@@ -1131,7 +1180,8 @@ func TestReadCommitted(t *testing.T) {
 
 // 8. Every committed append notifies NotifyChannel with its last position.
 func TestNotify(t *testing.T) {
-	s, _, url := setup(t)
+	t.Parallel()
+	s, _, url := newDB(t)
 	ctx := testCtx(t)
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
