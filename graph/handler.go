@@ -46,6 +46,8 @@ func NewHandler(r *Resolver, limits Limits, logger *slog.Logger) *handler.Server
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	if limits.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
 	}
 	if limits.Complexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(limits.Complexity))
@@ -112,4 +114,50 @@ func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, 
 		deepest = max(deepest, d)
 	}
 	return deepest
+}
+
+// noIntrospection refuses, at validation, an operation that asks for
+// __schema or __type. Without it gqlgen answers such a field with a plain
+// error at execution, which would be reported as INTERNAL.
+type noIntrospection struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noIntrospection{}
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+func (noIntrospection) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if asksIntrospection(rc.Operation.SelectionSet, rc.Doc.Fragments, 0) {
+		err := gqlerror.Errorf("introspection is disabled on this server")
+		err.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
+		return err
+	}
+	return nil
+}
+
+// asksIntrospection looks for the introspection root fields, which may only
+// stand at the root of an operation (directly or through fragments).
+func asksIntrospection(set ast.SelectionSet, fragments ast.FragmentDefinitionList, guard int) bool {
+	if guard > 64 {
+		return false
+	}
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if asksIntrospection(s.SelectionSet, fragments, guard+1) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if f := fragments.ForName(s.Name); f != nil && asksIntrospection(f.SelectionSet, fragments, guard+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
