@@ -124,20 +124,9 @@ func (m *ReadModel) Operations(ctx context.Context, accountID uuid.UUID, first *
 	if err != nil {
 		return page.Page[Operation]{}, err
 	}
-	rows, err := m.pool.Query(ctx, `SELECT account_id, kind, amount, balance_after, description, version, position, recorded_at
-		FROM account_operations WHERE account_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
-		accountID, afterVersion, size+1)
+	ops, err := m.operationsAfter(ctx, accountID, afterVersion, size+1)
 	if err != nil {
-		return page.Page[Operation]{}, fmt.Errorf("list operations: %w", err)
-	}
-	ops, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Operation, error) {
-		var o Operation
-		err := r.Scan(&o.AccountID, &o.Kind, &o.Amount, &o.BalanceAfter, &o.Description, &o.Version, &o.Position, &o.RecordedAt)
-		o.RecordedAt = o.RecordedAt.UTC()
-		return o, err
-	})
-	if err != nil {
-		return page.Page[Operation]{}, fmt.Errorf("list operations: %w", err)
+		return page.Page[Operation]{}, err
 	}
 	return page.Make(ops, size, func(o Operation) string { return page.Encode(operationCursor, strconv.FormatInt(o.Version, 10)) }), nil
 }
@@ -162,4 +151,25 @@ func History(ctx context.Context, store StreamReader, accountID uuid.UUID, first
 	return page.Make(events, size, func(e eventstore.RecordedEvent) string {
 		return page.Encode(eventCursor, strconv.FormatInt(e.Version, 10))
 	}), nil
+}
+
+// operationsAfter returns up to limit operations of the account with version
+// > afterVersion, in version order.
+func (m *ReadModel) operationsAfter(ctx context.Context, accountID uuid.UUID, afterVersion int64, limit int) ([]Operation, error) {
+	rows, err := m.pool.Query(ctx, `SELECT account_id, kind, amount, balance_after, description, version, position, recorded_at
+		FROM account_operations WHERE account_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
+		accountID, afterVersion, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list operations: %w", err)
+	}
+	ops, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Operation, error) {
+		var o Operation
+		err := r.Scan(&o.AccountID, &o.Kind, &o.Amount, &o.BalanceAfter, &o.Description, &o.Version, &o.Position, &o.RecordedAt)
+		o.RecordedAt = o.RecordedAt.UTC()
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list operations: %w", err)
+	}
+	return ops, nil
 }

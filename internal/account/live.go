@@ -1,0 +1,80 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/page"
+	"github.com/google/uuid"
+)
+
+// followBatch is how many operations one read of FollowOperations takes.
+const followBatch = 100
+
+// FollowAccount calls emit with the projected account each time its version
+// passes afterVersion (at once if it already has), until ctx ends, emit
+// returns false, or a read fails. sub must be a Subscription to
+// (ProjectionName, id) taken before the call. An account that is not
+// projected yet is waited for.
+func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, id uuid.UUID, afterVersion int64, emit func(View) bool) error {
+	last := afterVersion
+	stopped := errors.New("stopped")
+	err := live.Follow(ctx, sub, func(ctx context.Context) error {
+		v, err := m.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrAccountNotFound):
+			return nil
+		case err != nil:
+			return err
+		case v.Version <= last:
+			return nil
+		}
+		last = v.Version
+		if !emit(v) {
+			return stopped
+		}
+		return nil
+	})
+	if errors.Is(err, stopped) {
+		return nil
+	}
+	return err
+}
+
+// FollowOperations calls emit with each operation of the account after the
+// cursor `after` (an operations-connection cursor; "" for the start), in
+// version order, each exactly once: first those already projected, then new
+// ones as they are projected. It stops when ctx ends, emit returns false, or
+// a read fails. sub must be a Subscription to (ProjectionName, id) taken
+// before the call. Errors: page.ErrInvalidPage for a malformed cursor.
+func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription, id uuid.UUID, after string, emit func(op Operation, cursor string) bool) error {
+	one := 1
+	_, last, err := page.Int64After(operationCursor, &one, after)
+	if err != nil {
+		return err
+	}
+	stopped := errors.New("stopped")
+	err = live.Follow(ctx, sub, func(ctx context.Context) error {
+		for {
+			ops, err := m.operationsAfter(ctx, id, last, followBatch)
+			if err != nil {
+				return err
+			}
+			for _, op := range ops {
+				if !emit(op, page.Encode(operationCursor, strconv.FormatInt(op.Version, 10))) {
+					return stopped
+				}
+				last = op.Version
+			}
+			if len(ops) < followBatch {
+				return nil
+			}
+		}
+	})
+	if errors.Is(err, stopped) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,56 @@
+package live
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/chronicle-es/chronicle/internal/projection"
+)
+
+// Fanout is one instance's whole live-update path: it publishes the local
+// projections' updates to the Broker and delivers every instance's updates
+// to the local Hub.
+type Fanout struct {
+	Hub       *Hub
+	broker    Broker
+	publisher *Publisher
+}
+
+// NewFanout returns a Fanout over broker.
+func NewFanout(broker Broker, logger *slog.Logger) *Fanout {
+	return &Fanout{Hub: NewHub(), broker: broker, publisher: NewPublisher(broker, logger)}
+}
+
+// Offer takes a committed projection batch's update; it never blocks (use it
+// as projection.Config.OnUpdate).
+func (f *Fanout) Offer(u projection.Update) { f.publisher.Offer(u) }
+
+// Run publishes and delivers until ctx ends; it returns ctx's error.
+func (f *Fanout) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = f.publisher.Run(ctx) })
+	err := f.broker.Run(ctx, f.Hub.Deliver, f.Hub.RingAll)
+	wg.Wait()
+	return err
+}
+
+// Follow is the loop of one subscriber: it calls read once at start and
+// again after every ring of sub, until ctx ends (nil is returned) or read
+// fails (its error is returned). Subscribe before calling Follow, so that
+// no change between the first read and the subscription is missed.
+func Follow(ctx context.Context, sub *Subscription, read func(context.Context) error) error {
+	for {
+		if err := read(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.C:
+		}
+	}
+}
