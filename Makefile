@@ -12,7 +12,7 @@ GO ?= go
 # Tracked and new (not ignored) Go files that exist on disk.
 GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 
-.PHONY: help services generate build run test test-short check-generated fmt lint clean
+.PHONY: help services generate build run test test-short bench bench-quick check-generated fmt lint clean
 
 help: ## Show this help
 	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
@@ -37,6 +37,12 @@ test: services ## go vet + all tests with the race detector
 
 test-short: services ## All tests, no race detector
 	$(GO) test -count=1 ./...
+
+bench: services ## Measure a server built from this checkout; writes docs/benchmarks.md
+	$(GO) run ./cmd/bench
+
+bench-quick: services ## A shorter benchmark run
+	$(GO) run ./cmd/bench -quick
 
 check-generated: ## Fail when gqlgen's output is not in step with schema.graphqls
 	$(GO) tool gqlgen generate
