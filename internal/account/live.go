@@ -13,6 +13,9 @@ import (
 // followBatch is how many operations one read of FollowOperations takes.
 const followBatch = 100
 
+// Reads are shared (live.Load) between the subscribers that follow the same
+// account, so a change costs one query however many watch it.
+
 // FollowAccount calls emit with the projected account each time its version
 // passes afterVersion (at once if it already has), until ctx ends, emit
 // returns false, or a read fails. sub must be a Subscription to
@@ -22,7 +25,9 @@ func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, i
 	last := afterVersion
 	stopped := errors.New("stopped")
 	err := live.Follow(ctx, sub, func(ctx context.Context) error {
-		v, err := m.Get(ctx, id)
+		v, err := live.Load(ctx, sub, "account:"+id.String(), func(ctx context.Context) (View, error) {
+			return m.Get(ctx, id)
+		})
 		switch {
 		case errors.Is(err, ErrAccountNotFound):
 			return nil
@@ -58,7 +63,9 @@ func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription
 	stopped := errors.New("stopped")
 	err = live.Follow(ctx, sub, func(ctx context.Context) error {
 		for {
-			ops, err := m.operationsAfter(ctx, id, last, followBatch)
+			after := last
+			ops, err := live.Load(ctx, sub, "account-operations:"+id.String()+":"+strconv.FormatInt(after, 10),
+				func(ctx context.Context) ([]Operation, error) { return m.operationsAfter(ctx, id, after, followBatch) })
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ package live
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/chronicle-es/chronicle/internal/projection"
 )
@@ -31,6 +32,14 @@ type Hub struct {
 	byTopic      map[topic]map[*Subscription]struct{}
 	byProjection map[string]map[*Subscription]struct{}
 	count        int
+
+	// seq numbers the rings (Deliver and RingAll calls): a read that
+	// started after ring n saw every change that ring n announced.
+	seq atomic.Uint64
+	// flights are the read-model reads in progress that subscribers share
+	// (see Load).
+	flightsMu sync.Mutex
+	flights   map[string]*flight
 }
 
 type topic struct{ projection, key string }
@@ -40,6 +49,7 @@ func NewHub() *Hub {
 	return &Hub{
 		byTopic:      make(map[topic]map[*Subscription]struct{}),
 		byProjection: make(map[string]map[*Subscription]struct{}),
+		flights:      make(map[string]*flight),
 	}
 }
 
@@ -52,6 +62,7 @@ type Subscription struct {
 	C <-chan struct{}
 
 	bell       chan struct{}
+	rung       atomic.Uint64 // seq of the latest ring
 	hub        *Hub
 	projection string
 	keys       []string
@@ -109,8 +120,10 @@ func (s *Subscription) Close() {
 	})
 }
 
-// ring leaves a pending ring unless one is already there; it never blocks.
-func (s *Subscription) ring() {
+// ring records ring n and leaves a pending ring unless one is already
+// there; it never blocks.
+func (s *Subscription) ring(n uint64) {
+	s.rung.Store(n)
 	select {
 	case s.bell <- struct{}{}:
 	default:
@@ -122,12 +135,13 @@ func (s *Subscription) ring() {
 func (h *Hub) Deliver(u projection.Update) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := h.seq.Add(1)
 	for s := range h.byProjection[u.Projection] {
-		s.ring()
+		s.ring(n)
 	}
 	for _, k := range u.Keys {
 		for s := range h.byTopic[topic{u.Projection, k}] {
-			s.ring()
+			s.ring(n)
 		}
 	}
 }
@@ -137,14 +151,15 @@ func (h *Hub) Deliver(u projection.Update) {
 func (h *Hub) RingAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := h.seq.Add(1)
 	for _, set := range h.byProjection {
 		for s := range set {
-			s.ring()
+			s.ring(n)
 		}
 	}
 	for _, set := range h.byTopic {
 		for s := range set {
-			s.ring()
+			s.ring(n)
 		}
 	}
 }
