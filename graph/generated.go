@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Account() AccountResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -141,6 +142,11 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	Subscription struct {
+		AccountOperations func(childComplexity int, accountID string, after *string) int
+		AccountUpdated    func(childComplexity int, id string, afterVersion *int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -160,6 +166,10 @@ type QueryResolver interface {
 	Account(ctx context.Context, id string) (*model.Account, error)
 	Accounts(ctx context.Context, first *int, after *string, owner *string, status *model.AccountStatus) (*model.AccountConnection, error)
 	AccountHistory(ctx context.Context, id string, first *int, after *string) (*model.StoredEventConnection, error)
+}
+type SubscriptionResolver interface {
+	AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error)
+	AccountOperations(ctx context.Context, accountID string, after *string) (<-chan *model.OperationEdge, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -589,6 +599,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StoredEventEdge.Node(childComplexity), true
 
+	case "Subscription.accountOperations":
+		if e.ComplexityRoot.Subscription.AccountOperations == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_accountOperations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AccountOperations(childComplexity, args["accountId"].(string), args["after"].(*string)), true
+	case "Subscription.accountUpdated":
+		if e.ComplexityRoot.Subscription.AccountUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_accountUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AccountUpdated(childComplexity, args["id"].(string), args["afterVersion"].(*int)), true
+
 	}
 	return 0, false
 }
@@ -650,6 +683,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -692,6 +742,7 @@ Conventions:
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "An RFC 3339 timestamp in UTC, e.g. 2026-11-21T23:47:49.123Z."
@@ -717,6 +768,32 @@ type Mutation {
   creditAccount(input: CreditAccountInput!): AccountPayload!
   debitAccount(input: DebitAccountInput!): AccountPayload!
   closeAccount(input: CloseAccountInput!): AccountPayload!
+}
+
+"""
+Live updates, pushed once the projection that serves them has committed the
+change. Served at /query over WebSocket (subprotocols ` + "`" + `graphql-transport-ws` + "`" + `
+and the legacy ` + "`" + `graphql-ws` + "`" + `) and over GraphQL over SSE (POST with
+` + "`" + `Accept: text/event-stream` + "`" + `); not over plain POST or GET.
+"""
+type Subscription {
+  """
+  The projected account, pushed each time it changes; pushed at once too when
+  its version is already past ` + "`" + `afterVersion` + "`" + ` (absent: 0, so the current state
+  comes first). Changes may be coalesced: a client sees the latest state, not
+  necessarily every intermediate one. NOT_FOUND when the account is not in the
+  read model (yet).
+  """
+  accountUpdated(id: ID!, afterVersion: Int): Account!
+  """
+  The account's credits and debits, each exactly once and in version order:
+  first those after the cursor ` + "`" + `after` + "`" + ` (an ` + "`" + `operations` + "`" + ` connection cursor, or
+  one this subscription pushed; absent or "" for the first one), read from the
+  read model, then new ones as they are projected. A client that reconnects
+  with the last cursor it saw misses nothing and receives nothing twice.
+  NOT_FOUND when the account is not in the read model (yet).
+  """
+  accountOperations(accountId: ID!, after: String): OperationEdge!
 }
 
 "An amount of money: a decimal string in the currency's minor units, and its ISO 4217 code."
@@ -1355,6 +1432,50 @@ func (ec *executionContext) field_Query_accounts_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["status"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_accountOperations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_accountUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "afterVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterVersion"] = arg1
 	return args, nil
 }
 
@@ -3141,6 +3262,94 @@ func (ec *executionContext) fieldContext_StoredEventEdge_node(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_StoredEvent(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_accountUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_accountUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AccountUpdated(ctx, fc.Args["id"].(string), fc.Args["afterVersion"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Account) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_accountUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_accountUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_accountOperations(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_accountOperations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AccountOperations(ctx, fc.Args["accountId"].(string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OperationEdge) graphql.Marshaler {
+			return ec.marshalNOperationEdge2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐOperationEdge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_accountOperations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OperationEdge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_accountOperations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -5340,6 +5549,28 @@ func (ec *executionContext) _StoredEventEdge(ctx context.Context, sel ast.Select
 	})
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "accountUpdated":
+		return ec._Subscription_accountUpdated(ctx, fields[0])
+	case "accountOperations":
+		return ec._Subscription_accountOperations(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}

@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -26,10 +25,11 @@ type Limits struct {
 	Introspection bool
 }
 
-// NewHandler returns the GraphQL HTTP handler for the /query endpoint: POST,
-// GET and OPTIONS transports, a parsed-query cache, automatic persisted
-// queries, the limits, and the error presenter.
-func NewHandler(r *Resolver, limits Limits, logger *slog.Logger) *handler.Server {
+// NewHandler returns the GraphQL HTTP handler for the /query endpoint: the
+// WebSocket and SSE transports (subscriptions), POST, GET and OPTIONS, a
+// parsed-query cache, automatic persisted queries, the limits, and the
+// error presenter.
+func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Logger) *handler.Server {
 	cfg := Config{Resolvers: r}
 	cfg.Complexity.Account.Operations = pageComplexity
 	cfg.Complexity.Query.Accounts = func(child int, first *int, _ *string, _ *string, _ *model.AccountStatus) int {
@@ -39,11 +39,10 @@ func NewHandler(r *Resolver, limits Limits, logger *slog.Logger) *handler.Server
 		return pageComplexity(child, first, nil)
 	}
 	srv := handler.New(NewExecutableSchema(cfg))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	addTransports(srv, streaming)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(subscriptionsNeedStream{})
 	if limits.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {

@@ -6,20 +6,57 @@ package graph
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/google/uuid"
 )
 
-// Resolver is the root resolver. It holds the application services only.
+// Resolver is the root resolver. It holds the application services, the
+// live-update hub, and the goroutines of the open subscriptions.
 type Resolver struct {
 	Accounts     *account.Service
 	AccountReads *account.ReadModel
 	Events       account.StreamReader
+	// Hub rings the subscriptions when a projection has committed a change.
+	Hub *live.Hub
+	// Logger logs what ends a subscription other than its client
+	// (slog.Default() when nil).
+	Logger *slog.Logger
+
+	// streams runs one goroutine per open subscription.
+	streams sync.WaitGroup
+}
+
+// WaitSubscriptions waits until the goroutine of every subscription has
+// ended, or ctx ends (its error is returned). A subscription ends when its
+// request's context does; call this after the HTTP server has stopped
+// taking requests.
+func (r *Resolver) WaitSubscriptions(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		r.streams.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("subscriptions still running: %w", ctx.Err())
+	}
+}
+
+func (r *Resolver) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
 }
 
 // commandOptions builds the non-domain part of a command from the request.

@@ -114,6 +114,16 @@ func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *in
 	}, nil
 }
 
+// AccountUpdated is the resolver for the accountUpdated field.
+func (r *subscriptionResolver) AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error) {
+	return r.followAccount(ctx, id, afterVersion)
+}
+
+// AccountOperations is the resolver for the accountOperations field.
+func (r *subscriptionResolver) AccountOperations(ctx context.Context, accountID string, after *string) (<-chan *model.OperationEdge, error) {
+	return r.followOperations(ctx, accountID, after)
+}
+
 // Account returns AccountResolver implementation.
 func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
@@ -123,8 +133,12 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	accountResolver  struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	accountResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -240,4 +240,3 @@ func (s *wsSubscriber) snapshot() []frame {
 	defer s.mu.Unlock()
 	return append([]frame(nil), s.frames...)
 }
-

@@ -164,6 +164,13 @@ type StoredEventEdge struct {
 	Node   *StoredEvent `json:"node"`
 }
 
+// Live updates, pushed once the projection that serves them has committed the
+// change. Served at /query over WebSocket (subprotocols `graphql-transport-ws`
+// and the legacy `graphql-ws`) and over GraphQL over SSE (POST with
+// `Accept: text/event-stream`); not over plain POST or GET.
+type Subscription struct {
+}
+
 type AccountStatus string
 
 const (

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -16,9 +17,14 @@ type Config struct {
 	// DatabaseMaxConns caps the pool; 0 keeps pgxpool's default
 	// (max(4, number of CPUs)).
 	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"0"`
-	// RedisURL is read for the live-update fan-out across instances; the
-	// current server does not use Redis yet.
+	// RedisURL is the Redis that carries live updates (subscriptions)
+	// between instances, e.g. redis://127.0.0.1:6379/0. Empty: updates stay
+	// within this instance (fine for a single instance only).
 	RedisURL string `env:"REDIS_URL"`
+	// RedisChannel is the Redis pub/sub channel of the live updates; every
+	// instance of one deployment must use the same. Empty means
+	// "chronicle:<database name from DATABASE_URL>:updates".
+	RedisChannel string `env:"REDIS_CHANNEL"`
 	// Port is the HTTP port, on all interfaces.
 	Port int `env:"PORT" envDefault:"8080"`
 	// Dev turns on development conveniences: the X-Actor request header
@@ -51,6 +57,19 @@ type Config struct {
 	// MaxRequestBytes caps a request body, in bytes.
 	MaxRequestBytes int64 `env:"MAX_REQUEST_BYTES" envDefault:"1048576"`
 
+	// AllowedOrigins are the browser origins, besides the server's own,
+	// allowed to call /query: CORS for HTTP requests and the Origin check of
+	// WebSocket upgrades. Comma-separated "scheme://host[:port]" entries,
+	// with path.Match wildcards in the host (e.g.
+	// "http://localhost:5173,https://*.example.com"). Empty: same-origin
+	// WebSockets only, and no CORS headers.
+	AllowedOrigins []string `env:"ALLOWED_ORIGINS" envSeparator:","`
+	// WSKeepAlive is how often idle subscription streams get a keepalive
+	// (graphql-transport-ws ping, graphql-ws "ka", SSE comment); a
+	// graphql-transport-ws client that does not answer a ping within two
+	// intervals is disconnected.
+	WSKeepAlive time.Duration `env:"WS_KEEPALIVE" envDefault:"10s"`
+
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 }
@@ -61,6 +80,7 @@ func FromEnv() (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	cfg.AllowedOrigins = cleanList(cfg.AllowedOrigins)
 	return cfg, cfg.Validate()
 }
 
@@ -82,6 +102,42 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: READ_YOUR_WRITES_TIMEOUT must not be negative")
 	case c.MaxRequestBytes <= 0:
 		return fmt.Errorf("config: MAX_REQUEST_BYTES must be positive")
+	case c.WSKeepAlive <= 0:
+		return fmt.Errorf("config: WS_KEEPALIVE must be positive")
+	}
+	for _, o := range c.AllowedOrigins {
+		if err := validOrigin(o); err != nil {
+			return fmt.Errorf("config: ALLOWED_ORIGINS: %w", err)
+		}
 	}
 	return nil
+}
+
+// validOrigin accepts "scheme://host[:port]" with at most one "*" wildcard
+// (which CORS and the WebSocket origin check read alike), but not a host
+// that is only "*": with credentials allowed, that would let every web page
+// act as its visitor.
+func validOrigin(o string) error {
+	scheme, host, ok := strings.Cut(o, "://")
+	switch {
+	case !ok || scheme == "" || host == "" || strings.ContainsAny(host, "/?#[]\\ "):
+		return fmt.Errorf("%q is not scheme://host[:port]", o)
+	case strings.Count(o, "*") > 1:
+		return fmt.Errorf("%q: only one * wildcard is supported", o)
+	case host == "*":
+		return fmt.Errorf("%q allows every origin; list the origins", o)
+	}
+	return nil
+}
+
+// cleanList trims the entries of a comma-separated list and drops the
+// empty ones.
+func cleanList(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -19,9 +19,11 @@ import (
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/playground"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 )
 
 // projectionPoolSize bounds the projection engine's own pool: each runner
@@ -37,7 +39,13 @@ type Server struct {
 	// projectionPool serves the projection engine only.
 	projectionPool *pgxpool.Pool
 	engine         *projection.Engine
-	handler        http.Handler
+	// fanout carries the projections' updates to the subscriptions, through
+	// Redis when redis is set (then it is closed at the end of Serve).
+	fanout   *live.Fanout
+	redis    *redis.Client
+	resolver *graph.Resolver
+	streams  *streams
+	handler  http.Handler
 }
 
 // New connects to the database, applies the migrations and builds the
@@ -63,31 +71,71 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		return nil, err
 	}
 	store := eventstore.New(pool)
+	closeAll := func() {
+		pool.Close()
+		projectionPool.Close()
+	}
+
+	// Live updates: the projections offer each committed batch to the
+	// fanout, which rings the subscriptions of every instance.
+	var (
+		broker      live.Broker = live.NewMemoryBroker()
+		redisClient *redis.Client
+	)
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		channel := cfg.RedisChannel
+		if channel == "" {
+			channel = "chronicle:" + pool.Config().ConnConfig.Database + ":updates"
+		}
+		redisClient = redis.NewClient(opts)
+		broker = live.NewRedisBroker(redisClient, channel, logger)
+	}
+	fanout := live.NewFanout(broker, logger)
+
 	engine, err := projection.NewEngine(projectionPool, projection.Config{
 		BatchSize:         cfg.ProjectionBatchSize,
 		PollInterval:      cfg.ProjectionPollInterval,
 		LockRetryInterval: cfg.ProjectionLockRetry,
+		OnUpdate:          fanout.Offer,
 		Logger:            logger,
 	}, account.Projection{})
 	if err != nil {
-		pool.Close()
-		projectionPool.Close()
+		closeAll()
+		if redisClient != nil {
+			_ = redisClient.Close()
+		}
 		return nil, err
 	}
 	accountReads := account.NewReadModel(pool)
-	gql := graph.NewHandler(&graph.Resolver{
+	resolver := &graph.Resolver{
 		Accounts:     account.NewService(store, accountReads, engine, cfg.ReadYourWritesTimeout),
 		AccountReads: accountReads,
 		Events:       store,
-	}, graph.Limits{
+		Hub:          fanout.Hub,
+		Logger:       logger,
+	}
+	gql := graph.NewHandler(resolver, graph.Limits{
 		Complexity:    cfg.ComplexityLimit,
 		Depth:         cfg.DepthLimit,
 		Introspection: cfg.Introspection,
+	}, graph.Streaming{
+		KeepAlive:      cfg.WSKeepAlive,
+		OriginPatterns: cfg.AllowedOrigins,
+		Init:           websocketInit(cfg.Dev),
 	}, logger)
 
-	s := &Server{cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine}
+	s := &Server{
+		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
+		fanout: fanout, redis: redisClient, resolver: resolver, streams: newStreams(),
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", withRequestLimits(cfg.MaxRequestBytes, withCaller(cfg.Dev, gql)))
+	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
+		withRequestLimits(cfg.MaxRequestBytes, withCaller(cfg.Dev, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.Playground {
@@ -104,11 +152,13 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Pool returns the server's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
-// Serve runs the projections and serves HTTP on ln until ctx is cancelled,
-// then shuts down gracefully: it stops accepting connections, lets in-flight
-// requests (and so in-flight commands) finish within ShutdownTimeout, stops
-// the projection runners after their current batch, and closes the pool.
-// It returns nil after a clean shutdown.
+// Serve runs the projections and the live-update fanout and serves HTTP on
+// ln until ctx is cancelled, then shuts down gracefully: it stops accepting
+// connections, ends the subscription streams (WebSocket and SSE) at once,
+// lets in-flight requests (and so in-flight commands) finish, waits for the
+// streams and their subscriptions to end (all within ShutdownTimeout), stops
+// the projection runners after their current batch and the fanout, and
+// closes Redis and the pools. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	projCtx, stopProjections := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -117,28 +167,57 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.logger.Error("projection engine stopped", "err", err)
 		}
 	})
+	wg.Go(func() {
+		if err := s.fanout.Run(projCtx); err != nil && !errors.Is(err, context.Canceled) {
+			s.logger.Error("live-update fanout stopped", "err", err)
+		}
+	})
 
 	httpSrv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	httpSrv.RegisterOnShutdown(s.streams.shutdown)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	s.logger.Info("serving", "addr", ln.Addr().String())
 
 	var err error
+	served := false
 	select {
 	case err = <-serveErr:
+		served = true
 	case <-ctx.Done():
-		s.logger.Info("shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-		err = httpSrv.Shutdown(shutdownCtx)
-		cancel()
-		<-serveErr
+	}
+	s.logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if shutdownErr := httpSrv.Shutdown(shutdownCtx); err == nil {
+		err = shutdownErr
+	}
+	if !served {
+		if e := <-serveErr; err == nil {
+			err = e
+		}
+	}
+	// Shutdown has run s.streams.shutdown (in a goroutine of its own); once
+	// more in case it did not get to. WebSocket connections are hijacked:
+	// Shutdown waited for none of them.
+	s.streams.shutdown()
+	if waitErr := s.streams.wait(shutdownCtx); err == nil {
+		err = waitErr
+	}
+	if waitErr := s.resolver.WaitSubscriptions(shutdownCtx); err == nil {
+		err = waitErr
 	}
 	stopProjections()
 	wg.Wait()
+	if s.redis != nil {
+		if closeErr := s.redis.Close(); closeErr != nil {
+			s.logger.Warn("close redis", "err", closeErr)
+		}
+	}
 	s.projectionPool.Close()
 	s.pool.Close()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -150,13 +229,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// ready answers /readyz: 200 when the database answers, else 503.
+// ready answers /readyz: 200 when the database (and Redis, when
+// configured) answers, else 503.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.pool.Ping(ctx); err != nil {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
+	}
+	if s.redis != nil {
+		if err := s.redis.Ping(ctx).Err(); err != nil {
+			http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	_, _ = w.Write([]byte("ready\n"))
 }

@@ -8,12 +8,17 @@
 // The server is stopped when the test ends (Stop may be called earlier);
 // Stop fails the test unless Serve returns nil. The server's log is kept in
 // memory and printed only when the test failed.
+//
+// Subscriptions: DialWS opens a GraphQL-over-WebSocket connection (either
+// subprotocol), Client.Stream a GraphQL-over-SSE stream.
 package servertest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,12 +26,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
 	"github.com/chronicle-es/chronicle/internal/server"
+	"github.com/coder/websocket"
 )
 
 // Config returns config.Default() tuned for tests: short projection poll and
@@ -335,3 +342,353 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// The GraphQL-over-WebSocket subprotocols.
+const (
+	// GraphQLTransportWS is the current protocol (graphql-ws library 5+).
+	GraphQLTransportWS = "graphql-transport-ws"
+	// GraphQLWS is the legacy protocol of subscriptions-transport-ws.
+	GraphQLWS = "graphql-ws"
+)
+
+// WSMessage is one message of either subprotocol.
+type WSMessage struct {
+	Type    string          `json:"type"`
+	ID      string          `json:"id,omitempty"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// IsNext reports a result of an operation ("next", legacy "data").
+func (m WSMessage) IsNext() bool { return m.Type == "next" || m.Type == "data" }
+
+// Response decodes the payload of a result message.
+func (m WSMessage) Response() (*Response, error) {
+	var r Response
+	if err := json.Unmarshal(m.Payload, &r); err != nil {
+		return nil, fmt.Errorf("%s message: %w: %s", m.Type, err, m.Payload)
+	}
+	r.Body = m.Payload
+	return &r, nil
+}
+
+// Errors decodes the payload of an "error" message (a list of errors).
+func (m WSMessage) Errors() ([]Error, error) {
+	var errs []Error
+	if err := json.Unmarshal(m.Payload, &errs); err != nil {
+		return nil, fmt.Errorf("%s message: %w: %s", m.Type, err, m.Payload)
+	}
+	return errs, nil
+}
+
+// WSConn is a GraphQL-over-WebSocket client connection. A goroutine reads
+// every message; it answers graphql-transport-ws pings with pongs, and
+// counts them and graphql-ws keepalives ("ka") instead of handing them on.
+type WSConn struct {
+	// Conn is the WebSocket.
+	Conn *websocket.Conn
+	// Subprotocol is the negotiated subprotocol.
+	Subprotocol string
+
+	messages   chan WSMessage
+	done       chan struct{}
+	err        error // why the reader stopped; set before done is closed
+	keepAlives atomic.Int64
+	writeMu    sync.Mutex
+}
+
+// DialWS opens a WebSocket to the server's /query with subprotocol
+// (GraphQLTransportWS or GraphQLWS); header (e.g. Origin) is added to the
+// upgrade request. On a refused upgrade the HTTP response is returned with
+// the error.
+func (s *Server) DialWS(ctx context.Context, subprotocol string, header http.Header) (*WSConn, *http.Response, error) {
+	u := "ws" + strings.TrimPrefix(s.URL, "http") + "/query"
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: []string{subprotocol}, HTTPHeader: header})
+	if err != nil {
+		return nil, resp, err
+	}
+	if conn.Subprotocol() != subprotocol {
+		_ = conn.CloseNow()
+		return nil, resp, fmt.Errorf("negotiated subprotocol %q, want %q", conn.Subprotocol(), subprotocol)
+	}
+	c := &WSConn{Conn: conn, Subprotocol: subprotocol, messages: make(chan WSMessage, 1024), done: make(chan struct{})}
+	go c.read()
+	return c, resp, nil
+}
+
+// MustDialWS is DialWS that fails the test on an error, and closes the
+// connection when the test ends.
+func (s *Server) MustDialWS(t testing.TB, subprotocol string, header http.Header) *WSConn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := s.DialWS(ctx, subprotocol, header)
+	if err != nil {
+		t.Fatalf("servertest: dial websocket: %v", err)
+	}
+	t.Cleanup(c.Abort)
+	return c
+}
+
+func (c *WSConn) read() {
+	defer close(c.done)
+	defer close(c.messages)
+	for {
+		_, b, err := c.Conn.Read(context.Background())
+		if err != nil {
+			c.err = err
+			return
+		}
+		var m WSMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.err = fmt.Errorf("undecodable message %q: %w", b, err)
+			_ = c.Conn.CloseNow()
+			return
+		}
+		switch {
+		case m.Type == "ka":
+			c.keepAlives.Add(1)
+			continue
+		case m.Type == "ping" && c.Subprotocol == GraphQLTransportWS:
+			c.keepAlives.Add(1)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = c.Send(ctx, WSMessage{Type: "pong"})
+			cancel()
+			continue
+		}
+		select {
+		case c.messages <- m:
+		default:
+			c.err = errors.New("servertest: more than 1024 unread websocket messages")
+			_ = c.Conn.CloseNow()
+			return
+		}
+	}
+}
+
+// Send writes one message.
+func (c *WSConn) Send(ctx context.Context, m WSMessage) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.Conn.Write(ctx, websocket.MessageText, b)
+}
+
+// Next returns the next message other than a keepalive. After the last one
+// it returns the error the connection ended with (see websocket.CloseStatus).
+func (c *WSConn) Next(ctx context.Context) (WSMessage, error) {
+	select {
+	case m, ok := <-c.messages:
+		if !ok {
+			return WSMessage{}, c.err
+		}
+		return m, nil
+	case <-ctx.Done():
+		return WSMessage{}, fmt.Errorf("no websocket message: %w", ctx.Err())
+	}
+}
+
+// Init sends connection_init with payload (nil for none) and waits for
+// connection_ack.
+func (c *WSConn) Init(ctx context.Context, payload any) error {
+	m := WSMessage{Type: "connection_init"}
+	if payload != nil {
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return err
+		}
+		m.Payload = b
+	}
+	if err := c.Send(ctx, m); err != nil {
+		return err
+	}
+	ack, err := c.Next(ctx)
+	if err != nil {
+		return err
+	}
+	if ack.Type != "connection_ack" {
+		return fmt.Errorf("got %s %s, want connection_ack", ack.Type, ack.Payload)
+	}
+	return nil
+}
+
+// Subscribe starts operation id ("subscribe", legacy "start").
+func (c *WSConn) Subscribe(ctx context.Context, id string, req Request) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	typ := "subscribe"
+	if c.Subprotocol == GraphQLWS {
+		typ = "start"
+	}
+	return c.Send(ctx, WSMessage{Type: typ, ID: id, Payload: b})
+}
+
+// Stop ends operation id ("complete", legacy "stop").
+func (c *WSConn) Stop(ctx context.Context, id string) error {
+	typ := "complete"
+	if c.Subprotocol == GraphQLWS {
+		typ = "stop"
+	}
+	return c.Send(ctx, WSMessage{Type: typ, ID: id})
+}
+
+// KeepAlives returns how many keepalives (graphql-transport-ws pings,
+// graphql-ws "ka") have arrived.
+func (c *WSConn) KeepAlives() int { return int(c.keepAlives.Load()) }
+
+// Done is closed when the connection has ended; Err then says how.
+func (c *WSConn) Done() <-chan struct{} { return c.done }
+
+// Err returns the error the connection ended with, once Done is closed.
+func (c *WSConn) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// Close closes the connection normally (close handshake).
+func (c *WSConn) Close() error { return c.Conn.Close(websocket.StatusNormalClosure, "") }
+
+// Abort drops the connection without a close handshake.
+func (c *WSConn) Abort() { _ = c.Conn.CloseNow() }
+
+// SSEEvent is one event of a text/event-stream.
+type SSEEvent struct {
+	// Event is the event type ("next", "complete").
+	Event string
+	// Data is the event's data (lines joined with "\n").
+	Data string
+}
+
+// Response decodes the data of a "next" event.
+func (e SSEEvent) Response() (*Response, error) {
+	var r Response
+	if err := json.Unmarshal([]byte(e.Data), &r); err != nil {
+		return nil, fmt.Errorf("%s event: %w: %q", e.Event, err, e.Data)
+	}
+	r.Body = []byte(e.Data)
+	return &r, nil
+}
+
+// SSEStream is a GraphQL-over-SSE response being read.
+type SSEStream struct {
+	// Response is the HTTP response; its body is the stream.
+	Response *http.Response
+
+	events   chan SSEEvent
+	done     chan struct{}
+	err      error
+	comments atomic.Int64
+}
+
+// Stream posts req with Accept: text/event-stream (GraphQL over SSE) and
+// returns the stream of its events. Close it when done.
+func (c *Client) Stream(ctx context.Context, req Request) (*SSEStream, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Accept", "text/event-stream")
+	for k, vs := range c.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	hc := *c.HTTP
+	hc.Timeout = 0 // a stream lasts
+	resp, err := hc.Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/event-stream") {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		return nil, fmt.Errorf("HTTP %d, Content-Type %q, not an event stream: %s", resp.StatusCode, ct, raw)
+	}
+	s := &SSEStream{Response: resp, events: make(chan SSEEvent, 1024), done: make(chan struct{})}
+	go s.read()
+	return s, nil
+}
+
+func (s *SSEStream) read() {
+	defer close(s.done)
+	defer close(s.events)
+	sc := bufio.NewScanner(s.Response.Body)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	var (
+		ev   SSEEvent
+		data []string
+	)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if ev.Event == "" && data == nil {
+				continue
+			}
+			ev.Data = strings.Join(data, "\n")
+			select {
+			case s.events <- ev:
+			default:
+				s.err = errors.New("servertest: more than 1024 unread SSE events")
+				s.Response.Body.Close()
+				return
+			}
+			ev, data = SSEEvent{}, nil
+		case strings.HasPrefix(line, ":"):
+			s.comments.Add(1)
+		default:
+			field, value, _ := strings.Cut(line, ":")
+			value = strings.TrimPrefix(value, " ")
+			switch field {
+			case "event":
+				ev.Event = value
+			case "data":
+				data = append(data, value)
+			}
+		}
+	}
+	s.err = sc.Err()
+	if s.err == nil {
+		s.err = io.EOF
+	}
+}
+
+// Next returns the next event; io.EOF after the stream has ended.
+func (s *SSEStream) Next(ctx context.Context) (SSEEvent, error) {
+	select {
+	case ev, ok := <-s.events:
+		if !ok {
+			return SSEEvent{}, s.err
+		}
+		return ev, nil
+	case <-ctx.Done():
+		return SSEEvent{}, fmt.Errorf("no SSE event: %w", ctx.Err())
+	}
+}
+
+// Comments returns how many comment lines (keepalives) have arrived.
+func (s *SSEStream) Comments() int { return int(s.comments.Load()) }
+
+// Done is closed when the stream has ended.
+func (s *SSEStream) Done() <-chan struct{} { return s.done }
+
+// Close ends the stream from the client's side.
+func (s *SSEStream) Close() { _ = s.Response.Body.Close() }
