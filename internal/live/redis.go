@@ -67,6 +67,11 @@ func (b *RedisBroker) Run(ctx context.Context, deliver func(projection.Update), 
 func (b *RedisBroker) receive(ctx context.Context, deliver func(projection.Update), resync, connected func()) error {
 	ps := b.client.Subscribe(ctx, b.channel)
 	defer ps.Close()
+	// ReceiveTimeout heeds ctx's deadline but not its cancellation: close
+	// the subscription when ctx ends, so that Run returns at once rather
+	// than after up to one health interval.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
 	unanswered := false
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, b.health)
