@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -68,7 +69,8 @@ func pageComplexity(child int, first *int, _ *string) int {
 	return 1 + n*child
 }
 
-// depthLimit refuses operations nested deeper than max selection levels.
+// depthLimit refuses operations nested deeper than max selection levels,
+// not counting introspection.
 type depthLimit int
 
 var _ interface {
@@ -98,6 +100,11 @@ func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, 
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
+			if strings.HasPrefix(s.Name, "__") {
+				// Introspection (__schema, __type, __typename) is bounded by
+				// the schema, and GraphiQL's own schema query is 15 deep.
+				continue
+			}
 			if len(s.SelectionSet) > 0 {
 				d = 1 + selectionDepth(s.SelectionSet, fragments, guard+1)
 			} else {

@@ -141,6 +141,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Chronicle", "/query", "/playground/"))
 		mux.Handle("GET /playground/", playground.Assets("/playground/"))
+		// Browsers ask for it on every page load; there is none.
+		mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	}
 	s.handler = mux
 	return s, nil
@@ -197,7 +199,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = shutdownErr
 	}
 	if !served {
-		if e := <-serveErr; err == nil {
+		// After Shutdown, Serve returns http.ErrServerClosed: not an error,
+		// and it must not hide those of the waits below.
+		if e := <-serveErr; err == nil && !errors.Is(e, http.ErrServerClosed) {
 			err = e
 		}
 	}
