@@ -7,11 +7,16 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/rs/cors"
 )
+
+// streamWriteGrace is how long, once shutdown has begun, writes to a
+// stream's connection may still take.
+const streamWriteGrace = time.Second
 
 // errShuttingDown is the cause of a stream's context ending at shutdown.
 var errShuttingDown = errors.New("server shutting down")
@@ -58,7 +63,14 @@ func (s *streams) middleware(next http.Handler) http.Handler {
 		defer s.running.Done()
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
-		stop := context.AfterFunc(s.ctx, func() { cancel(errShuttingDown) })
+		stop := context.AfterFunc(s.ctx, func() {
+			cancel(errShuttingDown)
+			// A client that has stopped reading (its socket buffers full)
+			// would hold a write to it, and so the stream, forever: the
+			// last messages get streamWriteGrace, then writes fail. (The
+			// connection is the same after a WebSocket upgrade.)
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamWriteGrace))
+		})
 		defer stop()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
