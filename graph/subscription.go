@@ -44,15 +44,13 @@ func (r *Resolver) followOperations(ctx context.Context, rawID string, after *st
 	if err != nil {
 		return nil, err
 	}
-	// Reading one operation validates the cursor (BAD_USER_INPUT) before
-	// the subscription starts, rather than ending it silently.
-	one := 1
-	if _, err := r.AccountReads.Operations(ctx, id, &one, deref(after)); err != nil {
+	afterVersion, err := account.ParseOperationsCursor(deref(after))
+	if err != nil {
 		return nil, err
 	}
 	sub := r.Hub.Subscribe(account.ProjectionName, id.String())
 	return stream(ctx, r, sub, "accountOperations", func(emit func(*model.OperationEdge) bool) error {
-		return r.AccountReads.FollowOperations(ctx, sub, id, deref(after), func(op account.Operation, cursor string) bool {
+		return r.AccountReads.FollowOperations(ctx, sub, id, afterVersion, func(op account.Operation, cursor string) bool {
 			return emit(&model.OperationEdge{Cursor: cursor, Node: operationOf(op, acc.Currency)})
 		})
 	}), nil

@@ -48,20 +48,26 @@ func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, i
 	return err
 }
 
-// FollowOperations calls emit with each operation of the account after the
-// cursor `after` (an operations-connection cursor; "" for the start), in
-// version order, each exactly once: first those already projected, then new
-// ones as they are projected. It stops when ctx ends, emit returns false, or
-// a read fails. sub must be a Subscription to (ProjectionName, id) taken
-// before the call. Errors: page.ErrInvalidPage for a malformed cursor.
-func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription, id uuid.UUID, after string, emit func(op Operation, cursor string) bool) error {
+// ParseOperationsCursor returns the stream version that an operations
+// cursor points at, 0 for "" (before the first operation).
+// Errors: page.ErrInvalidPage for a malformed cursor.
+func ParseOperationsCursor(cursor string) (int64, error) {
 	one := 1
-	_, last, err := page.Int64After(operationCursor, &one, after)
-	if err != nil {
-		return err
-	}
+	_, version, err := page.Int64After(operationCursor, &one, cursor)
+	return version, err
+}
+
+// FollowOperations calls emit with each operation of the account with a
+// version after afterVersion (see ParseOperationsCursor), in version order,
+// each exactly once: first those already projected, then new ones as they
+// are projected. The cursor passed to emit is the operations connection's,
+// so a client that resumes from it misses nothing and gets nothing twice.
+// It stops when ctx ends, emit returns false, or a read fails. sub must be a
+// Subscription to (ProjectionName, id) taken before the call.
+func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription, id uuid.UUID, afterVersion int64, emit func(op Operation, cursor string) bool) error {
+	last := afterVersion
 	stopped := errors.New("stopped")
-	err = live.Follow(ctx, sub, func(ctx context.Context) error {
+	err := live.Follow(ctx, sub, func(ctx context.Context) error {
 		for {
 			after := last
 			ops, err := live.Load(ctx, sub, "account-operations:"+id.String()+":"+strconv.FormatInt(after, 10),
