@@ -69,6 +69,10 @@ type Config struct {
 	// graphql-transport-ws client that does not answer a ping within two
 	// intervals is disconnected.
 	WSKeepAlive time.Duration `env:"WS_KEEPALIVE" envDefault:"10s"`
+	// StreamWriteTimeout bounds each write to a subscription stream
+	// (WebSocket or SSE): a client that takes longer to take a message (it
+	// stopped reading and its socket buffers are full) is disconnected.
+	StreamWriteTimeout time.Duration `env:"STREAM_WRITE_TIMEOUT" envDefault:"10s"`
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
@@ -104,6 +108,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: MAX_REQUEST_BYTES must be positive")
 	case c.WSKeepAlive <= 0:
 		return fmt.Errorf("config: WS_KEEPALIVE must be positive")
+	case c.StreamWriteTimeout <= 0:
+		return fmt.Errorf("config: STREAM_WRITE_TIMEOUT must be positive")
 	}
 	for _, o := range c.AllowedOrigins {
 		if err := validOrigin(o); err != nil {

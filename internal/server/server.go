@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
-		fanout: fanout, redis: redisClient, resolver: resolver, streams: newStreams(),
+		fanout: fanout, redis: redisClient, resolver: resolver, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(

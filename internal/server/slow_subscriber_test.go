@@ -106,6 +106,9 @@ func TestSlowSubscriber(t *testing.T) {
 		// that does not answer pings is dropped after two intervals.
 		c.WSKeepAlive = time.Hour
 		c.ShutdownTimeout = 10 * time.Second
+		// The slow clients stay connected while stuck (see
+		// TestStuckSubscriberIsDropped for the time-out).
+		c.StreamWriteTimeout = time.Minute
 	})
 	c := srv.Client()
 	id := open(t, c, servertest.Vars{"owner": "Slow " + randomSuffix(), "currency": "EUR"}).Account.ID

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +23,10 @@ const streamWriteGrace = time.Second
 // errShuttingDown is the cause of a stream's context ending at shutdown.
 var errShuttingDown = errors.New("server shutting down")
 
+// errStuckClient is the cause of a stream's context ending because a write
+// to the client timed out.
+var errStuckClient = errors.New("client stopped reading")
+
 // streams tracks the long-lived requests at /query: WebSocket upgrades and
 // SSE streams. http.Server.Shutdown neither closes nor waits for hijacked
 // WebSocket connections, and would wait for SSE streams until its timeout;
@@ -30,15 +36,17 @@ var errShuttingDown = errors.New("server shutting down")
 type streams struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// writeTimeout bounds every write to a stream (see timedWriter).
+	writeTimeout time.Duration
 
 	mu      sync.Mutex
 	closing bool
 	running sync.WaitGroup
 }
 
-func newStreams() *streams {
+func newStreams(writeTimeout time.Duration) *streams {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &streams{ctx: ctx, cancel: cancel}
+	return &streams{ctx: ctx, cancel: cancel, writeTimeout: writeTimeout}
 }
 
 // isStream reports whether r asks for a WebSocket or an SSE stream.
@@ -72,8 +80,94 @@ func (s *streams) middleware(next http.Handler) http.Handler {
 			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamWriteGrace))
 		})
 		defer stop()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		tw := &timedWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeouts: writeTimeouts{s.writeTimeout, s.ctx.Done()},
+			// gqlgen ignores SSE write errors: end the stream ourselves.
+			failed: func(err error) { cancel(fmt.Errorf("%w: %w", errStuckClient, err)) }}
+		next.ServeHTTP(tw, r.WithContext(ctx))
 	})
+}
+
+// timedWriter gives every write of a stream a deadline, so that a client
+// that stops reading is disconnected instead of holding a goroutine (and
+// gqlgen's per-connection write lock) forever: gqlgen writes WebSocket and
+// SSE messages without a timeout of its own. For SSE it wraps the writes to
+// the response; for WebSocket, those to the hijacked connection.
+type timedWriter struct {
+	http.ResponseWriter
+	rc       *http.ResponseController
+	timeouts writeTimeouts
+	failed   func(error) // called when a write to the response fails
+}
+
+// writeTimeouts gives the deadline of the next write: normal, or, once
+// shutdown has begun, streamWriteGrace at most.
+type writeTimeouts struct {
+	normal   time.Duration
+	shutdown <-chan struct{}
+}
+
+func (t writeTimeouts) deadline() time.Time {
+	select {
+	case <-t.shutdown:
+		return time.Now().Add(min(t.normal, streamWriteGrace))
+	default:
+		return time.Now().Add(t.normal)
+	}
+}
+
+func (w *timedWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(w.timeouts.deadline())
+	n, err := w.ResponseWriter.Write(p)
+	if err != nil {
+		w.failed(err)
+	}
+	return n, err
+}
+
+// Flush implements http.Flusher (SSE flushes after every event).
+func (w *timedWriter) Flush() {
+	_ = w.rc.SetWriteDeadline(w.timeouts.deadline())
+	if err := w.rc.Flush(); err != nil {
+		w.failed(err)
+	}
+}
+
+// Hijack implements http.Hijacker for the WebSocket upgrade: the returned
+// connection, and the buffered writer on it, set the deadline on each write.
+func (w *timedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := w.rc.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	tc := &timedConn{Conn: conn, timeouts: w.timeouts}
+	brw.Writer.Reset(tc)
+	return tc, brw, nil
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *timedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// timedConn sets a write deadline before each write to the connection.
+type timedConn struct {
+	net.Conn
+	timeouts writeTimeouts
+}
+
+// Write closes the connection when a write fails: a frame may be half
+// written, and the WebSocket library would go on writing to it. Closing
+// makes the connection's reader fail, and gqlgen then ends the
+// connection's subscriptions.
+func (c *timedConn) Write(p []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(c.timeouts.deadline())
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		_ = c.Conn.Close()
+	}
+	return n, err
 }
 
 func (s *streams) begin() bool {
