@@ -49,6 +49,25 @@ const accountQuery = (id) => `{
   }
 }`;
 
+const operationsSubscription = (id) => `subscription {
+  accountOperations(accountId: "${id}") {
+    cursor
+    node { kind amount { amount } balanceAfter { amount } version }
+  }
+}`;
+
+// A mutation sent from outside the browser, as another client would.
+const postMutation = async (query) => {
+  const res = await fetch(new URL('/query', base), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(`mutation: ${JSON.stringify(body.errors)}`);
+  return body.data;
+};
+
 const browser = await chromium.launch({
   executablePath,
   headless: true,
@@ -169,6 +188,30 @@ try {
   expect('account balance', a.balance.amount, '105.50');
   if (!ops.some((o) => o.endsWith('-> 125.50'))) throw new Error(`account operations lack the 125.50 balance: ${ops}`);
   await shot('5-account');
+
+  // A live subscription in the playground: it shows the operations so far,
+  // then a credit made by another client arrives without reloading.
+  const editor = page.locator('.graphiql-query-editor .CodeMirror');
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(operationsSubscription(acct.id));
+  // GraphiQL parses the editor 100 ms after a change (debounced) and only
+  // then knows the operation is a subscription, for the WebSocket: a person
+  // does not press run within 100 ms of typing.
+  await page.waitForTimeout(500);
+  await page.getByRole('button', { name: /execute query/i }).click();
+  await page.waitForFunction(() => {
+    const cm = document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror;
+    return (cm ? cm.getValue() : '').includes('"accountOperations"');
+  }, null, { timeout });
+  await postMutation(`mutation { creditAccount(input: { accountId: "${acct.id}", amount: "1.00", description: "from elsewhere" }) { version } }`);
+  await page.waitForFunction(() => {
+    const cm = document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror;
+    return (cm ? cm.getValue() : '').includes('"106.50"');
+  }, null, { timeout });
+  log('subscription accountOperations -> pushed the credit made by another client (balanceAfter 106.50)');
+  await shot('6-subscription');
 
   if (foreign.length) throw new Error(`requests to other origins: ${foreign.join(', ')}`);
   log('no request left the server\'s origin');
