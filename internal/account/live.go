@@ -23,8 +23,7 @@ const followBatch = 100
 // projected yet is waited for.
 func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, id uuid.UUID, afterVersion int64, emit func(View) bool) error {
 	last := afterVersion
-	stopped := errors.New("stopped")
-	err := live.Follow(ctx, sub, func(ctx context.Context) error {
+	return live.Follow(ctx, sub, func(ctx context.Context) error {
 		v, err := live.Load(ctx, sub, "account:"+id.String(), func(ctx context.Context) (View, error) {
 			return m.Get(ctx, id)
 		})
@@ -38,23 +37,17 @@ func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, i
 		}
 		last = v.Version
 		if !emit(v) {
-			return stopped
+			return live.ErrStopFollowing
 		}
 		return nil
 	})
-	if errors.Is(err, stopped) {
-		return nil
-	}
-	return err
 }
 
 // ParseOperationsCursor returns the stream version that an operations
 // cursor points at, 0 for "" (before the first operation).
 // Errors: page.ErrInvalidPage for a malformed cursor.
 func ParseOperationsCursor(cursor string) (int64, error) {
-	one := 1
-	_, version, err := page.Int64After(operationCursor, &one, cursor)
-	return version, err
+	return page.DecodeInt64(operationCursor, cursor)
 }
 
 // FollowOperations calls emit with each operation of the account with a
@@ -66,8 +59,7 @@ func ParseOperationsCursor(cursor string) (int64, error) {
 // Subscription to (ProjectionName, id) taken before the call.
 func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription, id uuid.UUID, afterVersion int64, emit func(op Operation, cursor string) bool) error {
 	last := afterVersion
-	stopped := errors.New("stopped")
-	err := live.Follow(ctx, sub, func(ctx context.Context) error {
+	return live.Follow(ctx, sub, func(ctx context.Context) error {
 		for {
 			after := last
 			ops, err := live.Load(ctx, sub, "account-operations:"+id.String()+":"+strconv.FormatInt(after, 10),
@@ -76,8 +68,8 @@ func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription
 				return err
 			}
 			for _, op := range ops {
-				if !emit(op, page.Encode(operationCursor, strconv.FormatInt(op.Version, 10))) {
-					return stopped
+				if !emit(op, page.EncodeInt64(operationCursor, op.Version)) {
+					return live.ErrStopFollowing
 				}
 				last = op.Version
 			}
@@ -86,8 +78,4 @@ func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription
 			}
 		}
 	})
-	if errors.Is(err, stopped) {
-		return nil
-	}
-	return err
 }

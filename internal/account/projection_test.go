@@ -197,13 +197,12 @@ func projAmount(minor int64, code string) string {
 	return money.FormatAmount(minor, cur)
 }
 
-// TestProjectionEqualsFold: while many goroutines run random commands, the
-// accounts projection keeps up; afterwards every account's row equals the
-// fold of its stream and its operations are exactly its credits and debits
-// with their running balances.
-func TestProjectionEqualsFold(t *testing.T) {
-	t.Parallel()
-	ctx := projCtx(t)
+// projConcurrentSetup gives a concurrency test its database: the
+// projection's pool (running the engine) and, apart from it, a large pool for
+// the writers and the read model, with a service that does not wait for the
+// projection.
+func projConcurrentSetup(t *testing.T, ctx context.Context) (*pgxpool.Pool, *eventstore.Store, *account.ReadModel, *projection.Engine, *account.Service) {
+	t.Helper()
 	pool, url := pgtest.NewPool(t)
 	writers, err := database.Open(ctx, url, 24)
 	if err != nil {
@@ -213,7 +212,17 @@ func TestProjectionEqualsFold(t *testing.T) {
 	store := eventstore.New(writers)
 	reads := account.NewReadModel(writers)
 	eng := projRunEngine(t, pool)
-	svc := account.NewService(store, reads, eng, 0)
+	return pool, store, reads, eng, account.NewService(store, reads, eng, 0)
+}
+
+// TestProjectionEqualsFold: while many goroutines run random commands, the
+// accounts projection keeps up; afterwards every account's row equals the
+// fold of its stream and its operations are exactly its credits and debits
+// with their running balances.
+func TestProjectionEqualsFold(t *testing.T) {
+	t.Parallel()
+	ctx := projCtx(t)
+	pool, store, reads, eng, svc := projConcurrentSetup(t, ctx)
 	repo := aggregate.NewRepository(store, account.Type)
 
 	const (
@@ -358,16 +367,7 @@ func TestProjectionEqualsFold(t *testing.T) {
 func TestProjectionHotStreams(t *testing.T) {
 	t.Parallel()
 	ctx := projCtx(t)
-	pool, url := pgtest.NewPool(t)
-	writers, err := database.Open(ctx, url, 24)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(writers.Close)
-	store := eventstore.New(writers)
-	reads := account.NewReadModel(writers)
-	eng := projRunEngine(t, pool)
-	svc := account.NewService(store, reads, eng, 0)
+	pool, store, reads, eng, svc := projConcurrentSetup(t, ctx)
 
 	hot := []uuid.UUID{uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())}
 	for _, id := range hot {

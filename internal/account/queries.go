@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
@@ -128,7 +127,7 @@ func (m *ReadModel) Operations(ctx context.Context, accountID uuid.UUID, first *
 	if err != nil {
 		return page.Page[Operation]{}, err
 	}
-	return page.Make(ops, size, func(o Operation) string { return page.Encode(operationCursor, strconv.FormatInt(o.Version, 10)) }), nil
+	return page.Make(ops, size, func(o Operation) string { return page.EncodeInt64(operationCursor, o.Version) }), nil
 }
 
 // StreamReader reads an account's stored events.
@@ -149,7 +148,7 @@ func History(ctx context.Context, store StreamReader, accountID uuid.UUID, first
 		return page.Page[eventstore.RecordedEvent]{}, err
 	}
 	return page.Make(events, size, func(e eventstore.RecordedEvent) string {
-		return page.Encode(eventCursor, strconv.FormatInt(e.Version, 10))
+		return page.EncodeInt64(eventCursor, e.Version)
 	}), nil
 }
 

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -35,14 +36,19 @@ func (f *Fanout) Run(ctx context.Context) error {
 	return err
 }
 
+// ErrStopFollowing, returned by a Follow read, ends the loop without error
+// (for example when the subscriber is gone).
+var ErrStopFollowing = errors.New("stop following")
+
 // Follow is the loop of one subscriber: it calls read once at start and
-// again after every ring of sub, until ctx ends (nil is returned) or read
-// fails (its error is returned). Subscribe before calling Follow, so that
-// no change between the first read and the subscription is missed.
+// again after every ring of sub, until ctx ends or read returns
+// ErrStopFollowing (nil is returned) or read fails (its error is returned).
+// Subscribe before calling Follow, so that no change between the first read
+// and the subscription is missed.
 func Follow(ctx context.Context, sub *Subscription, read func(context.Context) error) error {
 	for {
 		if err := read(ctx); err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrStopFollowing) {
 				return nil
 			}
 			return err

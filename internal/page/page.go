@@ -77,19 +77,33 @@ func Make[T any](items []T, size int, cursor func(T) string) Page[T] {
 	return p
 }
 
-// Int64After validates a page whose cursor key is a non-negative integer
-// (a stream version, a position): it returns the size and the key, 0 when
-// after is empty. Errors wrap ErrInvalidPage.
+// EncodeInt64 makes an opaque cursor whose key is an integer (a stream
+// version, a position).
+func EncodeInt64(kind string, key int64) string { return Encode(kind, strconv.FormatInt(key, 10)) }
+
+// DecodeInt64 returns the key of a cursor made by EncodeInt64 with the same
+// kind, 0 for an empty cursor. Errors wrap ErrInvalidPage.
+func DecodeInt64(kind, cursor string) (int64, error) {
+	s, err := Decode(kind, cursor)
+	if err != nil || s == "" {
+		return 0, err
+	}
+	key, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || key < 0 {
+		return 0, fmt.Errorf("%w: malformed cursor %q", ErrInvalidPage, cursor)
+	}
+	return key, nil
+}
+
+// Int64After validates a page whose cursor key is a non-negative integer:
+// it returns the size and the key, 0 when after is empty. Errors wrap
+// ErrInvalidPage.
 func Int64After(kind string, first *int, after string) (size int, key int64, err error) {
 	if size, err = Size(first); err != nil {
 		return 0, 0, err
 	}
-	s, err := Decode(kind, after)
-	if err != nil || s == "" {
-		return size, 0, err
-	}
-	if key, err = strconv.ParseInt(s, 10, 64); err != nil || key < 0 {
-		return 0, 0, fmt.Errorf("%w: malformed cursor %q", ErrInvalidPage, after)
+	if key, err = DecodeInt64(kind, after); err != nil {
+		return 0, 0, err
 	}
 	return size, key, nil
 }
