@@ -6,8 +6,13 @@ import "context"
 
 // Caller is the identity and tracing context of one request.
 type Caller struct {
-	// Actor is who acts: the authenticated subject, or "anonymous".
+	// Actor is who acts: the authenticated subject (the token's "sub"), or
+	// the development actor.
 	Actor string
+	// Organization is the tenant the caller acts for (the token's
+	// organization claim). Every read and write is confined to it; empty
+	// means unauthenticated, and tenant-scoped operations refuse it.
+	Organization string
 	// CorrelationID ties together everything one client action caused; it
 	// comes from the X-Correlation-ID request header or is generated.
 	CorrelationID string
