@@ -27,9 +27,41 @@ type Config struct {
 	RedisChannel string `env:"REDIS_CHANNEL"`
 	// Port is the HTTP port, on all interfaces.
 	Port int `env:"PORT" envDefault:"8080"`
-	// Dev turns on development conveniences: the X-Actor request header
-	// is trusted as the caller's identity. Off unless set; on in `make run`.
+	// Dev turns on development conveniences: a request without a token
+	// acts as DevActor of DevOrganization (the X-Actor and X-Organization
+	// headers, or "actor" and "organization" in a WebSocket's
+	// connection_init, may name others), and no token verification needs to
+	// be configured. Tokens sent are still verified. Off unless set; on in
+	// `make run`.
 	Dev bool `env:"CHRONICLE_DEV" envDefault:"false"`
+	// DevActor is the actor of token-less requests in development mode.
+	DevActor string `env:"DEV_ACTOR" envDefault:"developer"`
+	// DevOrganization is the organization of token-less requests in
+	// development mode.
+	DevOrganization string `env:"DEV_ORGANIZATION" envDefault:"dev"`
+
+	// JWTHS256Secret verifies HS256 bearer tokens (at least 32 bytes outside
+	// development mode). At most one of JWTHS256Secret, JWTJWKSFile and
+	// JWTJWKSURL may be set; outside development mode exactly one must be.
+	JWTHS256Secret string `env:"JWT_HS256_SECRET"`
+	// JWTJWKSFile is a JSON Web Key Set file whose RSA keys verify RS256
+	// bearer tokens.
+	JWTJWKSFile string `env:"JWT_JWKS_FILE"`
+	// JWTJWKSURL is the URL of such a key set (e.g. an identity provider's
+	// /.well-known/jwks.json); it is cached, and fetched again when a token
+	// names an unknown key (at most every 30 s) or the keys are 10 minutes
+	// old.
+	JWTJWKSURL string `env:"JWT_JWKS_URL"`
+	// JWTIssuer, when set, must equal the tokens' "iss".
+	JWTIssuer string `env:"JWT_ISSUER"`
+	// JWTAudience, when set, must be among the tokens' "aud".
+	JWTAudience string `env:"JWT_AUDIENCE"`
+	// JWTOrganizationClaim names the claim that holds the caller's
+	// organization.
+	JWTOrganizationClaim string `env:"JWT_ORGANIZATION_CLAIM" envDefault:"org"`
+	// JWTLeeway is the clock skew allowed on the tokens' exp, nbf and iat
+	// (at most 5m).
+	JWTLeeway time.Duration `env:"JWT_LEEWAY" envDefault:"30s"`
 
 	// ReadYourWritesTimeout bounds how long a mutation's payload waits for
 	// the projection that serves it to pass the mutation's events.
@@ -74,6 +106,12 @@ type Config struct {
 	// stopped reading and its socket buffers are full) is disconnected.
 	StreamWriteTimeout time.Duration `env:"STREAM_WRITE_TIMEOUT" envDefault:"10s"`
 
+	// MetricsEnabled serves Prometheus metrics at GET /metrics, on the same
+	// port as the API and without authentication: keep the path off the
+	// public internet (expose it only to the scraper, e.g. block it at the
+	// load balancer or ingress).
+	MetricsEnabled bool `env:"METRICS_ENABLED" envDefault:"true"`
+
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 }
@@ -116,7 +154,58 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: ALLOWED_ORIGINS: %w", err)
 		}
 	}
+	return c.validateAuth()
+}
+
+// minHS256SecretBytes is the shortest JWT_HS256_SECRET accepted outside
+// development mode (RFC 7518 asks for a key as long as the hash).
+const minHS256SecretBytes = 32
+
+// maxJWTLeeway bounds JWT_LEEWAY.
+const maxJWTLeeway = 5 * time.Minute
+
+// validateAuth checks the token verification settings: at most one method,
+// exactly one outside development mode, a long enough secret.
+func (c Config) validateAuth() error {
+	var methods []string
+	if c.JWTHS256Secret != "" {
+		methods = append(methods, "JWT_HS256_SECRET")
+	}
+	if c.JWTJWKSFile != "" {
+		methods = append(methods, "JWT_JWKS_FILE")
+	}
+	if c.JWTJWKSURL != "" {
+		methods = append(methods, "JWT_JWKS_URL")
+	}
+	switch {
+	case len(methods) > 1:
+		return fmt.Errorf("config: set only one of %s", strings.Join(methods, ", "))
+	case len(methods) == 0 && !c.Dev:
+		return fmt.Errorf("config: no token verification configured: set JWT_HS256_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL " +
+			"(or CHRONICLE_DEV=true for development without tokens)")
+	case c.JWTHS256Secret != "" && !c.Dev && len(c.JWTHS256Secret) < minHS256SecretBytes:
+		return fmt.Errorf("config: JWT_HS256_SECRET must be at least %d bytes outside development mode", minHS256SecretBytes)
+	case c.JWTLeeway < 0 || c.JWTLeeway > maxJWTLeeway:
+		return fmt.Errorf("config: JWT_LEEWAY must be between 0 and %s", maxJWTLeeway)
+	case strings.TrimSpace(c.JWTOrganizationClaim) == "":
+		return fmt.Errorf("config: JWT_ORGANIZATION_CLAIM must not be empty")
+	case c.Dev && (!printable(c.DevActor) || !printable(c.DevOrganization)):
+		return fmt.Errorf("config: DEV_ACTOR and DEV_ORGANIZATION must be 1..128 printable ASCII characters")
+	}
 	return nil
+}
+
+// printable accepts 1..128 printable ASCII characters.
+func printable(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // validOrigin accepts "scheme://host[:port]" with at most one "*" wildcard
