@@ -54,7 +54,7 @@ func ReadCommitted(ctx context.Context, q Querier, after Checkpoint, limit int) 
 	rows, err := q.Query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE (transaction_id, position) > ($1::text::xid8, $2)
 		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY transaction_id, position
+		ORDER BY events.transaction_id, events.position -- qualified: a bare name would mean the text output column
 		LIMIT $3`, tx, after.Position, limit)
 	if err != nil {
 		return nil, false, fmt.Errorf("read events after %v: %w", after, err)
