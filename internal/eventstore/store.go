@@ -38,11 +38,44 @@ type Querier interface {
 
 // Store appends to and reads from the event log.
 type Store struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	appended AppendObserver
+}
+
+// AppendObserver is told of every append that committed: the stream's type
+// and how many events it added (at least 1). It is not called for a failed
+// append, for a duplicate of an idempotency key, or for an AppendLocked
+// whose decision appended nothing. It runs on the appending goroutine right
+// after the commit, so it must be quick and must not block (metrics count
+// with it).
+type AppendObserver func(streamType string, events int)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithAppendObserver makes the Store call observe after each committed append.
+func WithAppendObserver(observe AppendObserver) Option {
+	return func(s *Store) { s.appended = observe }
 }
 
 // New returns a Store on pool. The schema comes from the migrations package.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
+	s := &Store{pool: pool}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// observe passes a committed append on to the AppendObserver, and returns
+// res and err as they are.
+func (s *Store) observe(streamType string, res AppendResult, err error) (AppendResult, error) {
+	// LastPosition is 0 when AppendLocked's decision appended nothing.
+	if err == nil && s.appended != nil && !res.Duplicate && res.LastPosition > 0 {
+		s.appended(streamType, int(res.ToVersion-res.FromVersion+1))
+	}
+	return res, err
+}
 
 // Append appends req.Events to req.StreamID atomically: all of them or none.
 //
@@ -57,11 +90,13 @@ func (s *Store) Append(ctx context.Context, req AppendRequest) (AppendResult, er
 	}
 	if req.IdempotencyKey == "" {
 		// One statement in autocommit is atomic: one round trip per append.
-		return appendEvents(ctx, s.pool, req)
+		res, err := appendEvents(ctx, s.pool, req)
+		return s.observe(req.StreamType, res, err)
 	}
-	return s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
+	res, err := s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
 		return appendEvents(ctx, tx, req)
 	})
+	return s.observe(req.StreamType, res, err)
 }
 
 // DecideFunc receives the stream's events, read under the stream's lock, and
@@ -78,7 +113,7 @@ type DecideFunc func(stream []RecordedEvent) ([]EventData, error)
 // Errors: those of Append, and decide's error returned as is.
 func (s *Store) AppendLocked(ctx context.Context, req AppendRequest, decide DecideFunc) (AppendResult, error) {
 	req.Events = nil
-	return s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
+	res, err := s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
 		var version int64
 		// inTx holds the stream lock: the version cannot move under us.
 		err := tx.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, req.StreamID).Scan(&version)
@@ -102,6 +137,7 @@ func (s *Store) AppendLocked(ctx context.Context, req AppendRequest, decide Deci
 		}
 		return appendEvents(ctx, tx, req)
 	})
+	return s.observe(req.StreamType, res, err)
 }
 
 // inTx runs fn in a transaction that first claims req's idempotency key (when
