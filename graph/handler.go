@@ -29,8 +29,9 @@ type Limits struct {
 // NewHandler returns the GraphQL HTTP handler for the /query endpoint: the
 // WebSocket and SSE transports (subscriptions), POST, GET and OPTIONS, a
 // parsed-query cache, automatic persisted queries, the limits, and the
-// error presenter.
-func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Logger) *handler.Server {
+// error presenter. extensions are added after the built-in ones (for
+// example metrics.CommandExtension).
+func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Logger, extensions ...graphql.HandlerExtension) *handler.Server {
 	cfg := Config{Resolvers: r}
 	cfg.Complexity.Account.Operations = pageComplexity
 	cfg.Complexity.Query.Accounts = func(child int, first *int, _ *string, _ *string, _ *model.AccountStatus) int {
@@ -54,6 +55,9 @@ func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Lo
 	}
 	if limits.Depth > 0 {
 		srv.Use(depthLimit(limits.Depth))
+	}
+	for _, ext := range extensions {
+		srv.Use(ext)
 	}
 	srv.SetErrorPresenter(ErrorPresenter(logger))
 	srv.SetRecoverFunc(RecoverFunc(logger))
