@@ -25,7 +25,14 @@ type Config struct {
 	// OnUpdate, when set, is called after each committed batch, from the
 	// runner's goroutine: it must not block (hand off to a buffer).
 	OnUpdate func(Update)
-	Logger   *slog.Logger
+	// OnRebuild, when set, is called on every instance, from the engine's
+	// listener goroutine, after a rebuild (see Rebuild, possibly run by
+	// another process) has swapped in a projection's new read model: any
+	// row may have changed, so every subscriber of the projection must read
+	// again (for example live.Hub.RingAll). Keys is empty. It must not
+	// block.
+	OnRebuild func(Update)
+	Logger    *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -160,7 +167,7 @@ func (e *Engine) listenOnce(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	for _, ch := range []string{eventstore.NotifyChannel, CheckpointChannel} {
+	for _, ch := range []string{eventstore.NotifyChannel, CheckpointChannel, RebuildChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
 			return fmt.Errorf("listen %s: %w", ch, err)
 		}
@@ -198,6 +205,21 @@ func (e *Engine) listenOnce(ctx context.Context) error {
 			}
 			if w, ok := e.watches[name]; ok {
 				w.advance(cp)
+			}
+		case RebuildChannel:
+			name, cp, err := parseCheckpointNotice(n.Payload)
+			if err != nil {
+				e.cfg.Logger.Warn("ignoring rebuild notice", "err", err)
+				continue
+			}
+			w, ok := e.watches[name]
+			if !ok {
+				continue
+			}
+			w.advance(cp)
+			e.wakeAll() // the active runner reloads its checkpoint
+			if e.cfg.OnRebuild != nil {
+				e.cfg.OnRebuild(Update{Projection: name, Checkpoint: cp})
 			}
 		}
 	}

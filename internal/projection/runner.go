@@ -77,6 +77,16 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
 	for {
+		// The known checkpoint passed ours: another runner, or a rebuild's
+		// swap, moved it. Resume from the stored one rather than fail a
+		// batch on tables that already hold its effects.
+		if r.watch.get().Compare(checkpoint) > 0 {
+			cps, err := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
+			if err != nil {
+				return err
+			}
+			checkpoint = cps[r.proj.Name()]
+		}
 		n, heldBack, err := r.step(ctx, &checkpoint)
 		switch {
 		case ctx.Err() != nil:
