@@ -12,7 +12,7 @@ GO ?= go
 # Tracked and new (not ignored) Go files that exist on disk.
 GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 
-.PHONY: help services generate build run test test-short bench bench-quick check-generated fmt lint clean
+.PHONY: help services generate build run token test test-short bench bench-quick check-generated fmt lint clean
 
 help: ## Show this help
 	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
@@ -28,8 +28,19 @@ generate: ## Regenerate GraphQL code (gqlgen)
 build: ## Build bin/chronicle
 	$(GO) build -o bin/chronicle .
 
+# DEVELOPMENT ONLY: the HS256 secret that `make run` verifies tokens with
+# and `make token` signs them with. Never use it anywhere else: outside
+# development mode a secret must be at least 32 bytes (and secret).
+run token: export JWT_HS256_SECRET ?= chronicle-dev-secret
+SUB ?= developer
+ORG ?= dev
+TTL ?= 1h
+
 run: services ## Run the server in dev mode on :PORT (applies migrations at start)
 	CHRONICLE_DEV=true $(GO) run .
+
+token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h)
+	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)'
 
 test: services ## go vet + all tests with the race detector
 	$(GO) vet ./...

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/chronicle-es/chronicle/internal/auth"
 )
 
 // Config is every setting of a Chronicle server.
@@ -189,23 +190,10 @@ func (c Config) validateAuth() error {
 		return fmt.Errorf("config: JWT_LEEWAY must be between 0 and %s", maxJWTLeeway)
 	case strings.TrimSpace(c.JWTOrganizationClaim) == "":
 		return fmt.Errorf("config: JWT_ORGANIZATION_CLAIM must not be empty")
-	case c.Dev && (!printable(c.DevActor) || !printable(c.DevOrganization)):
-		return fmt.Errorf("config: DEV_ACTOR and DEV_ORGANIZATION must be 1..128 printable ASCII characters")
+	case c.Dev && !auth.ValidIdentity(auth.Identity{Subject: c.DevActor, Organization: c.DevOrganization}):
+		return fmt.Errorf("config: DEV_ACTOR and DEV_ORGANIZATION must be 1..%d printable characters", auth.MaxIdentityBytes)
 	}
 	return nil
-}
-
-// printable accepts 1..128 printable ASCII characters.
-func printable(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // validOrigin accepts "scheme://host[:port]" with at most one "*" wildcard

@@ -1,35 +1,15 @@
 package server
 
-import (
-	"net/http"
-
-	"github.com/chronicle-es/chronicle/internal/caller"
-	"github.com/google/uuid"
-)
+import "net/http"
 
 // Request headers read at the edge.
 const (
 	headerCorrelationID = "X-Correlation-ID"
-	// headerActor names the caller in development mode only, until
-	// authentication replaces it.
-	headerActor = "X-Actor"
+	// headerActor and headerOrganization name the caller of a request
+	// without a token, in development mode only.
+	headerActor        = "X-Actor"
+	headerOrganization = "X-Organization"
 )
-
-// withCaller puts the request's caller.Caller in its context and echoes the
-// correlation id in the response.
-func withCaller(dev bool, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := caller.Caller{Actor: "anonymous", CorrelationID: r.Header.Get(headerCorrelationID)}
-		if !validHeaderValue(c.CorrelationID) {
-			c.CorrelationID = uuid.Must(uuid.NewV7()).String()
-		}
-		if a := r.Header.Get(headerActor); dev && validHeaderValue(a) {
-			c.Actor = a
-		}
-		w.Header().Set(headerCorrelationID, c.CorrelationID)
-		next.ServeHTTP(w, r.WithContext(caller.With(r.Context(), c)))
-	})
-}
 
 // validHeaderValue accepts 1..128 printable ASCII characters.
 func validHeaderValue(s string) bool {

@@ -132,8 +132,8 @@ func TestReadmeScenario(t *testing.T) {
 		if md.CorrelationID == nil || *md.CorrelationID != correlationID {
 			t.Errorf("event %d: correlationId %v, want %q", i, md.CorrelationID, correlationID)
 		}
-		if md.Actor == nil || *md.Actor != "anonymous" {
-			t.Errorf("event %d: actor %v, want anonymous (dev mode is off)", i, md.Actor)
+		if md.Actor == nil || *md.Actor != servertest.DefaultIdentity.Subject {
+			t.Errorf("event %d: actor %v, want the token's subject %s", i, md.Actor, servertest.DefaultIdentity.Subject)
 		}
 		if ev.Payload["accountId"] != id {
 			t.Errorf("event %d: payload %v, want accountId %s", i, ev.Payload, id)

@@ -54,6 +54,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	authn, err := newAuthenticator(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
 		return nil, err
@@ -126,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}, graph.Streaming{
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
-		Init:           websocketInit(cfg.Dev),
+		Init:           websocketInit(authn),
 	}, logger)
 
 	s := &Server{
@@ -135,7 +139,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
-		withRequestLimits(cfg.MaxRequestBytes, withCaller(cfg.Dev, gql)))))
+		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.Playground {

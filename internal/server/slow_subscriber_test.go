@@ -32,8 +32,10 @@ func bulkyOperationsSub(n int) string {
 func dialRaw(t *testing.T, srv *servertest.Server, subprotocol string) *websocket.Conn {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{}}
+	// The upgrade request's token stands in for one in connection_init.
+	header := http.Header{"Authorization": {"Bearer " + srv.Token(servertest.DefaultIdentity, servertest.TokenTTL)}}
 	conn, _, err := websocket.Dial(ctxTimeout(t, 10*time.Second), "ws"+strings.TrimPrefix(srv.URL, "http")+"/query",
-		&websocket.DialOptions{Subprotocols: []string{subprotocol}, HTTPClient: hc})
+		&websocket.DialOptions{Subprotocols: []string{subprotocol}, HTTPClient: hc, HTTPHeader: header})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -86,7 +88,8 @@ func streamRaw(t *testing.T, srv *servertest.Server, req servertest.Request) net
 	t.Cleanup(func() { _ = conn.Close() })
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if _, err := fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
-		"Accept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", host, len(body), body); err != nil {
+		"Authorization: Bearer %s\r\nAccept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s",
+		host, srv.Token(servertest.DefaultIdentity, servertest.TokenTTL), len(body), body); err != nil {
 		t.Fatal(err)
 	}
 	return conn

@@ -178,7 +178,8 @@ func TestSubscriptionsGraphQLTransportWS(t *testing.T) {
 	id := open(t, c, servertest.Vars{"owner": "WS " + randomSuffix(), "currency": "EUR", "initialBalance": "100.00"}).Account.ID
 
 	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
-	mustInit(t, ws, map[string]any{"actor": "alice"})
+	ws.Token = "" // development mode: the payload names the caller
+	mustInit(t, ws, map[string]any{"actor": "alice", "organization": servertest.DefaultIdentity.Organization})
 	s := newSubs(t, ws)
 	s.subscribe("ops", accountOperationsSub, servertest.Vars{"id": id})
 	s.subscribe("acc", accountUpdatedSub, servertest.Vars{"id": id})

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/rs/cors"
 )
 
@@ -203,22 +201,6 @@ func (s *streams) wait(ctx context.Context) error {
 	}
 }
 
-// websocketInit returns the WebSocket connection_init handler: it sets the
-// caller of the connection's operations. The upgrade request passed
-// withCaller already (its correlation id, or a fresh one, is the
-// connection's); in development mode the payload's "actor" names the caller,
-// as the X-Actor header does (browsers cannot set headers on a WebSocket).
-// This is where an auth token in the payload will be checked.
-func websocketInit(dev bool) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		c := caller.From(ctx)
-		if a := payload.GetString("actor"); dev && validHeaderValue(a) {
-			c.Actor = a
-		}
-		return caller.With(ctx, c), nil, nil
-	}
-}
-
 // withCORS answers CORS requests (preflights included) from the allowed
 // origins; with none, it adds nothing and browsers keep to same-origin.
 func withCORS(allowedOrigins []string, next http.Handler) http.Handler {
@@ -228,7 +210,7 @@ func withCORS(allowedOrigins []string, next http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins:   allowedOrigins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Content-Type", "Authorization", headerCorrelationID, headerActor},
+		AllowedHeaders:   []string{"Content-Type", "Authorization", headerCorrelationID, headerActor, headerOrganization},
 		ExposedHeaders:   []string{headerCorrelationID},
 		AllowCredentials: true,
 		MaxAge:           600,

@@ -11,6 +11,12 @@
 //
 // Subscriptions: DialWS opens a GraphQL-over-WebSocket connection (either
 // subprotocol), Client.Stream a GraphQL-over-SSE stream.
+//
+// Authentication: Config sets an HS256 secret (TestSecret) and leaves
+// development mode off. Client, DialWS and Stream send a token of
+// DefaultIdentity (in the Authorization header; on a WebSocket, in
+// connection_init); ClientAs gives a client of another identity,
+// ClientWithToken one that sends a given token or none.
 package servertest
 
 import (
@@ -30,21 +36,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/auth"
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
 	"github.com/chronicle-es/chronicle/internal/server"
 	"github.com/coder/websocket"
 )
 
+// TestSecret is the HS256 secret of Config.
+const TestSecret = "servertest-hs256-secret-of-32-bytes-or-more"
+
+// DefaultIdentity is the caller of Client, DialWS and Stream.
+var DefaultIdentity = auth.Identity{Subject: "tester", Organization: "test-org"}
+
+// TokenTTL is the lifetime of the tokens the clients send.
+const TokenTTL = time.Hour
+
 // Config returns config.Default() tuned for tests: short projection poll and
-// lock retry intervals and a short shutdown timeout. DatabaseURL is left to
-// the caller (or to Start).
+// lock retry intervals, a short shutdown timeout, development mode off and
+// tokens verified with TestSecret. DatabaseURL is left to the caller (or to
+// Start).
 func Config() config.Config {
 	cfg := config.Default()
 	cfg.ProjectionPollInterval = 50 * time.Millisecond
 	cfg.ProjectionLockRetry = 50 * time.Millisecond
 	cfg.ShutdownTimeout = 10 * time.Second
 	cfg.LogLevel = "debug"
+	cfg.Dev = false
+	cfg.JWTHS256Secret = TestSecret
 	return cfg
 }
 
@@ -145,11 +164,41 @@ func (s *Server) Stop() error {
 // Log returns what the server has logged so far.
 func (s *Server) Log() string { return s.log.String() }
 
+// Token returns a token for id valid for ttl, signed with the server's
+// JWT_HS256_SECRET (with its issuer, audience and organization claim); it
+// fails the test when the server has no secret.
+func (s *Server) Token(id auth.Identity, ttl time.Duration) string {
+	s.t.Helper()
+	tok, err := auth.MintWith([]byte(s.Config.JWTHS256Secret), id, ttl, auth.MintOptions{
+		Issuer: s.Config.JWTIssuer, Audience: s.Config.JWTAudience, OrganizationClaim: s.Config.JWTOrganizationClaim,
+	})
+	if err != nil {
+		s.t.Fatalf("servertest: mint a token: %v", err)
+	}
+	return tok
+}
+
 // Client returns a GraphQL client for the server's /query endpoint, with its
-// own http.Client.
+// own http.Client, that acts as DefaultIdentity (it sends no token when the
+// server has no JWT_HS256_SECRET).
 func (s *Server) Client() *Client {
+	if s.Config.JWTHS256Secret == "" {
+		return s.ClientWithToken("")
+	}
+	return s.ClientWithToken(s.Token(DefaultIdentity, TokenTTL))
+}
+
+// ClientAs returns a client that acts as subject of organization.
+func (s *Server) ClientAs(subject, organization string) *Client {
+	return s.ClientWithToken(s.Token(auth.Identity{Subject: subject, Organization: organization}, TokenTTL))
+}
+
+// ClientWithToken returns a client that sends token as is (any string, for
+// tests of bad tokens); "" gives an anonymous client, which sends none.
+func (s *Server) ClientWithToken(token string) *Client {
 	return &Client{
-		URL: s.URL + "/query",
+		Token: token,
+		URL:   s.URL + "/query",
 		HTTP: &http.Client{
 			Timeout: 30 * time.Second,
 			Transport: &http.Transport{
@@ -173,6 +222,27 @@ type Client struct {
 	HTTP *http.Client
 	// Header is added to every request (e.g. X-Correlation-ID).
 	Header http.Header
+	// Token, when not empty, is sent as "Authorization: Bearer <Token>"
+	// (unless a request sets Authorization itself) and in the
+	// connection_init of the WebSockets the client dials.
+	Token string
+}
+
+// setHeaders adds the client's headers, the request's, and the token.
+func (c *Client) setHeaders(hr *http.Request, header http.Header) {
+	for k, vs := range c.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	if c.Token != "" && hr.Header.Get("Authorization") == "" {
+		hr.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 }
 
 // Request is one GraphQL request.
@@ -244,16 +314,7 @@ func (c *Client) Post(ctx context.Context, contentType string, body []byte, head
 	}
 	hr.Header.Set("Content-Type", contentType)
 	hr.Header.Set("Accept", "application/json")
-	for k, vs := range c.Header {
-		for _, v := range vs {
-			hr.Header.Add(k, v)
-		}
-	}
-	for k, vs := range header {
-		for _, v := range vs {
-			hr.Header.Add(k, v)
-		}
-	}
+	c.setHeaders(hr, header)
 	httpResp, err := c.HTTP.Do(hr)
 	if err != nil {
 		return nil, err
@@ -389,6 +450,9 @@ type WSConn struct {
 	// Subprotocol is the negotiated subprotocol.
 	Subprotocol string
 
+	// Token, when not empty, is sent in connection_init (see Init).
+	Token string
+
 	messages   chan WSMessage
 	done       chan struct{}
 	err        error // why the reader stopped; set before done is closed
@@ -397,11 +461,18 @@ type WSConn struct {
 }
 
 // DialWS opens a WebSocket to the server's /query with subprotocol
-// (GraphQLTransportWS or GraphQLWS); header (e.g. Origin) is added to the
-// upgrade request. On a refused upgrade the HTTP response is returned with
-// the error.
+// (GraphQLTransportWS or GraphQLWS) as Client does: its Init sends a token
+// of DefaultIdentity. header (e.g. Origin) is added to the upgrade request.
+// On a refused upgrade the HTTP response is returned with the error.
 func (s *Server) DialWS(ctx context.Context, subprotocol string, header http.Header) (*WSConn, *http.Response, error) {
-	u := "ws" + strings.TrimPrefix(s.URL, "http") + "/query"
+	return s.Client().DialWS(ctx, subprotocol, header)
+}
+
+// DialWS opens a WebSocket to the client's endpoint with subprotocol; Init
+// sends the client's token in connection_init (the upgrade request carries
+// only header).
+func (c *Client) DialWS(ctx context.Context, subprotocol string, header http.Header) (*WSConn, *http.Response, error) {
+	u := "ws" + strings.TrimPrefix(c.URL, "http")
 	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: []string{subprotocol}, HTTPHeader: header})
 	if err != nil {
 		return nil, resp, err
@@ -410,9 +481,9 @@ func (s *Server) DialWS(ctx context.Context, subprotocol string, header http.Hea
 		_ = conn.CloseNow()
 		return nil, resp, fmt.Errorf("negotiated subprotocol %q, want %q", conn.Subprotocol(), subprotocol)
 	}
-	c := &WSConn{Conn: conn, Subprotocol: subprotocol, messages: make(chan WSMessage, 1024), done: make(chan struct{})}
-	go c.read()
-	return c, resp, nil
+	ws := &WSConn{Conn: conn, Subprotocol: subprotocol, Token: c.Token, messages: make(chan WSMessage, 1024), done: make(chan struct{})}
+	go ws.read()
+	return ws, resp, nil
 }
 
 // MustDialWS is DialWS that fails the test on an error, and closes the
@@ -491,15 +562,36 @@ func (c *WSConn) Next(ctx context.Context) (WSMessage, error) {
 }
 
 // Init sends connection_init with payload (nil for none) and waits for
-// connection_ack.
+// connection_ack. When c.Token is set and payload (a JSON object) carries
+// no token of its own ("Authorization", "authorization", "token",
+// "authToken"), "Authorization": "Bearer <Token>" is added to it.
 func (c *WSConn) Init(ctx context.Context, payload any) error {
 	m := WSMessage{Type: "connection_init"}
+	fields := map[string]any{}
 	if payload != nil {
 		b, err := json.Marshal(payload)
 		if err != nil {
 			return err
 		}
 		m.Payload = b
+		if err := json.Unmarshal(b, &fields); err != nil {
+			fields = nil // not an object: sent as is
+		}
+	}
+	if c.Token != "" && fields != nil {
+		has := false
+		for _, k := range []string{"Authorization", "authorization", "token", "authToken"} {
+			_, found := fields[k]
+			has = has || found
+		}
+		if !has {
+			fields["Authorization"] = "Bearer " + c.Token
+			b, err := json.Marshal(fields)
+			if err != nil {
+				return err
+			}
+			m.Payload = b
+		}
 	}
 	if err := c.Send(ctx, m); err != nil {
 		return err
@@ -601,16 +693,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (*SSEStream, error) {
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Accept", "text/event-stream")
-	for k, vs := range c.Header {
-		for _, v := range vs {
-			hr.Header.Add(k, v)
-		}
-	}
-	for k, vs := range req.Header {
-		for _, v := range vs {
-			hr.Header.Add(k, v)
-		}
-	}
+	c.setHeaders(hr, req.Header)
 	hc := *c.HTTP
 	hc.Timeout = 0 // a stream lasts
 	resp, err := hc.Do(hr)
