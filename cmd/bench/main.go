@@ -1,11 +1,24 @@
 // Command bench measures a Chronicle server built from this checkout, on
-// loopback, and writes what it measured to docs/benchmarks.md. It starts
-// what it needs (the server, on a fresh database), stops it afterwards, and
-// leaves nothing running.
+// loopback, each number beside a baseline measured in the same run (issue
+// 5), and writes what it measured to docs/benchmarks.md:
+//
+//  1. creditAccount mutations over HTTP at concurrency 1, 16 and 64, beside
+//     pgbench appending the same event row in a transaction;
+//  2. account(id) queries beside the same server answering { __typename };
+//  3. projection lag, commit to projected, under an open-loop 1,000
+//     credits per second;
+//  4. commit to subscription frame with 1,000 and 5,000 subscriptions, and
+//     memory per idle subscription;
+//  5. projection rebuild speed over 1,000,000 stored events.
+//
+// It starts what it needs (server processes and databases of their own),
+// stops them afterwards, and leaves nothing running.
 //
 //	go run ./cmd/bench                    # the full run
 //	go run ./cmd/bench -quick             # a shorter run
 //	go run ./cmd/bench -out ''            # print only
+//	go run ./cmd/bench -quick -profile credit-64 -out ''
+//	                                      # and a 10 s CPU profile of the server
 //
 // PostgreSQL (DATABASE_URL) must be reachable; REDIS_URL, when set, is
 // passed to the server, so the fan-out goes through Redis as in production.
@@ -15,6 +28,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"runtime"
@@ -25,16 +39,107 @@ import (
 )
 
 func main() {
-	quick := flag.Bool("quick", false, "fewer subscriptions and mutations")
+	quick := flag.Bool("quick", false, "shorter windows, fewer subscriptions and events")
 	out := flag.String("out", "docs/benchmarks.md", "file to write the report to ('' for none)")
+	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario: "+strings.Join(scenarioNames(), ", "))
+	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
+	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
-	if err := run(*quick, *out); err != nil {
+	var prof *profiler
+	if *profile != "" {
+		if !slices.Contains(scenarioNames(), *profile) {
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q for -profile (one of %s)\n", *profile, strings.Join(scenarioNames(), ", "))
+			os.Exit(2)
+		}
+		prof = &profiler{scenario: *profile, dir: *profileDir}
+	}
+	if err := run(*quick, *out, prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(quick bool, out string) error {
+// serverEnv is what -server-env adds to every server's environment.
+var serverEnv stringList
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, " ") }
+
+// Set adds one value.
+func (l *stringList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// plan is how much one run measures.
+type plan struct {
+	// command and target are how the run was started.
+	command, target string
+	// accounts is how many accounts the command and query scenarios use.
+	accounts int
+	// point is the window of each throughput measurement.
+	point window
+	// concurrencies are item 1's; queryConcurrency is item 2's.
+	concurrencies    []int
+	queryConcurrency int
+	// lagRate (credits per second) and lag are item 3's.
+	lagRate int
+	lag     window
+	// subscriptionSizes and subscriptionCredits are item 4's.
+	subscriptionSizes   []int
+	subscriptionCredits int
+	// rebuildEvents is item 5's.
+	rebuildEvents int
+}
+
+func newPlan(quick bool) plan {
+	p := plan{
+		command:  "go run ./cmd/bench",
+		target:   "make bench",
+		accounts: 1000,
+		point:    window{Warmup: time.Second, Measure: 5 * time.Second},
+		// 1, 16 and 64 concurrent clients, as issue 5 asks.
+		concurrencies:       []int{1, 16, 64},
+		queryConcurrency:    16,
+		lagRate:             1000,
+		lag:                 window{Warmup: 2 * time.Second, Measure: 10 * time.Second},
+		subscriptionSizes:   []int{1000, 5000},
+		subscriptionCredits: 30,
+		rebuildEvents:       1_000_000,
+	}
+	if quick {
+		p.command, p.target = p.command+" -quick", p.target+"-quick"
+		p.point = window{Warmup: time.Second, Measure: 2 * time.Second}
+		p.lag = window{Warmup: time.Second, Measure: 4 * time.Second}
+		p.subscriptionSizes, p.subscriptionCredits = []int{1000}, 10
+		p.rebuildEvents = 100_000
+	}
+	for _, kv := range serverEnv {
+		// Not what make runs: the report names only the command.
+		p.command, p.target = p.command+" -server-env "+kv, ""
+	}
+	return p
+}
+
+// scenarioNames are the scenarios -profile accepts.
+func scenarioNames() []string {
+	var names []string
+	for _, c := range newPlan(false).concurrencies {
+		names = append(names, fmt.Sprintf("credit-%d", c), fmt.Sprintf("credit-nowait-%d", c))
+	}
+	q := newPlan(false).queryConcurrency
+	return append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "lag", "lag-sustainable")
+}
+
+// logf reports progress on stderr.
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
+
+func run(quick bool, out string, prof *profiler) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	work, err := os.MkdirTemp("", "chronicle-bench-")
@@ -43,87 +148,216 @@ func run(quick bool, out string) error {
 	}
 	defer os.RemoveAll(work)
 
-	command := "go run ./cmd/bench"
-	sizes, mutations := []int{1000, 5000}, 30
-	if quick {
-		command += " -quick"
-		sizes, mutations = []int{1000}, 10
+	p := newPlan(quick)
+	rep := newReport(p)
+	logf("building the server...")
+	bin, err := buildServer(ctx, work, prof != nil)
+	if err != nil {
+		return err
 	}
-	rep := newReport(command)
-	for _, n := range sizes {
+	if err := runServerScenarios(ctx, p, bin, work, prof, rep); err != nil {
+		return err
+	}
+	for _, n := range p.subscriptionSizes {
 		// A fresh server per size, so one size's memory does not count in
 		// the next.
-		srv, err := startServer(ctx, work)
+		srv, err := startServer(ctx, bin, work)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "bench: %d subscriptions...\n", n)
-		res, err := runSubscriptions(ctx, srv, n, mutations)
+		logf("item 4: %d subscriptions...", n)
+		res, err := runSubscriptions(ctx, srv, n, p.subscriptionCredits)
 		srv.stop()
 		if err != nil {
 			return fmt.Errorf("%d subscriptions: %w", n, err)
 		}
 		rep.subscriptions = append(rep.subscriptions, res)
 	}
+	// Item 5: measureRebuild (rebuild.go) seeds and drops a database of
+	// its own.
+	logf("item 5: projection rebuild over %d events...", p.rebuildEvents)
+	admin, err := adminDatabaseURL()
+	if err != nil {
+		return err
+	}
+	rebuild, err := measureRebuild(ctx, admin, p.rebuildEvents, logf)
+	if err != nil {
+		return fmt.Errorf("projection rebuild: %w", err)
+	}
+	logf("  %.0f events/s (%d events in %.1f s)", rebuild.EventsPerSecond, rebuild.Events, rebuild.Seconds)
+	rep.rebuild = &rebuild
+
 	text := rep.markdown()
 	fmt.Print(text)
 	if out != "" {
 		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintln(os.Stderr, "bench: wrote", out)
+		logf("wrote %s", out)
 	}
 	return nil
 }
 
-// report is everything one run measured, and where.
-type report struct {
-	command       string
-	date          time.Time
-	machine       string
-	subscriptions []subscriptionResult
-}
-
-func newReport(command string) *report {
-	return &report{command: command, date: time.Now().UTC(), machine: machine()}
-}
-
-func (r *report) markdown() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\n")
-	fmt.Fprintf(&b, "Written by `%s` on %s, on %s. Every number below comes from that one run.\n\n",
-		r.command, r.date.Format("2006-01-02 15:04 MST"), r.machine)
-	if len(r.subscriptions) > 0 {
-		b.WriteString("## Commit to subscription frame\n\n")
-		b.WriteString("One server process; N websocket connections (graphql-transport-ws), each with one\n")
-		b.WriteString("`accountUpdated` subscription to the same account; credits one after another, 100 ms apart.\n")
-		b.WriteString("Latency runs from the appending transaction's `recorded_at` (the account's `updatedAt`, taken at\n")
-		b.WriteString("transaction start, so the commit itself is included) to the frame's arrival at the client.\n")
-		b.WriteString("Memory is the growth of the server's resident set with the subscriptions idle, per subscription\n")
-		b.WriteString("(a connection each, so it includes the websocket's buffers and goroutines).\n\n")
-		b.WriteString("| subscriptions | credits | frames | missing | p50 | p99 | max | memory per idle subscription |\n")
-		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-		for _, s := range r.subscriptions {
-			fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %s | %s | %.1f KiB |\n",
-				s.Subscriptions, s.Mutations, s.Frames, s.Missing, ms(s.P50), ms(s.P99), ms(s.Max), float64(s.RSSPerSub)/1024)
+// runServerScenarios runs items 1 to 3: two servers (one that waits for
+// the projection in every mutation's payload, as shipped, and one that does
+// not), the pgbench baseline, then credits, queries and the lag.
+func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work string, prof *profiler, rep *report) error {
+	logf("starting servers, opening %d accounts on each...", p.accounts)
+	srv, err := startServer(ctx, bin, work)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	noWait, err := startServer(ctx, bin, work, "READ_YOUR_WRITES_TIMEOUT=0s")
+	if err != nil {
+		return err
+	}
+	defer noWait.stop()
+	cl, noWaitCl := newClient(srv.baseURL), newClient(noWait.baseURL)
+	defer cl.close()
+	defer noWaitCl.close()
+	ids, err := openAccounts(ctx, srv, p.accounts)
+	if err != nil {
+		return err
+	}
+	noWaitIDs, err := openAccounts(ctx, noWait, p.accounts)
+	if err != nil {
+		return err
+	}
+	for range 10 {
+		if err := credit(ctx, cl, ids, true); err != nil {
+			return fmt.Errorf("first credits: %w", err)
 		}
-		b.WriteString("\nAims (shared/design.md): p99 under 100 ms with 5,000 open subscriptions; under 32 KiB per idle subscription.\n")
 	}
-	return b.String()
+	row, err := lastCreditRow(ctx, srv)
+	if err != nil {
+		return err
+	}
+	base, err := newBaseline(ctx, work, row)
+	if err != nil {
+		return err
+	}
+	defer base.drop()
+	rep.baselineTool = base.tool
+
+	// Run scenario on srv with c clients, profiling it when asked.
+	measure := func(name string, target *serverProcess, c int, do func(context.Context) error) (latencyStats, error) {
+		h, cpu := scenarioHooks(ctx, name, target, prof)
+		st := closedLoop(ctx, c, prof.window(name, p.point), h, do)
+		st.CPU = *cpu
+		if err := prof.wait(logf); err != nil {
+			return st, err
+		}
+		if ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		logf("  %-18s %8.0f/s  p50 %s  p99 %s  errors %d %s  [cores: machine %.2f iowait %.2f server %.2f pg %.2f; oldest write tx elsewhere %s; cluster WAL %.1f MB/s]",
+			name, st.PerSecond, ms(st.P50), ms(st.P99), st.Errors, st.FirstError, st.CPU.Machine, st.CPU.IOWait, st.CPU.Server, st.CPU.Postgres, ms(st.CPU.OtherXact), st.CPU.WALBytes/1e6)
+		return st, nil
+	}
+	for _, c := range p.concurrencies {
+		logf("item 1: concurrency %d", c)
+		pt := commandPoint{Concurrency: c}
+		if pt.Baseline, err = base.run(ctx, c, p.point); err != nil && ctx.Err() == nil {
+			// Most likely the cluster's max_connections, shared with
+			// others: try once more, then report the failure in place.
+			logf("  baseline failed, retrying in 3 s: %v", err)
+			time.Sleep(3 * time.Second)
+			if pt.Baseline, err = base.run(ctx, c, p.point); err != nil {
+				pt.Baseline = latencyStats{Errors: 1, FirstError: err.Error()}
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		logf("  %-18s %8.0f/s  p50 %s  p99 %s", base.tool, pt.Baseline.PerSecond, ms(pt.Baseline.P50), ms(pt.Baseline.P99))
+		if pt.Credits, err = measure(fmt.Sprintf("credit-%d", c), srv, c, func(ctx context.Context) error {
+			return credit(ctx, cl, ids, true)
+		}); err != nil {
+			return err
+		}
+		nw, err := measure(fmt.Sprintf("credit-nowait-%d", c), noWait, c, func(ctx context.Context) error {
+			return credit(ctx, noWaitCl, noWaitIDs, false)
+		})
+		if err != nil {
+			return err
+		}
+		pt.NoWait = &nw
+		rep.commands = append(rep.commands, pt)
+	}
+	noWait.stop()
+
+	q := queryResult{Concurrency: p.queryConcurrency}
+	logf("item 2: queries at concurrency %d", q.Concurrency)
+	if q.Account, err = measure(fmt.Sprintf("account-%d", q.Concurrency), srv, q.Concurrency, func(ctx context.Context) error {
+		_, err := cl.post(ctx, accountOp.body(ids[rand.IntN(len(ids))]))
+		return err
+	}); err != nil {
+		return err
+	}
+	if q.Constant, err = measure(fmt.Sprintf("constant-%d", q.Concurrency), srv, q.Concurrency, func(ctx context.Context) error {
+		_, err := cl.post(ctx, constantOp.body(""))
+		return err
+	}); err != nil {
+		return err
+	}
+	rep.queries = &q
+
+	// Item 3 at the aim's rate, and, when the server cannot sustain that,
+	// again at a rate it can (60 % of its best closed-loop rate), to tell
+	// the projection's own lag from a saturated server's.
+	rates := []int{p.lagRate}
+	best := 0.0
+	for _, c := range rep.commands {
+		best = max(best, c.Credits.PerSecond)
+	}
+	if sustainable := int(0.6*best) / 50 * 50; sustainable >= 50 && sustainable < p.lagRate {
+		rates = append(rates, sustainable)
+	}
+	for i, rate := range rates {
+		name := "lag"
+		if i > 0 {
+			name = "lag-sustainable"
+		}
+		logf("item 3: projection lag at %d credits/s", rate)
+		h, cpu := scenarioHooks(ctx, name, srv, prof)
+		lag, err := runLag(ctx, srv, cl, ids, rate, prof.window(name, p.lag), h)
+		lag.CPU = *cpu
+		if err != nil {
+			return fmt.Errorf("projection lag: %w", err)
+		}
+		if err := prof.wait(logf); err != nil {
+			return err
+		}
+		logf("  achieved %.0f/s, lag p50 %s p99 %s, dropped %d, unprojected %d  [cores: machine %.2f iowait %.2f server %.2f pg %.2f; oldest write tx elsewhere %s; cluster WAL %.1f MB/s]",
+			lag.Achieved, ms(lag.P50), ms(lag.P99), lag.Dropped, lag.Unprojected, lag.CPU.Machine, lag.CPU.IOWait, lag.CPU.Server, lag.CPU.Postgres, ms(lag.CPU.OtherXact), lag.CPU.WALBytes/1e6)
+		rep.lags = append(rep.lags, lag)
+	}
+	return nil
 }
 
+// scenarioHooks measures the CPU over a scenario's measured part (the
+// result is filled in when it ends) and starts the server profile if this
+// is the scenario to profile.
+func scenarioHooks(ctx context.Context, name string, srv *serverProcess, prof *profiler) (hooks, *cpuUse) {
+	var (
+		meter *cpuMeter
+		use   cpuUse
+	)
+	startProfile := prof.start(ctx, name, srv)
+	return hooks{
+		begin: func() {
+			meter = startCPU(ctx, srv)
+			if startProfile != nil {
+				startProfile()
+			}
+		},
+		end: func() { use = meter.stop() },
+	}, &use
+}
+
+// ms formats d in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-// percentile returns the q-quantile (0..1) of ds by the nearest-rank method.
-func percentile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(q*float64(len(s))+0.5) - 1
-	return s[min(max(i, 0), len(s)-1)]
-}
 
 // machine describes the host: cores, memory, CPU model.
 func machine() string {

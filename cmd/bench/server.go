@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,21 +28,77 @@ type serverProcess struct {
 	cmd      *exec.Cmd
 	baseURL  string
 	database string
+	dbURL    string // the server's own database
 	adminURL string
 	logFile  *os.File
+	stopOnce sync.Once
+	// pprofAddr is where the server serves net/http/pprof ("" when the
+	// binary was built without it).
+	pprofAddr string
 }
 
-// startServer builds the server, creates a fresh database and starts the
-// server on a free port. env adds to the process environment.
-func startServer(ctx context.Context, workDir string, env ...string) (*serverProcess, error) {
-	bin := filepath.Join(workDir, "chronicle")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+// serverBinary is a built server and whether it serves pprof.
+type serverBinary struct {
+	path  string
+	pprof bool
+}
+
+// pprofOverlay is added to the server's main package (go build -overlay,
+// nothing is written into the checkout) when a profile is asked for: it
+// serves net/http/pprof's DefaultServeMux on CHRONICLE_BENCH_PPROF. The
+// server's API has a mux of its own, so nothing else is exposed.
+const pprofOverlay = `package main
+
+import (
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+)
+
+func init() {
+	if addr := os.Getenv("CHRONICLE_BENCH_PPROF"); addr != "" {
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
+}
+`
+
+// buildServer builds the server from the checkout in the working directory
+// into workDir, with pprof when withPprof is set.
+func buildServer(ctx context.Context, workDir string, withPprof bool) (serverBinary, error) {
+	bin := serverBinary{path: filepath.Join(workDir, "chronicle"), pprof: withPprof}
+	args := []string{"build", "-o", bin.path}
+	if withPprof {
+		root, err := os.Getwd()
+		if err != nil {
+			return bin, err
+		}
+		src := filepath.Join(workDir, "bench_pprof.go")
+		if err := os.WriteFile(src, []byte(pprofOverlay), 0o644); err != nil {
+			return bin, err
+		}
+		overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(root, "zz_bench_pprof.go"): src}})
+		overlayFile := filepath.Join(workDir, "overlay.json")
+		if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+			return bin, err
+		}
+		args = append(args, "-overlay", overlayFile)
+	}
+	build := exec.CommandContext(ctx, "go", append(args, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build server: %w", err)
+		return bin, fmt.Errorf("build server: %w", err)
 	}
+	return bin, nil
+}
 
-	adminURL := envOr("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable")
+// startServer creates a fresh database and starts bin on it, on a free
+// port, in dev mode (requests need no token). env adds to the process
+// environment.
+func startServer(ctx context.Context, bin serverBinary, workDir string, env ...string) (*serverProcess, error) {
+	adminURL, err := adminDatabaseURL()
+	if err != nil {
+		return nil, err
+	}
 	dbName := fmt.Sprintf("chronicle_bench_%d", time.Now().UnixNano())
 	if err := adminExec(ctx, adminURL, "CREATE DATABASE "+dbName); err != nil {
 		return nil, err
@@ -54,23 +111,33 @@ func startServer(ctx context.Context, workDir string, env ...string) (*serverPro
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(filepath.Join(workDir, "server.log"))
+	logFile, err := os.Create(filepath.Join(workDir, dbName+".log"))
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin.path)
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+dbURL,
 		"PORT="+strconv.Itoa(port),
-		"CHRONICLE_DEV=false",
+		"CHRONICLE_DEV=true",
 		"LOG_LEVEL=warn",
 	)
-	cmd.Env = append(cmd.Env, env...)
+	s := &serverProcess{cmd: cmd, baseURL: fmt.Sprintf("http://127.0.0.1:%d", port), database: dbName, dbURL: dbURL, adminURL: adminURL, logFile: logFile}
+	if bin.pprof {
+		pport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pport)
+		cmd.Env = append(cmd.Env, "CHRONICLE_BENCH_PPROF="+s.pprofAddr)
+	}
+	cmd.Env = append(append(cmd.Env, serverEnv...), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		_ = adminExec(context.WithoutCancel(ctx), adminURL, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &serverProcess{cmd: cmd, baseURL: fmt.Sprintf("http://127.0.0.1:%d", port), database: dbName, adminURL: adminURL, logFile: logFile}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(s.baseURL + "/readyz")
@@ -80,7 +147,7 @@ func startServer(ctx context.Context, workDir string, env ...string) (*serverPro
 				return s, nil
 			}
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
 			s.stop()
 			return nil, fmt.Errorf("server not ready after 30s (log: %s)", logFile.Name())
 		}
@@ -88,8 +155,11 @@ func startServer(ctx context.Context, workDir string, env ...string) (*serverPro
 	}
 }
 
-// stop ends the server (SIGTERM, then SIGKILL after 20 s) and drops its database.
-func (s *serverProcess) stop() {
+// stop ends the server (SIGTERM, then SIGKILL after 20 s) and drops its
+// database. Calls after the first do nothing.
+func (s *serverProcess) stop() { s.stopOnce.Do(s.stopNow) }
+
+func (s *serverProcess) stopNow() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -179,6 +249,13 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// adminDatabaseURL is DATABASE_URL pointed at the "postgres" maintenance
+// database, from where the bench creates and drops databases of its own
+// (chronicle_bench_*), whether or not DATABASE_URL's database exists.
+func adminDatabaseURL() (string, error) {
+	return withDatabase(envOr("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"), "postgres")
 }
 
 func envOr(name, def string) string {

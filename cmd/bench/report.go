@@ -1,0 +1,287 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// limits is the hand-written analysis of what limits each number, appended
+// to every report (edit cmd/bench/limits.md, not docs/benchmarks.md).
+//
+//go:embed limits.md
+var limits string
+
+// report is everything one run measured, and where.
+type report struct {
+	plan          plan
+	date          time.Time
+	machine       string
+	baselineTool  string
+	commands      []commandPoint
+	queries       *queryResult
+	lags          []lagResult
+	subscriptions []subscriptionResult
+	rebuild       *RebuildResult
+}
+
+func newReport(p plan) *report {
+	return &report{plan: p, date: time.Now().UTC(), machine: machine()}
+}
+
+// The aims of shared/design.md ("Numbers to aim for").
+const (
+	aimRatio       = 0.5
+	aimLagP99      = 50 * time.Millisecond
+	aimFrameP99    = 100 * time.Millisecond
+	aimFrameSubs   = 5000
+	aimMemPerSub   = 32 << 10
+	aimRebuildRate = 50_000
+)
+
+func met(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func perSec(v float64) string { return fmt.Sprintf("%.0f/s", v) }
+
+func ratio(v, base float64) float64 {
+	if base == 0 {
+		return 0
+	}
+	return v / base
+}
+
+// markdown renders the report: the summary against the aims, then each
+// item's detail, then what limits each number.
+func (r *report) markdown() string {
+	var b strings.Builder
+	p := r.plan
+	fmt.Fprintf(&b, "# Benchmarks\n\n")
+	how := "`" + p.command + "`"
+	if p.target != "" {
+		how += " (`" + p.target + "`)"
+	}
+	fmt.Fprintf(&b, "Written by %s on %s, on %s. Every number below comes from that one run;\n",
+		how, r.date.Format("2006-01-02 15:04 MST"), r.machine)
+	b.WriteString("the server, PostgreSQL, pgbench and the load generator share those cores.\n\n")
+
+	b.WriteString("## Summary\n\n")
+	b.WriteString("| what | value | baseline | ratio | aim | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n")
+	for _, c := range r.commands {
+		if c.Baseline.PerSecond == 0 {
+			fmt.Fprintf(&b, "| creditAccount mutations, concurrency %d | %s | %s failed (see below) | | ratio ≥ %.1f | — |\n",
+				c.Concurrency, perSec(c.Credits.PerSecond), r.baselineTool, aimRatio)
+			continue
+		}
+		fmt.Fprintf(&b, "| creditAccount mutations, concurrency %d | %s | %s %s | %.2f | ratio ≥ %.1f | %s |\n",
+			c.Concurrency, perSec(c.Credits.PerSecond), perSec(c.Baseline.PerSecond), r.baselineTool,
+			ratio(c.Credits.PerSecond, c.Baseline.PerSecond), aimRatio, met(c.Credits.Errors == 0 && ratio(c.Credits.PerSecond, c.Baseline.PerSecond) >= aimRatio))
+	}
+	for _, c := range r.commands {
+		if c.NoWait != nil {
+			fmt.Fprintf(&b, "| creditAccount, no read-your-writes wait (`READ_YOUR_WRITES_TIMEOUT=0`), concurrency %d | %s | %s %s | %.2f | (for comparison) | |\n",
+				c.Concurrency, perSec(c.NoWait.PerSecond), perSec(c.Baseline.PerSecond), r.baselineTool, ratio(c.NoWait.PerSecond, c.Baseline.PerSecond))
+		}
+	}
+	if q := r.queries; q != nil {
+		rt := ratio(q.Account.PerSecond, q.Constant.PerSecond)
+		fmt.Fprintf(&b, "| account(id) queries, concurrency %d | %s | %s `{ __typename }` | %.2f | ratio ≥ %.1f | %s |\n",
+			q.Concurrency, perSec(q.Account.PerSecond), perSec(q.Constant.PerSecond), rt, aimRatio, met(q.Account.Errors == 0 && rt >= aimRatio))
+	}
+	for i, l := range r.lags {
+		ok := met(l.P99 < aimLagP99 && l.Unprojected == 0 && l.Achieved >= 0.95*float64(l.TargetRate))
+		if i > 0 {
+			ok = "(below the aim's rate)"
+		}
+		fmt.Fprintf(&b, "| projection lag p99, %d credits/s asked, %.0f/s achieved | %s (p50 %s) | | | p99 < %s at 1,000/s | %s |\n",
+			l.TargetRate, l.Achieved, ms(l.P99), ms(l.P50), ms(aimLagP99), ok)
+	}
+	for _, s := range r.subscriptions {
+		aim, ok := fmt.Sprintf("p99 < %s with %d", ms(aimFrameP99), aimFrameSubs), "—"
+		if s.Subscriptions >= aimFrameSubs {
+			ok = met(s.P99 < aimFrameP99 && s.Missing == 0)
+		}
+		fmt.Fprintf(&b, "| commit to subscription frame p99, %d subscriptions | %s (p50 %s) | | | %s | %s |\n",
+			s.Subscriptions, ms(s.P99), ms(s.P50), aim, ok)
+	}
+	for _, s := range r.subscriptions {
+		fmt.Fprintf(&b, "| memory per idle subscription (%d open) | %.1f KiB | | | < %d KiB | %s |\n",
+			s.Subscriptions, float64(s.RSSPerSub)/1024, aimMemPerSub>>10, met(s.RSSPerSub < aimMemPerSub))
+	}
+	if rb := r.rebuild; rb != nil {
+		fmt.Fprintf(&b, "| projection rebuild, %d events | %.0f events/s | | | ≥ %d events/s | %s |\n",
+			rb.Events, rb.EventsPerSecond, aimRebuildRate, met(rb.EventsPerSecond >= aimRebuildRate))
+	}
+
+	if len(r.commands) > 0 {
+		b.WriteString("\n## 1. Commands: creditAccount beside pgbench\n\n")
+		fmt.Fprintf(&b, "`creditAccount` of 0.01 to one of %d accounts picked at random, over HTTP/1.1 keep-alive on loopback,\n", p.accounts)
+		b.WriteString("N clients each sending the next request when the last one is answered (closed loop). The mutation\n")
+		b.WriteString("asks for `position upToDate account { balance { amount } version }`, so its payload waits until\n")
+		b.WriteString("the accounts projection has applied the credit (read-your-writes), as a front end would use it;\n")
+		b.WriteString("a payload that is not up to date counts as an error. The baseline is ")
+		if r.baselineTool == "pgbench" {
+			b.WriteString("pgbench (`-M prepared`, N clients) running\n")
+		} else {
+			b.WriteString("a pgx loop (N connections) running\n")
+		}
+		b.WriteString("`BEGIN; INSERT INTO events ...; COMMIT` on a database migrated like the server's, with the data and metadata of\n")
+		b.WriteString("a credit event the server stored in this run (fresh event and stream ids). The no-wait rows are a second\n")
+		b.WriteString("server started with `READ_YOUR_WRITES_TIMEOUT=0`: the payload holds the latest projected state instead.\n")
+		fmt.Fprintf(&b, "Each point: %s warm-up, then %s measured; throughput counts the requests completed in the measured part.\n\n",
+			p.point.Warmup, p.point.Measure)
+		b.WriteString("| concurrency | what | per second | p50 | p95 | p99 | max | errors | ratio to baseline |\n")
+		b.WriteString("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, c := range r.commands {
+			row := func(what string, s latencyStats, rt string) {
+				fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+					c.Concurrency, what, perSec(s.PerSecond), ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max), s.Errors, rt)
+			}
+			row(r.baselineTool+" INSERT transaction", c.Baseline, "")
+			row("creditAccount", c.Credits, fmt.Sprintf("%.2f", ratio(c.Credits.PerSecond, c.Baseline.PerSecond)))
+			if c.NoWait != nil {
+				row("creditAccount, no wait", *c.NoWait, fmt.Sprintf("%.2f", ratio(c.NoWait.PerSecond, c.Baseline.PerSecond)))
+			}
+		}
+		writeErrors(&b, r.commands)
+	}
+
+	if q := r.queries; q != nil {
+		b.WriteString("\n## 2. Queries: account(id) beside a constant\n\n")
+		fmt.Fprintf(&b, "`account(id)` for one of %d accounts picked at random (`id owner status balance { amount currency } version updatedAt`),\n", p.accounts)
+		fmt.Fprintf(&b, "then `{ __typename }` on the same server, %d clients each, closed loop, %s warm-up and %s measured.\n\n",
+			q.Concurrency, p.point.Warmup, p.point.Measure)
+		b.WriteString("| query | per second | p50 | p95 | p99 | max | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, x := range []struct {
+			what string
+			s    latencyStats
+		}{{"account(id)", q.Account}, {"{ __typename }", q.Constant}} {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %d |\n", x.what, perSec(x.s.PerSecond), ms(x.s.P50), ms(x.s.P95), ms(x.s.P99), ms(x.s.Max), x.s.Errors)
+		}
+		fmt.Fprintf(&b, "\nRatio %.2f (aim ≥ %.1f).\n", ratio(q.Account.PerSecond, q.Constant.PerSecond), aimRatio)
+	}
+
+	if len(r.lags) > 0 {
+		b.WriteString("\n## 3. Projection lag\n\n")
+		fmt.Fprintf(&b, `Credits sent open loop at the asked rate (each at its scheduled time, whatever the earlier ones are
+doing; at most %d in flight, further ticks dropped and counted), %s warm-up, %s measured. One
+connection of the bench LISTENs to the store's `+"`chronicle_events`"+` (sent in each append's transaction, so
+delivered at its commit; payload: the last position) and the projection's `+"`chronicle_checkpoints`"+`
+(`+"`accounts:txid:position`"+`, sent in the batch transaction). Lag is the time from a commit's notification to
+the first checkpoint notification that covers its (transaction id, position). When the server cannot
+sustain the aim's 1,000/s, a second row asks for 60 %% of its best closed-loop rate in item 1.
+
+`, maxInFlight, p.lag.Warmup, p.lag.Measure)
+		b.WriteString("| asked | achieved | dropped ticks | commits measured | not projected | lag p50 | lag p99 | lag max | mutation p50 | mutation p99 | errors |\n")
+		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, l := range r.lags {
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s | %d |\n",
+				perSec(float64(l.TargetRate)), perSec(l.Achieved), l.Dropped, l.Events, l.Unprojected,
+				ms(l.P50), ms(l.P99), ms(l.Max), ms(l.Mutations.P50), ms(l.Mutations.P99), l.Mutations.Errors)
+		}
+	}
+
+	r.writeCPU(&b)
+
+	if len(r.subscriptions) > 0 {
+		b.WriteString("\n## 4. Commit to subscription frame\n\n")
+		b.WriteString(subscriptionsProse)
+		b.WriteString("| subscriptions | credits | frames | missing | p50 | p99 | max | memory per idle subscription |\n")
+		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, s := range r.subscriptions {
+			fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %s | %s | %.1f KiB |\n",
+				s.Subscriptions, s.Mutations, s.Frames, s.Missing, ms(s.P50), ms(s.P99), ms(s.Max), float64(s.RSSPerSub)/1024)
+		}
+		b.WriteString("\nAims (shared/design.md): p99 under 100 ms with 5,000 open subscriptions; under 32 KiB per idle subscription.\n")
+	}
+
+	if rb := r.rebuild; rb != nil {
+		b.WriteString("\n## 5. Projection rebuild\n\n")
+		b.WriteString("A database of its own, seeded (untimed) with account histories: accounts opened, then credited and\n")
+		b.WriteString("debited with other accounts' operations in between. Timed: the accounts projection rebuilt from zero into\n")
+		b.WriteString("fresh tables, indexed, caught up and swapped in.\n\n")
+		b.WriteString("| events | seconds | events per second |\n| ---: | ---: | ---: |\n")
+		fmt.Fprintf(&b, "| %d | %.1f | %.0f |\n", rb.Events, rb.Seconds, rb.EventsPerSecond)
+		fmt.Fprintf(&b, "\nAim (shared/design.md): at least %d events per second.\n", aimRebuildRate)
+	}
+
+	b.WriteString("\n")
+	b.WriteString(limits)
+	return b.String()
+}
+
+// subscriptionsProse says how item 4 is measured.
+const subscriptionsProse = `One server process; N websocket connections (graphql-transport-ws), each with one
+` + "`accountUpdated`" + ` subscription to the same account; credits one after another, 100 ms apart.
+Latency runs from the appending transaction's ` + "`recorded_at`" + ` (the account's ` + "`updatedAt`" + `, taken at
+transaction start, so the commit itself is included) to the frame's arrival at the client.
+Memory is the growth of the server's resident set with the subscriptions idle, per subscription
+(a connection each, so it includes the websocket's buffers and goroutines).
+
+`
+
+// writeCPU tells where the CPU went in each scenario of items 1 to 3.
+func (r *report) writeCPU(b *strings.Builder) {
+	if len(r.commands) == 0 {
+		return
+	}
+	b.WriteString("\n## Where the CPU went (items 1 to 3)\n\n")
+	fmt.Fprintf(b, "Cores busy on average over each measured window (of %d): the whole machine (other work on it included; in\n", runtime.NumCPU())
+	b.WriteString("brackets the cores idle waiting for I/O), the server process, the PostgreSQL backends connected to the\n")
+	b.WriteString("server's database, and this load generator; then CPU time per request. For pgbench the machine and pgbench itself (in the load generator column) are known; on a quiet machine\n")
+	b.WriteString("the rest is PostgreSQL. The last two columns are the oldest writing transaction seen open (polled every 50 ms)\n")
+	b.WriteString("in the server's database and in the cluster's other databases: projections read only below the oldest running\n")
+	b.WriteString("transaction id of the whole cluster, so a long one elsewhere holds every read-your-writes wait back. Cluster WAL is\n")
+	b.WriteString("what the whole PostgreSQL cluster wrote (pg_stat_wal), to see a neighbour competing for the WAL flush every commit waits on.\n\n")
+	b.WriteString("| scenario | machine (iowait) | server | postgres backends | load generator | server per request | postgres per request | oldest write tx, own db | oldest write tx, other dbs | cluster WAL |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	row := func(what string, u cpuUse, perSecond float64) {
+		if u.Server == 0 && u.Postgres == 0 {
+			fmt.Fprintf(b, "| %s | %.2f (%.2f) | | | %.2f | | | | | |\n", what, u.Machine, u.IOWait, u.Generator)
+			return
+		}
+		per := func(cores float64) string {
+			if perSecond == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.0f µs", cores/perSecond*1e6)
+		}
+		fmt.Fprintf(b, "| %s | %.2f (%.2f) | %.2f | %.2f | %.2f | %s | %s | %s | %s | %.1f MB/s |\n",
+			what, u.Machine, u.IOWait, u.Server, u.Postgres, u.Generator, per(u.Server), per(u.Postgres), ms(u.OwnXact), ms(u.OtherXact), u.WALBytes/1e6)
+	}
+	for _, c := range r.commands {
+		row(fmt.Sprintf("%s, concurrency %d", r.baselineTool, c.Concurrency), c.Baseline.CPU, c.Baseline.PerSecond)
+		row(fmt.Sprintf("creditAccount, concurrency %d", c.Concurrency), c.Credits.CPU, c.Credits.PerSecond)
+		if c.NoWait != nil {
+			row(fmt.Sprintf("creditAccount no wait, concurrency %d", c.Concurrency), c.NoWait.CPU, c.NoWait.PerSecond)
+		}
+	}
+	if q := r.queries; q != nil {
+		row(fmt.Sprintf("account(id), concurrency %d", q.Concurrency), q.Account.CPU, q.Account.PerSecond)
+		row(fmt.Sprintf("{ __typename }, concurrency %d", q.Concurrency), q.Constant.CPU, q.Constant.PerSecond)
+	}
+	for _, l := range r.lags {
+		row(fmt.Sprintf("credits open loop, %d/s asked", l.TargetRate), l.CPU, l.Achieved)
+	}
+}
+
+// writeErrors lists the first error of each command point that had any.
+func writeErrors(b *strings.Builder, points []commandPoint) {
+	for _, c := range points {
+		rows := []struct {
+			what string
+			s    *latencyStats
+		}{{"baseline", &c.Baseline}, {"creditAccount", &c.Credits}, {"creditAccount, no wait", c.NoWait}}
+		for _, row := range rows {
+			if row.s != nil && row.s.Errors > 0 {
+				fmt.Fprintf(b, "\nConcurrency %d, %s: %d errors, the first: `%s`\n", c.Concurrency, row.what, row.s.Errors, row.s.FirstError)
+			}
+		}
+	}
+}
