@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/auth"
 	"github.com/chronicle-es/chronicle/internal/config"
+	"github.com/chronicle-es/chronicle/internal/server"
 	"github.com/chronicle-es/chronicle/internal/server/servertest"
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
@@ -419,4 +422,49 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestVerificationSettings: outside development mode exactly one way to
+// verify tokens must be configured, with a long enough secret; server.New
+// refuses anything else before touching the database.
+func TestVerificationSettings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		tune func(*config.Config)
+		says string // "" means accepted
+	}{
+		{"test config", func(*config.Config) {}, ""},
+		{"none outside dev mode", func(c *config.Config) { c.JWTHS256Secret = "" }, "no token verification configured"},
+		{"none in dev mode", func(c *config.Config) { c.JWTHS256Secret, c.Dev = "", true }, ""},
+		{"short secret", func(c *config.Config) { c.JWTHS256Secret = "short" }, "at least 32 bytes"},
+		{"short secret in dev mode", func(c *config.Config) { c.JWTHS256Secret, c.Dev = "short", true }, ""},
+		{"secret and JWKS file", func(c *config.Config) { c.JWTJWKSFile = "/etc/jwks.json" }, "only one of"},
+		{"JWKS file and URL in dev mode", func(c *config.Config) {
+			c.JWTHS256Secret, c.JWTJWKSFile, c.JWTJWKSURL, c.Dev = "", "/etc/jwks.json", "https://id.example/jwks.json", true
+		}, "only one of"},
+		{"leeway", func(c *config.Config) { c.JWTLeeway = time.Hour }, "JWT_LEEWAY"},
+	} {
+		cfg := servertest.Config()
+		tc.tune(&cfg)
+		err := cfg.Validate()
+		if tc.says == "" && err != nil {
+			t.Errorf("%s: %v, want accepted", tc.name, err)
+		}
+		if tc.says != "" && (err == nil || !strings.Contains(err.Error(), tc.says)) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.says)
+		}
+	}
+	// server.New checks the same, and loads the key set before anything.
+	cfg := servertest.Config()
+	cfg.JWTHS256Secret = ""
+	if _, err := server.New(ctxTimeout(t, 5*time.Second), cfg, slog.New(slog.DiscardHandler)); err == nil ||
+		!strings.Contains(err.Error(), "no token verification configured") {
+		t.Errorf("server.New without verification: %v", err)
+	}
+	cfg.JWTJWKSFile = filepath.Join(t.TempDir(), "missing.json")
+	if _, err := server.New(ctxTimeout(t, 5*time.Second), cfg, slog.New(slog.DiscardHandler)); err == nil ||
+		!strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("server.New with a missing JWKS file: %v", err)
+	}
 }
