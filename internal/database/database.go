@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/migrations"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
 
-// Open connects a pool to url (a libpq URL or DSN) and pings it.
+// Open connects a pool to url (a libpq URL or DSN) and pings it. Every
+// connection of the pool encodes and scans uuid.UUID natively (RegisterUUID).
 // maxConns <= 0 keeps pgxpool's default (max(4, GOMAXPROCS)).
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -23,6 +25,10 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		RegisterUUID(conn.TypeMap())
+		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
