@@ -12,9 +12,11 @@ import (
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/google/uuid"
 )
 
@@ -24,6 +26,8 @@ type Resolver struct {
 	Accounts     *account.Service
 	AccountReads *account.ReadModel
 	Events       account.StreamReader
+	Payments     *payment.Service
+	PaymentReads *payment.ReadModel
 	// Hub rings the subscriptions when a projection has committed a change.
 	Hub *live.Hub
 	// Logger logs what ends a subscription other than its client
@@ -59,9 +63,25 @@ func (r *Resolver) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// commandOptions builds the non-domain part of a command from the request.
+// organization returns the caller's organization, the tenant every query,
+// mutation and subscription is confined to. Errors: UNAUTHENTICATED when the
+// request carries none (the edge refuses such requests outside development
+// mode; this guards any path that would slip through).
+func organization(ctx context.Context) (string, error) {
+	if org := caller.From(ctx).Organization; org != "" {
+		return org, nil
+	}
+	return "", apperr.New(apperr.Unauthenticated, "authentication required: no organization in the caller's identity")
+}
+
+// commandOptions builds the non-domain part of a command from the request:
+// the caller's actor and organization (Metadata.Tenant) become the events'
+// metadata, never anything from the input.
 func commandOptions(ctx context.Context, expectedVersion *int, idempotencyKey *string) (aggregate.Options, error) {
 	c := caller.From(ctx)
+	if _, err := organization(ctx); err != nil {
+		return aggregate.Options{}, err
+	}
 	commandID, err := uuid.NewV7()
 	if err != nil {
 		return aggregate.Options{}, fmt.Errorf("command id: %w", err)
@@ -71,6 +91,7 @@ func commandOptions(ctx context.Context, expectedVersion *int, idempotencyKey *s
 		IdempotencyKey:  deref(idempotencyKey),
 		Metadata: eventstore.Metadata{
 			Actor:         c.Actor,
+			Tenant:        c.Organization,
 			CorrelationID: c.CorrelationID,
 			CommandID:     commandID.String(),
 		},

@@ -7,11 +7,13 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/payment"
 )
 
 // Operations is the resolver for the operations field.
@@ -37,6 +39,7 @@ func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAcco
 	return r.accountCommand(ctx, nil, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
 		return r.Accounts.Open(ctx, account.OpenAccount{
 			AccountID:      deref(input.AccountID),
+			Organization:   opts.Metadata.Tenant,
 			Owner:          input.Owner,
 			Currency:       input.Currency,
 			InitialBalance: deref(input.InitialBalance),
@@ -47,31 +50,86 @@ func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAcco
 // CreditAccount is the resolver for the creditAccount field.
 func (r *mutationResolver) CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error) {
 	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Credit(ctx, account.CreditAccount{AccountID: input.AccountID, Amount: input.Amount, Description: deref(input.Description)}, opts)
+		return r.Accounts.Credit(ctx, account.CreditAccount{AccountID: input.AccountID, Organization: opts.Metadata.Tenant, Amount: input.Amount, Description: deref(input.Description)}, opts)
 	})
 }
 
 // DebitAccount is the resolver for the debitAccount field.
 func (r *mutationResolver) DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error) {
 	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Debit(ctx, account.DebitAccount{AccountID: input.AccountID, Amount: input.Amount, Description: deref(input.Description)}, opts)
+		return r.Accounts.Debit(ctx, account.DebitAccount{AccountID: input.AccountID, Organization: opts.Metadata.Tenant, Amount: input.Amount, Description: deref(input.Description)}, opts)
 	})
 }
 
 // CloseAccount is the resolver for the closeAccount field.
 func (r *mutationResolver) CloseAccount(ctx context.Context, input model.CloseAccountInput) (*model.AccountPayload, error) {
 	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Close(ctx, account.CloseAccount{AccountID: input.AccountID}, opts)
+		return r.Accounts.Close(ctx, account.CloseAccount{AccountID: input.AccountID, Organization: opts.Metadata.Tenant}, opts)
 	})
+}
+
+// InitiatePayment is the resolver for the initiatePayment field.
+func (r *mutationResolver) InitiatePayment(ctx context.Context, input model.InitiatePaymentInput) (*model.PaymentPayload, error) {
+	return r.paymentCommand(ctx, nil, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
+		return r.Payments.Initiate(ctx, payment.InitiatePayment{
+			Caller:        c,
+			CustomerName:  input.CustomerName,
+			CustomerEmail: input.CustomerEmail,
+			Amount:        input.Amount,
+			Currency:      input.Currency,
+		}, opts)
+	})
+}
+
+// ProcessPayment is the resolver for the processPayment field.
+func (r *mutationResolver) ProcessPayment(ctx context.Context, input model.ProcessPaymentInput) (*model.PaymentPayload, error) {
+	return r.paymentCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
+		return r.Payments.Process(ctx, payment.ProcessPayment{Caller: c, PaymentID: input.ID}, opts)
+	})
+}
+
+// FailPayment is the resolver for the failPayment field.
+func (r *mutationResolver) FailPayment(ctx context.Context, input model.FailPaymentInput) (*model.PaymentPayload, error) {
+	return r.paymentCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
+		return r.Payments.Fail(ctx, payment.FailPayment{Caller: c, PaymentID: input.ID, Reason: input.Reason}, opts)
+	})
+}
+
+// RefundPayment is the resolver for the refundPayment field.
+func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error) {
+	return r.paymentCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
+		return r.Payments.Refund(ctx, payment.RefundPayment{Caller: c, PaymentID: input.ID, Reason: input.Reason, Amount: deref(input.Amount)}, opts)
+	})
+}
+
+// Refunds is the resolver for the refunds field.
+func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*model.Refund, error) {
+	id, err := paymentID(obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	refunds, err := r.PaymentReads.Refunds(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Refund, len(refunds))
+	for i, x := range refunds {
+		out[i] = &model.Refund{Amount: moneyOf(x.Amount, obj.Amount.Currency), Reason: x.Reason, RefundedBy: x.RefundedBy, RefundedAt: x.RefundedAt}
+	}
+	return out, nil
 }
 
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
 	aid, err := accountID(id)
 	if err != nil {
 		return nil, err
 	}
-	v, err := r.AccountReads.Get(ctx, aid)
+	v, err := r.AccountReads.Get(ctx, org, aid)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +138,11 @@ func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account,
 
 // Accounts is the resolver for the accounts field.
 func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string, owner *string, status *model.AccountStatus) (*model.AccountConnection, error) {
-	filter := account.ListFilter{Owner: deref(owner), First: first, After: deref(after)}
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	filter := account.ListFilter{Organization: org, Owner: deref(owner), First: first, After: deref(after)}
 	if status != nil {
 		filter.Status = account.Status(*status)
 	}
@@ -98,11 +160,15 @@ func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string,
 
 // AccountHistory is the resolver for the accountHistory field.
 func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *int, after *string) (*model.StoredEventConnection, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
 	aid, err := accountID(id)
 	if err != nil {
 		return nil, err
 	}
-	p, err := account.History(ctx, r.Events, aid, first, deref(after))
+	p, err := account.History(ctx, r.Events, org, aid, first, deref(after))
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +178,58 @@ func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *in
 		}),
 		PageInfo: pageInfoOf(p, after),
 	}, nil
+}
+
+// Payment is the resolver for the payment field.
+func (r *queryResolver) Payment(ctx context.Context, id string) (*model.Payment, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := paymentID(id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.PaymentReads.Get(ctx, org, pid)
+	if err != nil {
+		return nil, err
+	}
+	return paymentOf(v), nil
+}
+
+// Payments is the resolver for the payments field.
+func (r *queryResolver) Payments(ctx context.Context, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) (*model.PaymentConnection, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	filter := payment.ListFilter{Organization: org, From: from, To: to, First: first, After: deref(after)}
+	if status != nil {
+		filter.Status = payment.Status(*status)
+	}
+	p, err := r.PaymentReads.List(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PaymentConnection{
+		Edges: edgesOf(p, func(c string, v payment.View) *model.PaymentEdge {
+			return &model.PaymentEdge{Cursor: c, Node: paymentOf(v)}
+		}),
+		PageInfo: pageInfoOf(p, after),
+	}, nil
+}
+
+// PaymentAnalytics is the resolver for the paymentAnalytics field.
+func (r *queryResolver) PaymentAnalytics(ctx context.Context, from time.Time, to time.Time, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error) {
+	req, err := analyticsRequest(ctx, from, to, bucket)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.PaymentReads.Analytics(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return analyticsOf(a), nil
 }
 
 // AccountUpdated is the resolver for the accountUpdated field.
@@ -124,11 +242,24 @@ func (r *subscriptionResolver) AccountOperations(ctx context.Context, accountID 
 	return r.followOperations(ctx, accountID, after)
 }
 
+// PaymentUpdated is the resolver for the paymentUpdated field.
+func (r *subscriptionResolver) PaymentUpdated(ctx context.Context, id string) (<-chan *model.Payment, error) {
+	return r.followPayment(ctx, id)
+}
+
+// PaymentAnalyticsUpdated is the resolver for the paymentAnalyticsUpdated field.
+func (r *subscriptionResolver) PaymentAnalyticsUpdated(ctx context.Context, from time.Time, to time.Time, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
+	return r.followAnalytics(ctx, from, to, bucket)
+}
+
 // Account returns AccountResolver implementation.
 func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// Payment returns PaymentResolver implementation.
+func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -139,6 +270,7 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 type (
 	accountResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
+	paymentResolver      struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

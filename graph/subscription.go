@@ -12,6 +12,10 @@ import (
 
 // followAccount serves the accountUpdated subscription.
 func (r *Resolver) followAccount(ctx context.Context, rawID string, afterVersion *int) (<-chan *model.Account, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
 	id, err := accountID(rawID)
 	if err != nil {
 		return nil, err
@@ -23,12 +27,12 @@ func (r *Resolver) followAccount(ctx context.Context, rawID string, afterVersion
 		}
 		after = int64(*afterVersion)
 	}
-	if _, err := r.AccountReads.Get(ctx, id); err != nil {
+	if _, err := r.AccountReads.Get(ctx, org, id); err != nil {
 		return nil, err
 	}
 	sub := r.Hub.Subscribe(account.ProjectionName, id.String())
 	return stream(ctx, r, sub, "accountUpdated", func(emit func(*model.Account) bool) error {
-		return r.AccountReads.FollowAccount(ctx, sub, id, after, func(v account.View) bool {
+		return r.AccountReads.FollowAccount(ctx, sub, org, id, after, func(v account.View) bool {
 			return emit(accountOf(v))
 		})
 	}), nil
@@ -36,11 +40,15 @@ func (r *Resolver) followAccount(ctx context.Context, rawID string, afterVersion
 
 // followOperations serves the accountOperations subscription.
 func (r *Resolver) followOperations(ctx context.Context, rawID string, after *string) (<-chan *model.OperationEdge, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
 	id, err := accountID(rawID)
 	if err != nil {
 		return nil, err
 	}
-	acc, err := r.AccountReads.Get(ctx, id)
+	acc, err := r.AccountReads.Get(ctx, org, id)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/database"
+	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/chronicle-es/chronicle/internal/projection"
 )
 
@@ -48,7 +49,10 @@ func main() {
 
 // projections are the projections this command can rebuild, by name.
 func projections() map[string]projection.Projection {
-	return map[string]projection.Projection{account.ProjectionName: account.Projection{}}
+	return map[string]projection.Projection{
+		account.ProjectionName: account.Projection{},
+		payment.ProjectionName: payment.Projection{},
+	}
 }
 
 func run(name string, batch int, lockTimeout time.Duration) error {

@@ -54,6 +54,11 @@ type AccountPayload struct {
 	Duplicate bool `json:"duplicate"`
 }
 
+type AnalyticsPoint struct {
+	Start  time.Time      `json:"start"`
+	Totals *PaymentTotals `json:"totals"`
+}
+
 type CloseAccountInput struct {
 	AccountID       string  `json:"accountId"`
 	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
@@ -70,6 +75,21 @@ type CreditAccountInput struct {
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
+// Sums in one currency. Processed payments: PROCESSED, PARTIALLY_REFUNDED and
+// REFUNDED ones (all went through). Refunded payments: PARTIALLY_REFUNDED and
+// REFUNDED ones. Averages are rounded half away from zero to the currency's
+// minor unit; null when there is nothing to average.
+type CurrencyTotals struct {
+	Currency         string `json:"currency"`
+	Payments         int    `json:"payments"`
+	ProcessedCount   int    `json:"processedCount"`
+	ProcessedTotal   *Money `json:"processedTotal"`
+	ProcessedAverage *Money `json:"processedAverage,omitempty"`
+	RefundedCount    int    `json:"refundedCount"`
+	RefundedTotal    *Money `json:"refundedTotal"`
+	RefundedAverage  *Money `json:"refundedAverage,omitempty"`
+}
+
 type DebitAccountInput struct {
 	AccountID string `json:"accountId"`
 	// Positive decimal string in the account's currency, e.g. "10.00".
@@ -84,6 +104,25 @@ type EventMetadata struct {
 	CorrelationID *string `json:"correlationId,omitempty"`
 	CausationID   *string `json:"causationId,omitempty"`
 	CommandID     *string `json:"commandId,omitempty"`
+}
+
+type FailPaymentInput struct {
+	ID              string  `json:"id"`
+	Reason          string  `json:"reason"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
+type InitiatePaymentInput struct {
+	CustomerName string `json:"customerName"`
+	// A plain address, e.g. ada@example.com.
+	CustomerEmail string `json:"customerEmail"`
+	// Positive decimal string in the currency, e.g. "100.00".
+	Amount string `json:"amount"`
+	// ISO 4217 code, upper case.
+	Currency string `json:"currency"`
+	// The same key sent again returns the first payment and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // An amount of money: a decimal string in the currency's minor units, and its ISO 4217 code.
@@ -137,7 +176,107 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+// A payment, as projected by the `payments` projection.
+type Payment struct {
+	ID            string `json:"id"`
+	CustomerName  string `json:"customerName"`
+	CustomerEmail string `json:"customerEmail"`
+	Amount        *Money `json:"amount"`
+	// What has been refunded so far.
+	Refunded *Money `json:"refunded"`
+	// What may still be refunded (zero unless PROCESSED or PARTIALLY_REFUNDED).
+	Refundable    *Money        `json:"refundable"`
+	Status        PaymentStatus `json:"status"`
+	FailureReason *string       `json:"failureReason,omitempty"`
+	// Subjects of the callers who did each step (from their tokens).
+	InitiatedBy string  `json:"initiatedBy"`
+	ProcessedBy *string `json:"processedBy,omitempty"`
+	FailedBy    *string `json:"failedBy,omitempty"`
+	// Of the last refund.
+	RefundedBy  *string    `json:"refundedBy,omitempty"`
+	InitiatedAt time.Time  `json:"initiatedAt"`
+	ProcessedAt *time.Time `json:"processedAt,omitempty"`
+	FailedAt    *time.Time `json:"failedAt,omitempty"`
+	// Of the last refund.
+	RefundedAt *time.Time `json:"refundedAt,omitempty"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+	// Version of the payment's stream. Pass it as `expectedVersion`.
+	Version int `json:"version"`
+	// Refunds, oldest first.
+	Refunds []*Refund `json:"refunds"`
+}
+
+type PaymentAnalytics struct {
+	// The window actually reported, after rounding to whole buckets.
+	From   time.Time       `json:"from"`
+	To     time.Time       `json:"to"`
+	Bucket AnalyticsBucket `json:"bucket"`
+	Totals *PaymentTotals  `json:"totals"`
+	// One point per bucket from `from` to `to`.
+	Series []*AnalyticsPoint `json:"series"`
+}
+
+type PaymentConnection struct {
+	Edges    []*PaymentEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type PaymentEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Payment `json:"node"`
+}
+
+// What a command did to a payment.
+type PaymentPayload struct {
+	PaymentID string `json:"paymentId"`
+	// The payment as projected after the command (read-your-writes), unless
+	// `upToDate` is false: then the latest projected state, or null.
+	Payment *Payment `json:"payment,omitempty"`
+	// Global position of the command's last event.
+	Position int64 `json:"position"`
+	// The payment's stream version after the command.
+	Version   int  `json:"version"`
+	UpToDate  bool `json:"upToDate"`
+	Duplicate bool `json:"duplicate"`
+}
+
+type PaymentTotals struct {
+	// How many payments there are.
+	Payments int `json:"payments"`
+	// A count for every status, zeros included.
+	ByStatus []*StatusCount `json:"byStatus"`
+	// One entry per currency that has payments, by code.
+	ByCurrency []*CurrencyTotals `json:"byCurrency"`
+}
+
+type ProcessPaymentInput struct {
+	ID              string  `json:"id"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
 type Query struct {
+}
+
+type Refund struct {
+	Amount     *Money    `json:"amount"`
+	Reason     string    `json:"reason"`
+	RefundedBy string    `json:"refundedBy"`
+	RefundedAt time.Time `json:"refundedAt"`
+}
+
+type RefundPaymentInput struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	// Decimal string; absent means all that is left to refund.
+	Amount          *string `json:"amount,omitempty"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
+type StatusCount struct {
+	Status PaymentStatus `json:"status"`
+	Count  int           `json:"count"`
 }
 
 // One stored event of a stream.
@@ -226,6 +365,61 @@ func (e AccountStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type AnalyticsBucket string
+
+const (
+	AnalyticsBucketHour AnalyticsBucket = "HOUR"
+	AnalyticsBucketDay  AnalyticsBucket = "DAY"
+)
+
+var AllAnalyticsBucket = []AnalyticsBucket{
+	AnalyticsBucketHour,
+	AnalyticsBucketDay,
+}
+
+func (e AnalyticsBucket) IsValid() bool {
+	switch e {
+	case AnalyticsBucketHour, AnalyticsBucketDay:
+		return true
+	}
+	return false
+}
+
+func (e AnalyticsBucket) String() string {
+	return string(e)
+}
+
+func (e *AnalyticsBucket) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AnalyticsBucket(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AnalyticsBucket", str)
+	}
+	return nil
+}
+
+func (e AnalyticsBucket) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AnalyticsBucket) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AnalyticsBucket) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type OperationKind string
 
 const (
@@ -276,6 +470,67 @@ func (e *OperationKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e OperationKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type PaymentStatus string
+
+const (
+	PaymentStatusInitiated         PaymentStatus = "INITIATED"
+	PaymentStatusProcessed         PaymentStatus = "PROCESSED"
+	PaymentStatusFailed            PaymentStatus = "FAILED"
+	PaymentStatusPartiallyRefunded PaymentStatus = "PARTIALLY_REFUNDED"
+	PaymentStatusRefunded          PaymentStatus = "REFUNDED"
+)
+
+var AllPaymentStatus = []PaymentStatus{
+	PaymentStatusInitiated,
+	PaymentStatusProcessed,
+	PaymentStatusFailed,
+	PaymentStatusPartiallyRefunded,
+	PaymentStatusRefunded,
+}
+
+func (e PaymentStatus) IsValid() bool {
+	switch e {
+	case PaymentStatusInitiated, PaymentStatusProcessed, PaymentStatusFailed, PaymentStatusPartiallyRefunded, PaymentStatusRefunded:
+		return true
+	}
+	return false
+}
+
+func (e PaymentStatus) String() string {
+	return string(e)
+}
+
+func (e *PaymentStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PaymentStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PaymentStatus", str)
+	}
+	return nil
+}
+
+func (e PaymentStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PaymentStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PaymentStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -74,6 +74,8 @@ const (
 type Account struct {
 	// ID is the canonical lower-case UUID of the account.
 	ID string
+	// Organization is the tenant that owns the account.
+	Organization string
 	// Owner is the owner's name.
 	Owner string
 	// Currency is the account's currency; every amount is in it.
@@ -114,6 +116,7 @@ func Evolve(a Account, event aggregate.Event) Account {
 			cur = money.Currency{Code: e.Currency, MinorUnits: 2}
 		}
 		a.ID = e.AccountID
+		a.Organization = e.Organization
 		a.Owner = e.Owner
 		a.Currency = cur
 		a.Balance = e.InitialBalance

@@ -14,6 +14,7 @@ import (
 )
 
 const (
+	testOrg = "acme"
 	id      = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 	idUpper = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
 )
@@ -66,7 +67,7 @@ func assertCode(t *testing.T, err error, want apperr.Code) {
 }
 
 func opened(currency string, initial int64) AccountOpened {
-	return AccountOpened{AccountID: id, Owner: "Ada Lovelace", Currency: currency, InitialBalance: initial}
+	return AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: currency, InitialBalance: initial}
 }
 
 func events(es ...aggregate.Event) []aggregate.Event { return es }
@@ -81,114 +82,119 @@ func TestOpenAccount(t *testing.T) {
 	}{
 		{
 			name: "zero initial balance (empty string)",
-			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
 			then: events(opened("EUR", 0)),
 		},
 		{
 			name: "explicit zero initial balance",
-			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "0.00"},
+			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "0.00"},
 			then: events(opened("EUR", 0)),
 		},
 		{
 			name: "positive initial balance",
-			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12.50"},
+			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12.50"},
 			then: events(opened("EUR", 1250)),
 		},
 		{
 			name: "owner trimmed, id canonicalised",
-			cmd:  OpenAccount{AccountID: idUpper, Owner: "  Ada Lovelace\t", Currency: "EUR", InitialBalance: "1"},
+			cmd:  OpenAccount{Organization: testOrg, AccountID: idUpper, Owner: "  Ada Lovelace\t", Currency: "EUR", InitialBalance: "1"},
 			then: events(opened("EUR", 100)),
 		},
 		{
 			name: "KWD with 3 decimals",
-			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "KWD", InitialBalance: "1.234"},
+			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "KWD", InitialBalance: "1.234"},
 			then: events(opened("KWD", 1234)),
 		},
 		{
 			name: "JPY without decimals",
-			cmd:  OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1200"},
+			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1200"},
 			then: events(opened("JPY", 1200)),
 		},
 		{
 			name: "owner of exactly 200 characters",
-			cmd:  OpenAccount{AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"},
-			then: events(AccountOpened{AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
+			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"},
+			then: events(AccountOpened{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
 		},
 		{
 			name:    "negative initial balance",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "-0.01"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "-0.01"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed initial balance",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12,50"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12,50"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "JPY with decimals",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1.5"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1.5"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "EUR with 3 decimals",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "1.000"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "1.000"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "unknown currency",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "ABC"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "ABC"},
 			wantErr: money.ErrUnknownCurrency,
 		},
 		{
 			name:    "lower-case currency",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "eur"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "eur"},
 			wantErr: money.ErrUnknownCurrency,
 		},
 		{
 			name:    "empty currency",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace"},
 			wantErr: money.ErrUnknownCurrency,
 		},
 		{
 			name:    "empty owner",
-			cmd:     OpenAccount{AccountID: id, Owner: "", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "blank owner",
-			cmd:     OpenAccount{AccountID: id, Owner: " \t\n ", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: " \t\n ", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "owner too long",
-			cmd:     OpenAccount{AccountID: id, Owner: strings.Repeat("a", 201), Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: strings.Repeat("a", 201), Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "owner with control character",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada\x00Lovelace", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada\x00Lovelace", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "owner not UTF-8",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada \xff", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada \xff", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed id",
-			cmd:     OpenAccount{AccountID: "x", Owner: "Ada Lovelace", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: "x", Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "already opened",
 			given:   events(opened("EUR", 0)),
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrAccountExists,
+		},
+		{
+			name:    "no organization",
+			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "already opened and closed",
 			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrAccountExists,
 		},
 	}
@@ -210,102 +216,102 @@ func TestCreditAccount(t *testing.T) {
 		{
 			name:  "ok",
 			given: events(opened("EUR", 1000)),
-			cmd:   CreditAccount{AccountID: id, Amount: "2.50", Description: "salary"},
+			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "2.50", Description: "salary"},
 			then:  events(AccountCredited{AccountID: id, Amount: 250, Description: "salary"}),
 		},
 		{
 			name:  "smallest amount, description trimmed",
 			given: events(opened("EUR", 0)),
-			cmd:   CreditAccount{AccountID: id, Amount: "0.01", Description: "  tip  "},
+			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "0.01", Description: "  tip  "},
 			then:  events(AccountCredited{AccountID: id, Amount: 1, Description: "tip"}),
 		},
 		{
 			name:  "JPY",
 			given: events(opened("JPY", 0)),
-			cmd:   CreditAccount{AccountID: id, Amount: "1200"},
+			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "1200"},
 			then:  events(AccountCredited{AccountID: id, Amount: 1200}),
 		},
 		{
 			name:  "KWD 3 decimals",
 			given: events(opened("KWD", 0)),
-			cmd:   CreditAccount{AccountID: id, Amount: "0.005"},
+			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "0.005"},
 			then:  events(AccountCredited{AccountID: id, Amount: 5}),
 		},
 		{
 			name:  "description of exactly 500 characters",
 			given: events(opened("EUR", 0)),
-			cmd:   CreditAccount{AccountID: id, Amount: "1", Description: strings.Repeat("ü", 500)},
+			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: strings.Repeat("ü", 500)},
 			then:  events(AccountCredited{AccountID: id, Amount: 100, Description: strings.Repeat("ü", 500)}),
 		},
 		{
 			name:  "up to the int64 limit",
 			given: events(opened("JPY", math.MaxInt64-10)),
-			cmd:   CreditAccount{AccountID: id, Amount: "10"},
+			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "10"},
 			then:  events(AccountCredited{AccountID: id, Amount: 10}),
 		},
 		{
 			name:    "zero",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "0.00"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "0.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "negative",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "-1.00"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "-1.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "ten"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "ten"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "empty amount",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: ""},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: ""},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for JPY",
 			given:   events(opened("JPY", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "100.5"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "100.5"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for EUR",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "1.001"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.001"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "description too long",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "description not UTF-8",
 			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{AccountID: id, Amount: "1", Description: "\xc3"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: "\xc3"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "balance overflow",
 			given:   events(opened("JPY", math.MaxInt64-10)),
-			cmd:     CreditAccount{AccountID: id, Amount: "11"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "11"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "unknown account",
-			cmd:     CreditAccount{AccountID: id, Amount: "1.00"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
 			wantErr: ErrAccountNotFound,
 		},
 		{
 			name:    "closed account",
 			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     CreditAccount{AccountID: id, Amount: "1.00"},
+			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
 			wantErr: ErrAccountClosed,
 		},
 	}
@@ -327,72 +333,72 @@ func TestDebitAccount(t *testing.T) {
 		{
 			name:  "ok",
 			given: events(opened("EUR", 1000)),
-			cmd:   DebitAccount{AccountID: id, Amount: "2.50", Description: "coffee"},
+			cmd:   DebitAccount{Organization: testOrg, AccountID: id, Amount: "2.50", Description: "coffee"},
 			then:  events(AccountDebited{AccountID: id, Amount: 250, Description: "coffee"}),
 		},
 		{
 			name:  "exact balance",
 			given: events(opened("EUR", 1000)),
-			cmd:   DebitAccount{AccountID: id, Amount: "10.00"},
+			cmd:   DebitAccount{Organization: testOrg, AccountID: id, Amount: "10.00"},
 			then:  events(AccountDebited{AccountID: id, Amount: 1000}),
 		},
 		{
 			name:  "balance built from credits and debits",
 			given: events(opened("EUR", 0), AccountCredited{AccountID: id, Amount: 700}, AccountDebited{AccountID: id, Amount: 200}),
-			cmd:   DebitAccount{AccountID: id, Amount: "5"},
+			cmd:   DebitAccount{Organization: testOrg, AccountID: id, Amount: "5"},
 			then:  events(AccountDebited{AccountID: id, Amount: 500}),
 		},
 		{
 			name:    "beyond balance",
 			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{AccountID: id, Amount: "10.01"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "10.01"},
 			wantErr: ErrInsufficientFunds,
 		},
 		{
 			name:    "empty account",
 			given:   events(opened("EUR", 0)),
-			cmd:     DebitAccount{AccountID: id, Amount: "0.01"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "0.01"},
 			wantErr: ErrInsufficientFunds,
 		},
 		{
 			name:    "zero",
 			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{AccountID: id, Amount: "0"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "0"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "negative",
 			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{AccountID: id, Amount: "-5.00"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "-5.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed",
 			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{AccountID: id, Amount: "1e2"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1e2"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for JPY",
 			given:   events(opened("JPY", 1000)),
-			cmd:     DebitAccount{AccountID: id, Amount: "1.0"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1.0"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "description too long",
 			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "unknown account",
-			cmd:     DebitAccount{AccountID: id, Amount: "1.00"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
 			wantErr: ErrAccountNotFound,
 		},
 		{
 			name:    "closed account",
 			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     DebitAccount{AccountID: id, Amount: "1.00"},
+			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
 			wantErr: ErrAccountClosed,
 		},
 	}
@@ -414,30 +420,30 @@ func TestCloseAccount(t *testing.T) {
 		{
 			name:  "zero balance",
 			given: events(opened("EUR", 0)),
-			cmd:   CloseAccount{AccountID: id},
+			cmd:   CloseAccount{Organization: testOrg, AccountID: id},
 			then:  events(AccountClosed{AccountID: id}),
 		},
 		{
 			name:  "balance brought back to zero",
 			given: events(opened("EUR", 500), AccountCredited{AccountID: id, Amount: 250}, AccountDebited{AccountID: id, Amount: 750}),
-			cmd:   CloseAccount{AccountID: id},
+			cmd:   CloseAccount{Organization: testOrg, AccountID: id},
 			then:  events(AccountClosed{AccountID: id}),
 		},
 		{
 			name:    "non-zero balance",
 			given:   events(opened("EUR", 1)),
-			cmd:     CloseAccount{AccountID: id},
+			cmd:     CloseAccount{Organization: testOrg, AccountID: id},
 			wantErr: ErrNonZeroBalance,
 		},
 		{
 			name:    "already closed",
 			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     CloseAccount{AccountID: id},
+			cmd:     CloseAccount{Organization: testOrg, AccountID: id},
 			wantErr: ErrAccountClosed,
 		},
 		{
 			name:    "unknown account",
-			cmd:     CloseAccount{AccountID: id},
+			cmd:     CloseAccount{Organization: testOrg, AccountID: id},
 			wantErr: ErrAccountNotFound,
 		},
 	}
@@ -451,42 +457,42 @@ func TestCloseAccount(t *testing.T) {
 func TestErrorCodesAndMessages(t *testing.T) {
 	eur := events(opened("EUR", 1000))
 
-	err := decideErr(t, eur, DebitAccount{AccountID: id, Amount: "10.01"})
+	err := decideErr(t, eur, DebitAccount{Organization: testOrg, AccountID: id, Amount: "10.01"})
 	assertCode(t, err, CodeInsufficientFunds)
 	if want := "insufficient funds: balance 10.00 EUR, debit 10.01 EUR"; err.Error() != want {
 		t.Errorf("message = %q, want %q", err, want)
 	}
 
-	err = decideErr(t, eur, CreditAccount{AccountID: id, Amount: "0"})
+	err = decideErr(t, eur, CreditAccount{Organization: testOrg, AccountID: id, Amount: "0"})
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "amount must be positive") {
 		t.Errorf("message %q does not say the amount must be positive", err)
 	}
 
-	err = decideErr(t, eur, CreditAccount{AccountID: id, Amount: "1.234"})
+	err = decideErr(t, eur, CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.234"})
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "EUR has 2 decimal places") {
 		t.Errorf("message %q does not mention the decimal places", err)
 	}
 
-	err = decideErr(t, eur, CloseAccount{AccountID: id})
+	err = decideErr(t, eur, CloseAccount{Organization: testOrg, AccountID: id})
 	assertCode(t, err, CodeNonZeroBalance)
 	if !strings.Contains(err.Error(), "10.00 EUR") {
 		t.Errorf("message %q does not mention the balance", err)
 	}
 
-	err = decideErr(t, nil, CreditAccount{AccountID: id, Amount: "1"})
+	err = decideErr(t, nil, CreditAccount{Organization: testOrg, AccountID: id, Amount: "1"})
 	assertCode(t, err, apperr.NotFound)
 
 	closed := events(opened("EUR", 0), AccountClosed{AccountID: id})
-	assertCode(t, decideErr(t, closed, DebitAccount{AccountID: id, Amount: "1"}), CodeAccountClosed)
-	assertCode(t, decideErr(t, closed, CloseAccount{AccountID: id}), CodeAccountClosed)
+	assertCode(t, decideErr(t, closed, DebitAccount{Organization: testOrg, AccountID: id, Amount: "1"}), CodeAccountClosed)
+	assertCode(t, decideErr(t, closed, CloseAccount{Organization: testOrg, AccountID: id}), CodeAccountClosed)
 
-	assertCode(t, decideErr(t, eur, OpenAccount{AccountID: id, Owner: "x", Currency: "EUR"}), apperr.Conflict)
-	assertCode(t, decideErr(t, nil, OpenAccount{AccountID: id, Owner: "", Currency: "EUR"}), apperr.BadUserInput)
-	assertCode(t, decideErr(t, nil, OpenAccount{AccountID: id, Owner: "x", Currency: "eur"}), apperr.BadUserInput)
+	assertCode(t, decideErr(t, eur, OpenAccount{Organization: testOrg, AccountID: id, Owner: "x", Currency: "EUR"}), apperr.Conflict)
+	assertCode(t, decideErr(t, nil, OpenAccount{Organization: testOrg, AccountID: id, Owner: "", Currency: "EUR"}), apperr.BadUserInput)
+	assertCode(t, decideErr(t, nil, OpenAccount{Organization: testOrg, AccountID: id, Owner: "x", Currency: "eur"}), apperr.BadUserInput)
 
-	err = decideErr(t, events(opened("JPY", math.MaxInt64)), CreditAccount{AccountID: id, Amount: "1"})
+	err = decideErr(t, events(opened("JPY", math.MaxInt64)), CreditAccount{Organization: testOrg, AccountID: id, Amount: "1"})
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "overflow") {
 		t.Errorf("message %q does not mention the overflow", err)
@@ -511,18 +517,19 @@ func TestEvolve(t *testing.T) {
 	}
 
 	a = Type.Fold(
-		AccountOpened{AccountID: id, Owner: "Ada", Currency: "EUR", InitialBalance: 1000},
+		AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada", Currency: "EUR", InitialBalance: 1000},
 		AccountCredited{AccountID: id, Amount: 250},
 		AccountDebited{AccountID: id, Amount: 100},
 		AccountCredited{AccountID: id, Amount: 5},
 	)
 	want := Account{
-		ID:       id,
-		Owner:    "Ada",
-		Currency: money.Currency{Code: "EUR", MinorUnits: 2},
-		Balance:  1155,
-		Status:   StatusOpen,
-		Opened:   true,
+		ID:           id,
+		Organization: testOrg,
+		Owner:        "Ada",
+		Currency:     money.Currency{Code: "EUR", MinorUnits: 2},
+		Balance:      1155,
+		Status:       StatusOpen,
+		Opened:       true,
 	}
 	if a != want {
 		t.Fatalf("state = %+v, want %+v", a, want)
@@ -538,7 +545,7 @@ func TestEvolve(t *testing.T) {
 
 	// Pointers fold like values; unknown events are ignored.
 	p := Type.Fold(
-		&AccountOpened{AccountID: id, Owner: "Ada", Currency: "KWD", InitialBalance: 1},
+		&AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada", Currency: "KWD", InitialBalance: 1},
 		&AccountCredited{AccountID: id, Amount: 2},
 		&AccountDebited{AccountID: id, Amount: 1},
 		otherEvent{},
@@ -549,7 +556,7 @@ func TestEvolve(t *testing.T) {
 	}
 
 	// A currency withdrawn after opening still folds.
-	h := Type.Fold(AccountOpened{AccountID: id, Owner: "Ada", Currency: "HRK", InitialBalance: 100})
+	h := Type.Fold(AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada", Currency: "HRK", InitialBalance: 100})
 	if h.Currency != (money.Currency{Code: "HRK", MinorUnits: 2}) || h.Balance != 100 {
 		t.Fatalf("state with withdrawn currency = %+v", h)
 	}
@@ -577,8 +584,8 @@ func TestEventTypes(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	all := []aggregate.Event{
-		AccountOpened{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: 1250},
-		AccountOpened{AccountID: id, Owner: "Zoë", Currency: "JPY"},
+		AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: 1250},
+		AccountOpened{Organization: testOrg, AccountID: id, Owner: "Zoë", Currency: "JPY"},
 		AccountCredited{AccountID: id, Amount: math.MaxInt64, Description: "big \"quoted\" <html> €"},
 		AccountCredited{AccountID: id, Amount: 1},
 		AccountDebited{AccountID: id, Amount: 500, Description: "coffee"},
@@ -605,8 +612,8 @@ func TestEventJSONShape(t *testing.T) {
 		want string
 	}{
 		{
-			AccountOpened{AccountID: id, Owner: "Ada", Currency: "EUR", InitialBalance: 1250},
-			`{"accountId":"` + id + `","owner":"Ada","currency":"EUR","initialBalance":1250}`,
+			AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada", Currency: "EUR", InitialBalance: 1250},
+			`{"accountId":"` + id + `","organization":"acme","owner":"Ada","currency":"EUR","initialBalance":1250}`,
 		},
 		{
 			AccountCredited{AccountID: id, Amount: 5, Description: "d"},
@@ -694,4 +701,21 @@ func TestParseID(t *testing.T) {
 	if want := `invalid input: malformed account id "x"`; err == nil || err.Error() != want {
 		t.Errorf("ParseID(\"x\") error = %v, want %q", err, want)
 	}
+}
+
+// TestOtherOrganization: a command on another organization's account is
+// NOT_FOUND, exactly as for an account that does not exist, and appends
+// nothing.
+func TestOtherOrganization(t *testing.T) {
+	given := events(opened("EUR", 1000))
+	for _, cmd := range []Command{
+		CreditAccount{Organization: "globex", AccountID: id, Amount: "1.00"},
+		DebitAccount{Organization: "globex", AccountID: id, Amount: "1.00"},
+		CloseAccount{Organization: "globex", AccountID: id},
+		CreditAccount{AccountID: id, Amount: "1.00"},
+	} {
+		scenario(t, given, cmd, nil, ErrAccountNotFound)
+	}
+	scenario(t, given, CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
+		events(AccountCredited{AccountID: id, Amount: 100}), nil)
 }

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
 
@@ -40,6 +40,9 @@ var (
 type OpenAccount struct {
 	// AccountID is the new account's UUID, any letter case.
 	AccountID string
+	// Organization is the caller's organization (never client input); the
+	// account belongs to it.
+	Organization string
 	// Owner is the owner's name, 1..200 characters after trimming.
 	Owner string
 	// Currency is an upper-case ISO 4217 code, e.g. "EUR".
@@ -85,8 +88,12 @@ func (c OpenAccount) Decide(a Account) ([]aggregate.Event, error) {
 				ErrInvalidInput, formatMoney(initial, cur))
 		}
 	}
+	if c.Organization == "" {
+		return nil, fmt.Errorf("%w: an account must belong to an organization", ErrInvalidInput)
+	}
 	return []aggregate.Event{AccountOpened{
 		AccountID:      id,
+		Organization:   c.Organization,
 		Owner:          owner,
 		Currency:       cur.Code,
 		InitialBalance: initial,
@@ -98,6 +105,9 @@ func (c OpenAccount) Decide(a Account) ([]aggregate.Event, error) {
 type CreditAccount struct {
 	// AccountID is the account's UUID.
 	AccountID string
+	// Organization is the caller's organization; an account of another one
+	// is not found.
+	Organization string
 	// Amount is a positive decimal amount in the account's currency.
 	Amount string
 	// Description is optional free text, at most 500 characters after
@@ -107,7 +117,8 @@ type CreditAccount struct {
 
 // Decide returns a single AccountCredited with the amount in minor units.
 // Errors:
-//   - ErrAccountNotFound (NOT_FOUND) if the account was never opened;
+//   - ErrAccountNotFound (NOT_FOUND) if the account was never opened, or
+//     belongs to another organization;
 //   - ErrAccountClosed (ACCOUNT_CLOSED) if it is closed;
 //   - money.ErrMalformedAmount (BAD_USER_INPUT) if Amount is not a valid
 //     amount in the account's currency;
@@ -115,7 +126,7 @@ type CreditAccount struct {
 //     description is longer than 500 characters or not valid text, or if the
 //     new balance would exceed the int64 range.
 func (c CreditAccount) Decide(a Account) ([]aggregate.Event, error) {
-	amount, desc, err := validateMovement(a, c.AccountID, c.Amount, c.Description)
+	amount, desc, err := validateMovement(a, c.Organization, c.AccountID, c.Amount, c.Description)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +142,9 @@ func (c CreditAccount) Decide(a Account) ([]aggregate.Event, error) {
 type DebitAccount struct {
 	// AccountID is the account's UUID.
 	AccountID string
+	// Organization is the caller's organization; an account of another one
+	// is not found.
+	Organization string
 	// Amount is a positive decimal amount in the account's currency.
 	Amount string
 	// Description is optional free text, at most 500 characters after
@@ -144,7 +158,7 @@ type DebitAccount struct {
 // amount exceeds the balance, with a message such as
 // "insufficient funds: balance 10.00 EUR, debit 10.01 EUR".
 func (c DebitAccount) Decide(a Account) ([]aggregate.Event, error) {
-	amount, desc, err := validateMovement(a, c.AccountID, c.Amount, c.Description)
+	amount, desc, err := validateMovement(a, c.Organization, c.AccountID, c.Amount, c.Description)
 	if err != nil {
 		return nil, err
 	}
@@ -159,14 +173,18 @@ func (c DebitAccount) Decide(a Account) ([]aggregate.Event, error) {
 type CloseAccount struct {
 	// AccountID is the account's UUID.
 	AccountID string
+	// Organization is the caller's organization; an account of another one
+	// is not found.
+	Organization string
 }
 
 // Decide returns a single AccountClosed. Errors:
-//   - ErrAccountNotFound (NOT_FOUND) if the account was never opened;
+//   - ErrAccountNotFound (NOT_FOUND) if the account was never opened, or
+//     belongs to another organization;
 //   - ErrAccountClosed (ACCOUNT_CLOSED) if it is already closed;
 //   - ErrNonZeroBalance (NON_ZERO_BALANCE) if the balance is not zero.
 func (c CloseAccount) Decide(a Account) ([]aggregate.Event, error) {
-	if err := checkOpen(a, c.AccountID); err != nil {
+	if err := checkOpen(a, c.Organization, c.AccountID); err != nil {
 		return nil, err
 	}
 	if a.Balance != 0 {
@@ -176,9 +194,11 @@ func (c CloseAccount) Decide(a Account) ([]aggregate.Event, error) {
 	return []aggregate.Event{AccountClosed{AccountID: a.ID}}, nil
 }
 
-// checkOpen reports ErrAccountNotFound or ErrAccountClosed.
-func checkOpen(a Account, requestedID string) error {
-	if !a.Opened {
+// checkOpen reports ErrAccountNotFound or ErrAccountClosed. An account of
+// another organization is not found: a tenant cannot tell it from one that
+// does not exist.
+func checkOpen(a Account, organization, requestedID string) error {
+	if !a.Opened || a.Organization != organization {
 		return fmt.Errorf("%w: %s", ErrAccountNotFound, apperr.Quote(requestedID))
 	}
 	if a.Status == StatusClosed {
@@ -191,8 +211,8 @@ func checkOpen(a Account, requestedID string) error {
 // is open, the amount is a positive amount in its currency, the description
 // is acceptable. It returns the amount in minor units and the trimmed
 // description.
-func validateMovement(a Account, requestedID, amountText, description string) (int64, string, error) {
-	if err := checkOpen(a, requestedID); err != nil {
+func validateMovement(a Account, organization, requestedID, amountText, description string) (int64, string, error) {
+	if err := checkOpen(a, organization, requestedID); err != nil {
 		return 0, "", err
 	}
 	amount, err := money.ParseAmount(amountText, a.Currency)
@@ -217,18 +237,9 @@ func validateMovement(a Account, requestedID, amountText, description string) (i
 // validateOwner trims the owner name and checks it is 1..200 characters of
 // valid text without control characters.
 func validateOwner(s string) (string, error) {
-	owner := strings.TrimSpace(s)
-	switch {
-	case owner == "":
-		return "", fmt.Errorf("%w: owner is required", ErrInvalidInput)
-	case !utf8.ValidString(owner):
-		return "", fmt.Errorf("%w: owner is not valid UTF-8 text", ErrInvalidInput)
-	case strings.ContainsFunc(owner, unicode.IsControl):
-		return "", fmt.Errorf("%w: owner must not contain control characters", ErrInvalidInput)
-	}
-	if n := utf8.RuneCountInString(owner); n > MaxOwnerLength {
-		return "", fmt.Errorf("%w: owner is %d characters long, at most %d are allowed",
-			ErrInvalidInput, n, MaxOwnerLength)
+	owner, err := input.Text("owner", s, MaxOwnerLength)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", ErrInvalidInput, input.Message(err))
 	}
 	return owner, nil
 }

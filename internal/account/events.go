@@ -1,7 +1,6 @@
 package account
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
@@ -21,11 +20,16 @@ const (
 const SchemaVersion = 1
 
 // AccountOpened records that an account was opened. Stored as
-// {"accountId","owner","currency","initialBalance"}; InitialBalance is an
-// int64 count of the currency's minor units (1250 = 12.50 EUR), never negative.
+// {"accountId","organization","owner","currency","initialBalance"};
+// InitialBalance is an int64 count of the currency's minor units (1250 =
+// 12.50 EUR), never negative.
 type AccountOpened struct {
 	// AccountID is the canonical lower-case UUID of the account.
 	AccountID string `json:"accountId"`
+	// Organization is the tenant that owns the account, from the caller's
+	// identity. Absent (empty) in events stored before tenancy: such
+	// accounts belong to no organization and no caller sees them.
+	Organization string `json:"organization,omitempty"`
 	// Owner is the trimmed owner name (1..200 characters).
 	Owner string `json:"owner"`
 	// Currency is the ISO 4217 code, e.g. "EUR".
@@ -102,12 +106,5 @@ func Decode(eventType string, schemaVersion int, data []byte) (aggregate.Event, 
 }
 
 func decodeAs[E aggregate.Event](eventType string, schemaVersion int, data []byte) (aggregate.Event, error) {
-	if schemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("account: %s: unsupported schema version %d (want %d)", eventType, schemaVersion, SchemaVersion)
-	}
-	var e E
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, fmt.Errorf("account: decode %s: %w", eventType, err)
-	}
-	return e, nil
+	return aggregate.DecodeJSON[E]("account", eventType, schemaVersion, SchemaVersion, data)
 }

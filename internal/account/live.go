@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	"github.com/chronicle-es/chronicle/internal/live"
@@ -20,27 +19,14 @@ const followBatch = 100
 // passes afterVersion (at once if it already has), until ctx ends, emit
 // returns false, or a read fails. sub must be a Subscription to
 // (ProjectionName, id) taken before the call. An account that is not
-// projected yet is waited for.
-func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, id uuid.UUID, afterVersion int64, emit func(View) bool) error {
-	last := afterVersion
-	return live.Follow(ctx, sub, func(ctx context.Context) error {
-		v, err := live.Load(ctx, sub, "account:"+id.String(), func(ctx context.Context) (View, error) {
-			return m.Get(ctx, id)
-		})
-		switch {
-		case errors.Is(err, ErrAccountNotFound):
-			return nil
-		case err != nil:
-			return err
-		case v.Version <= last:
-			return nil
-		}
-		last = v.Version
-		if !emit(v) {
-			return live.ErrStopFollowing
-		}
-		return nil
-	})
+// projected yet (or not of organization) is waited for.
+func (m *ReadModel) FollowAccount(ctx context.Context, sub *live.Subscription, organization string, id uuid.UUID, afterVersion int64, emit func(View) bool) error {
+	// The organization is part of the shared read's key: a subscriber never
+	// joins a read made for another tenant.
+	key := "account:" + strconv.Quote(organization) + ":" + id.String()
+	return live.FollowVersions(ctx, sub, key, afterVersion,
+		func(ctx context.Context) (View, error) { return m.Get(ctx, organization, id) },
+		func(v View) int64 { return v.Version }, ErrAccountNotFound, emit)
 }
 
 // ParseOperationsCursor returns the stream version that an operations
@@ -56,7 +42,9 @@ func ParseOperationsCursor(cursor string) (int64, error) {
 // are projected. The cursor passed to emit is the operations connection's,
 // so a client that resumes from it misses nothing and gets nothing twice.
 // It stops when ctx ends, emit returns false, or a read fails. sub must be a
-// Subscription to (ProjectionName, id) taken before the call.
+// Subscription to (ProjectionName, id) taken before the call. The caller
+// checks that the account is its organization's first (an account never
+// changes organization).
 func (m *ReadModel) FollowOperations(ctx context.Context, sub *live.Subscription, id uuid.UUID, afterVersion int64, emit func(op Operation, cursor string) bool) error {
 	last := afterVersion
 	return live.Follow(ctx, sub, func(ctx context.Context) error {

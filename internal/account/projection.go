@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/jackc/pgx/v5"
@@ -38,8 +40,8 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 		id, at := re.StreamID, re.RecordedAt
 		switch e := e.(type) {
 		case AccountOpened:
-			batch.Queue(`INSERT INTO accounts (id, owner, currency, balance, status, version, opened_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, id, e.Owner, e.Currency, e.InitialBalance, StatusOpen, re.Version, at)
+			batch.Queue(`INSERT INTO accounts (id, organization, owner, currency, balance, status, version, opened_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, id, e.Organization, e.Owner, e.Currency, e.InitialBalance, StatusOpen, re.Version, at)
 		case AccountCredited:
 			queueOperation(&batch, re, "CREDIT", e.Amount, e.Amount, e.Description)
 		case AccountDebited:
@@ -58,11 +60,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, fmt.Errorf("project accounts: %w", err)
 	}
-	keys := make([]string, 0, len(changed))
-	for k := range changed {
-		keys = append(keys, k)
-	}
-	return keys, nil
+	return slices.Collect(maps.Keys(changed)), nil
 }
 
 // queueOperation moves the balance by delta and records the operation with

@@ -36,6 +36,12 @@ import (
 // back for a while.
 const projWaitLimit = 20 * time.Second
 
+// testOrg owns every account these tests open.
+const testOrg = "acme"
+
+// tenant is the command metadata of testOrg's caller.
+var tenant = eventstore.Metadata{Actor: "tester", Tenant: testOrg}
+
 // projRunEngine runs an engine with the accounts projection until the test
 // ends (and waits for Run to return then).
 func projRunEngine(t *testing.T, pool *pgxpool.Pool) *projection.Engine {
@@ -126,7 +132,7 @@ func projCheckAccount(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sto
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := reads.Get(ctx, id)
+	view, err := reads.Get(ctx, testOrg, id)
 	if len(recorded) == 0 {
 		if !errors.Is(err, account.ErrAccountNotFound) {
 			t.Fatalf("account %s has no events; Get = %+v, %v", id, view, err)
@@ -139,14 +145,15 @@ func projCheckAccount(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sto
 	events := projDecode(t, recorded)
 	state := account.Type.Fold(events...)
 	want := account.View{
-		ID:        id,
-		Owner:     state.Owner,
-		Currency:  state.Currency.Code,
-		Balance:   state.Balance,
-		Status:    state.Status,
-		Version:   int64(len(recorded)),
-		OpenedAt:  recorded[0].RecordedAt,
-		UpdatedAt: recorded[len(recorded)-1].RecordedAt,
+		ID:           id,
+		Organization: state.Organization,
+		Owner:        state.Owner,
+		Currency:     state.Currency.Code,
+		Balance:      state.Balance,
+		Status:       state.Status,
+		Version:      int64(len(recorded)),
+		OpenedAt:     recorded[0].RecordedAt,
+		UpdatedAt:    recorded[len(recorded)-1].RecordedAt,
 	}
 	if view != want {
 		t.Fatalf("account %s\nread model %+v\nfold       %+v", id, view, want)
@@ -274,16 +281,16 @@ func TestProjectionEqualsFold(t *testing.T) {
 				switch {
 				case c == 0 || op == 0:
 					kind = "open"
-					res, err = svc.Open(ctx, account.OpenAccount{AccountID: id, Owner: owners[i%len(owners)], Currency: code,
-						InitialBalance: projAmount(int64(rnd.IntN(3))*int64(rnd.IntN(2000)), code)}, aggregate.Options{})
+					res, err = svc.Open(ctx, account.OpenAccount{Organization: testOrg, AccountID: id, Owner: owners[i%len(owners)], Currency: code,
+						InitialBalance: projAmount(int64(rnd.IntN(3))*int64(rnd.IntN(2000)), code)}, aggregate.Options{Metadata: tenant})
 				case op < 9:
 					kind = "credit"
-					res, err = svc.Credit(ctx, account.CreditAccount{AccountID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
-						Description: fmt.Sprintf("credit %d/%d", w, c)}, aggregate.Options{})
+					res, err = svc.Credit(ctx, account.CreditAccount{Organization: testOrg, AccountID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
+						Description: fmt.Sprintf("credit %d/%d", w, c)}, aggregate.Options{Metadata: tenant})
 				case op < 14:
 					kind = "debit"
-					res, err = svc.Debit(ctx, account.DebitAccount{AccountID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
-						Description: fmt.Sprintf("debit %d/%d", w, c)}, aggregate.Options{})
+					res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
+						Description: fmt.Sprintf("debit %d/%d", w, c)}, aggregate.Options{Metadata: tenant})
 				case op < 17:
 					// Drain the balance so that closes can succeed.
 					kind = "drain"
@@ -295,10 +302,10 @@ func TestProjectionEqualsFold(t *testing.T) {
 					if state.Balance <= 0 {
 						continue
 					}
-					res, err = svc.Debit(ctx, account.DebitAccount{AccountID: id, Amount: projAmount(state.Balance, code)}, aggregate.Options{})
+					res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: id, Amount: projAmount(state.Balance, code)}, aggregate.Options{Metadata: tenant})
 				default:
 					kind = "close"
-					res, err = svc.Close(ctx, account.CloseAccount{AccountID: id}, aggregate.Options{})
+					res, err = svc.Close(ctx, account.CloseAccount{Organization: testOrg, AccountID: id}, aggregate.Options{Metadata: tenant})
 				}
 				if err != nil {
 					matched := false
@@ -371,8 +378,8 @@ func TestProjectionHotStreams(t *testing.T) {
 
 	hot := []uuid.UUID{uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())}
 	for _, id := range hot {
-		if _, err := svc.Open(ctx, account.OpenAccount{AccountID: id.String(), Owner: "hot", Currency: "EUR", InitialBalance: "50.00"},
-			aggregate.Options{IdempotencyKey: "open-" + id.String()}); err != nil {
+		if _, err := svc.Open(ctx, account.OpenAccount{Organization: testOrg, AccountID: id.String(), Owner: "hot", Currency: "EUR", InitialBalance: "50.00"},
+			aggregate.Options{Metadata: tenant, IdempotencyKey: "open-" + id.String()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -386,7 +393,7 @@ func TestProjectionHotStreams(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for c := range 12 {
 				id := hot[rnd.IntN(len(hot))].String()
-				opts := aggregate.Options{IdempotencyKey: fmt.Sprintf("hot-%d-%d", w, c)}
+				opts := aggregate.Options{Metadata: tenant, IdempotencyKey: fmt.Sprintf("hot-%d-%d", w, c)}
 				amount := projAmount(1+int64(rnd.IntN(1000)), "EUR")
 				for attempt := range 1 + rnd.IntN(2) { // some keys twice
 					var (
@@ -394,9 +401,9 @@ func TestProjectionHotStreams(t *testing.T) {
 						err error
 					)
 					if c%3 == 2 {
-						res, err = svc.Debit(ctx, account.DebitAccount{AccountID: id, Amount: amount}, opts)
+						res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: id, Amount: amount}, opts)
 					} else {
-						res, err = svc.Credit(ctx, account.CreditAccount{AccountID: id, Amount: amount}, opts)
+						res, err = svc.Credit(ctx, account.CreditAccount{Organization: testOrg, AccountID: id, Amount: amount}, opts)
 					}
 					switch {
 					case errors.Is(err, account.ErrInsufficientFunds):
@@ -438,11 +445,11 @@ func TestReadModel(t *testing.T) {
 	reads := account.NewReadModel(pool)
 	eng := projRunEngine(t, pool)
 	svc := account.NewService(store, reads, eng, projWaitLimit)
-	none := aggregate.Options{}
+	none := aggregate.Options{Metadata: tenant}
 
 	open := func(owner, currency, initial string) uuid.UUID {
 		t.Helper()
-		res, err := svc.Open(ctx, account.OpenAccount{Owner: owner, Currency: currency, InitialBalance: initial}, none)
+		res, err := svc.Open(ctx, account.OpenAccount{Organization: testOrg, Owner: owner, Currency: currency, InitialBalance: initial}, none)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -474,9 +481,9 @@ func TestReadModel(t *testing.T) {
 			err error
 		)
 		if m.credit {
-			res, err = svc.Credit(ctx, account.CreditAccount{AccountID: a1.String(), Amount: m.amount, Description: desc}, none)
+			res, err = svc.Credit(ctx, account.CreditAccount{Organization: testOrg, AccountID: a1.String(), Amount: m.amount, Description: desc}, none)
 		} else {
-			res, err = svc.Debit(ctx, account.DebitAccount{AccountID: a1.String(), Amount: m.amount, Description: desc}, none)
+			res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: a1.String(), Amount: m.amount, Description: desc}, none)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -485,13 +492,13 @@ func TestReadModel(t *testing.T) {
 			t.Fatalf("move %d: %+v (account %+v)", i, res, res.Account)
 		}
 	}
-	if _, err := svc.Close(ctx, account.CloseAccount{AccountID: b2.String()}, none); err != nil {
+	if _, err := svc.Close(ctx, account.CloseAccount{Organization: testOrg, AccountID: b2.String()}, none); err != nil {
 		t.Fatal(err)
 	}
 	projWaitAll(t, ctx, pool, eng)
 
 	// Get.
-	v, err := reads.Get(ctx, a1)
+	v, err := reads.Get(ctx, testOrg, a1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,10 +506,10 @@ func TestReadModel(t *testing.T) {
 		v.OpenedAt.IsZero() || v.UpdatedAt.Before(v.OpenedAt) || v.OpenedAt.Location() != time.UTC {
 		t.Fatalf("Get(a1) = %+v", v)
 	}
-	if v, err := reads.Get(ctx, b2); err != nil || v.Status != account.StatusClosed || v.Version != 2 {
+	if v, err := reads.Get(ctx, testOrg, b2); err != nil || v.Status != account.StatusClosed || v.Version != 2 {
 		t.Fatalf("Get(b2) = %+v, %v", v, err)
 	}
-	if _, err := reads.Get(ctx, uuid.Must(uuid.NewV7())); !errors.Is(err, account.ErrAccountNotFound) {
+	if _, err := reads.Get(ctx, testOrg, uuid.Must(uuid.NewV7())); !errors.Is(err, account.ErrAccountNotFound) {
 		t.Fatalf("Get(unknown): %v, want ErrAccountNotFound", err)
 	}
 	for _, id := range all {
@@ -512,6 +519,7 @@ func TestReadModel(t *testing.T) {
 	// List: pages of two in id order.
 	list := func(f account.ListFilter) page.Page[account.View] {
 		t.Helper()
+		f.Organization = testOrg
 		p, err := reads.List(ctx, f)
 		if err != nil {
 			t.Fatalf("List(%+v): %v", f, err)
@@ -572,6 +580,9 @@ func TestReadModel(t *testing.T) {
 	}
 	if p := list(account.ListFilter{Owner: "bob", Status: account.StatusOpen}); !slices.Equal(ids(p), []uuid.UUID{b1}) {
 		t.Fatalf("bob's open accounts %v, want [%s]", ids(p), b1)
+	}
+	if p, err := reads.List(ctx, account.ListFilter{Organization: "globex"}); err != nil || len(p.Items) != 0 {
+		t.Fatalf("accounts of another organization: %+v, %v", p.Items, err)
 	}
 	if p := list(account.ListFilter{Owner: "nobody"}); len(p.Items) != 0 || p.HasNextPage {
 		t.Fatalf("nobody's accounts: %+v", p)
@@ -642,16 +653,19 @@ func TestReadModel(t *testing.T) {
 
 	// History of a1: its six events, four then two.
 	four := 4
-	h, err := account.History(ctx, store, a1, &four, "")
+	h, err := account.History(ctx, store, testOrg, a1, &four, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, err := account.History(ctx, store, a1, &four, h.Cursors[len(h.Cursors)-1])
+	h2, err := account.History(ctx, store, testOrg, a1, &four, h.Cursors[len(h.Cursors)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(h.Items) != 4 || !h.HasNextPage || len(h2.Items) != 2 || h2.HasNextPage {
 		t.Fatalf("history pages: %d (next %v), %d (next %v)", len(h.Items), h.HasNextPage, len(h2.Items), h2.HasNextPage)
+	}
+	if _, err := account.History(ctx, store, "globex", a1, nil, ""); !errors.Is(err, account.ErrAccountNotFound) {
+		t.Fatalf("history of another organization's account: %v, want ErrAccountNotFound", err)
 	}
 	for i, e := range append(h.Items, h2.Items...) {
 		wantType := account.EventAccountCredited
@@ -665,13 +679,13 @@ func TestReadModel(t *testing.T) {
 			t.Fatalf("history event %d: %s v%d %s, want v%d %s", i, e.StreamID, e.Version, e.Type, i+1, wantType)
 		}
 	}
-	if h, err := account.History(ctx, store, a1, nil, ""); err != nil || len(h.Items) != 6 || h.HasNextPage {
+	if h, err := account.History(ctx, store, testOrg, a1, nil, ""); err != nil || len(h.Items) != 6 || h.HasNextPage {
 		t.Fatalf("history, default page: %d items (next %v), %v", len(h.Items), h.HasNextPage, err)
 	}
-	if h, err := account.History(ctx, store, uuid.Must(uuid.NewV7()), nil, ""); err != nil || len(h.Items) != 0 || h.HasNextPage {
-		t.Fatalf("history of an unknown account: %+v, %v", h, err)
+	if _, err := account.History(ctx, store, testOrg, uuid.Must(uuid.NewV7()), nil, ""); !errors.Is(err, account.ErrAccountNotFound) {
+		t.Fatalf("history of an unknown account: %v, want ErrAccountNotFound", err)
 	}
-	if _, err := account.History(ctx, store, a1, nil, page.Encode("operation", "2")); !errors.Is(err, page.ErrInvalidPage) {
+	if _, err := account.History(ctx, store, testOrg, a1, nil, page.Encode("operation", "2")); !errors.Is(err, page.ErrInvalidPage) {
 		t.Fatalf("History(after an operation cursor): %v, want ErrInvalidPage", err)
 	}
 }

@@ -16,14 +16,15 @@ import (
 // View is an account as the accounts projection holds it. Balance is in
 // minor units of Currency.
 type View struct {
-	ID        uuid.UUID
-	Owner     string
-	Currency  string
-	Balance   int64
-	Status    Status
-	Version   int64
-	OpenedAt  time.Time
-	UpdatedAt time.Time
+	ID           uuid.UUID
+	Organization string
+	Owner        string
+	Currency     string
+	Balance      int64
+	Status       Status
+	Version      int64
+	OpenedAt     time.Time
+	UpdatedAt    time.Time
 }
 
 // Operation is one credit or debit. Amount and BalanceAfter are in minor
@@ -41,10 +42,12 @@ type Operation struct {
 
 // ListFilter selects accounts; empty fields do not filter.
 type ListFilter struct {
-	Owner  string
-	Status Status
-	First  *int
-	After  string
+	// Organization is required: only its accounts are listed.
+	Organization string
+	Owner        string
+	Status       Status
+	First        *int
+	After        string
 }
 
 // Cursor kinds.
@@ -63,18 +66,19 @@ type ReadModel struct {
 // NewReadModel returns a ReadModel on pool.
 func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool} }
 
-const viewColumns = `id, owner, currency, balance, status, version, opened_at, updated_at`
+const viewColumns = `id, organization, owner, currency, balance, status, version, opened_at, updated_at`
 
 func scanView(row pgx.Row) (View, error) {
 	var v View
-	err := row.Scan(&v.ID, &v.Owner, &v.Currency, &v.Balance, &v.Status, &v.Version, &v.OpenedAt, &v.UpdatedAt)
+	err := row.Scan(&v.ID, &v.Organization, &v.Owner, &v.Currency, &v.Balance, &v.Status, &v.Version, &v.OpenedAt, &v.UpdatedAt)
 	v.OpenedAt, v.UpdatedAt = v.OpenedAt.UTC(), v.UpdatedAt.UTC()
 	return v, err
 }
 
-// Get returns the projected account. Errors: ErrAccountNotFound.
-func (m *ReadModel) Get(ctx context.Context, id uuid.UUID) (View, error) {
-	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM accounts WHERE id = $1`, id))
+// Get returns the projected account of organization. Errors:
+// ErrAccountNotFound, also for an account of another organization.
+func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
+	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM accounts WHERE id = $1 AND organization = $2`, id, organization))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return View{}, fmt.Errorf("%w: %s", ErrAccountNotFound, id)
 	}
@@ -104,8 +108,8 @@ func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], er
 		return page.Page[View]{}, fmt.Errorf("%w: unknown status %q", ErrInvalidInput, f.Status)
 	}
 	rows, err := m.pool.Query(ctx, `SELECT `+viewColumns+` FROM accounts
-		WHERE id > $1 AND ($2 = '' OR owner = $2) AND ($3 = '' OR status = $3)
-		ORDER BY id LIMIT $4`, after, f.Owner, string(f.Status), size+1)
+		WHERE organization = $5 AND id > $1 AND ($2 = '' OR owner = $2) AND ($3 = '' OR status = $3)
+		ORDER BY id LIMIT $4`, after, f.Owner, string(f.Status), size+1, f.Organization)
 	if err != nil {
 		return page.Page[View]{}, fmt.Errorf("list accounts: %w", err)
 	}
@@ -136,12 +140,28 @@ type StreamReader interface {
 }
 
 // History returns the account stream's stored events (the audit trail) in
-// version order. An account that does not exist has an empty history.
-// Errors: page.ErrInvalidPage.
-func History(ctx context.Context, store StreamReader, accountID uuid.UUID, first *int, after string) (page.Page[eventstore.RecordedEvent], error) {
+// version order. It reads the event store, not the read model, so an
+// account's history is there as soon as its events are, projected or not.
+// Errors: page.ErrInvalidPage; ErrAccountNotFound when the stream does not
+// exist or belongs to another organization (its AccountOpened says which).
+func History(ctx context.Context, store StreamReader, organization string, accountID uuid.UUID, first *int, after string) (page.Page[eventstore.RecordedEvent], error) {
 	size, afterVersion, err := page.Int64After(eventCursor, first, after)
 	if err != nil {
 		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	opened, err := store.ReadStream(ctx, accountID, 0, 1)
+	if err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	if len(opened) == 0 || opened[0].StreamType != Type.StreamType {
+		return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("%w: %s", ErrAccountNotFound, accountID)
+	}
+	e, err := Decode(opened[0].Type, opened[0].SchemaVersion, opened[0].Data)
+	if err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	if o, ok := e.(AccountOpened); !ok || o.Organization != organization {
+		return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("%w: %s", ErrAccountNotFound, accountID)
 	}
 	events, err := store.ReadStream(ctx, accountID, afterVersion, size+1)
 	if err != nil {

@@ -8,14 +8,13 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
 )
 
-// Waiter waits until a projection has applied every event up to a
-// checkpoint (implemented by *projection.Engine).
-type Waiter interface {
-	WaitFor(ctx context.Context, projection string, target eventstore.Checkpoint) error
-}
+// Waiter is what the service waits on for read-your-writes
+// (*projection.Engine).
+type Waiter = projection.Waiter
 
 // KeyLookup finds the result of an already handled idempotency key.
 type KeyLookup interface {
@@ -74,12 +73,12 @@ func (s *Service) Open(ctx context.Context, cmd OpenAccount, opts aggregate.Opti
 	if cmd.AccountID == "" {
 		if opts.IdempotencyKey != "" {
 			// A retried open without an id must find the first one's account.
-			res, found, err := s.store.LookupIdempotencyKey(ctx, opts.IdempotencyKey, uuid.Nil, cmdOpen)
+			res, found, err := s.store.LookupIdempotencyKey(ctx, opts.StoredIdempotencyKey(), uuid.Nil, cmdOpen)
 			if err != nil {
 				return Result{}, err
 			}
 			if found {
-				return s.result(ctx, res)
+				return s.result(ctx, opts.Metadata.Tenant, res)
 			}
 		}
 		id, err := uuid.NewV7()
@@ -121,25 +120,19 @@ func (s *Service) handle(ctx context.Context, rawID, command string, opts aggreg
 	if err != nil {
 		return Result{}, err
 	}
-	return s.result(ctx, res)
+	return s.result(ctx, opts.Metadata.Tenant, res)
 }
 
 // result waits (bounded) for the projection to pass the append, then reads
 // the account. A time-out is not an error: the write has happened.
-func (s *Service) result(ctx context.Context, res eventstore.AppendResult) (Result, error) {
+func (s *Service) result(ctx context.Context, organization string, res eventstore.AppendResult) (Result, error) {
 	out := Result{AccountID: res.StreamID, Position: res.LastPosition, Version: res.ToVersion, Duplicate: res.Duplicate}
-	waitCtx, cancel := context.WithTimeout(ctx, s.wait)
-	err := s.waiter.WaitFor(waitCtx, ProjectionName, res.Checkpoint())
-	cancel()
-	switch {
-	case err == nil:
-		out.UpToDate = true
-	case ctx.Err() != nil:
-		return Result{}, ctx.Err()
-	case !errors.Is(err, context.DeadlineExceeded):
+	upToDate, err := projection.AwaitBounded(ctx, s.waiter, ProjectionName, res.Checkpoint(), s.wait)
+	if err != nil {
 		return Result{}, err
 	}
-	v, err := s.reads.Get(ctx, res.StreamID)
+	out.UpToDate = upToDate
+	v, err := s.reads.Get(ctx, organization, res.StreamID)
 	switch {
 	case err == nil:
 		out.Account = &v

@@ -8,7 +8,10 @@
 // domain; the Repository does the loading and appending.
 package aggregate
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Event is a domain event: a Go value that names the type under which it is
 // stored. The name is part of the stored contract and must never change for
@@ -42,3 +45,18 @@ func (t Type[S]) Fold(events ...Event) S {
 
 // ErrUnknownEventType is wrapped by Decode functions for a type they do not know.
 var ErrUnknownEventType = fmt.Errorf("unknown event type")
+
+// DecodeJSON decodes data, the JSON payload of a stored event of type
+// eventType, into an E, for Decode functions of event types stored as plain
+// JSON. context names the bounded context in error messages ("account").
+// Errors (internal): a schemaVersion other than want, malformed JSON.
+func DecodeJSON[E Event](context, eventType string, schemaVersion, want int, data []byte) (Event, error) {
+	if schemaVersion != want {
+		return nil, fmt.Errorf("%s: %s: unsupported schema version %d (want %d)", context, eventType, schemaVersion, want)
+	}
+	var e E
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, fmt.Errorf("%s: decode %s: %w", context, eventType, err)
+	}
+	return e, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/google/uuid"
@@ -12,7 +13,9 @@ import (
 
 // EventStore is the part of *eventstore.Store the repository uses.
 type EventStore interface {
-	ReadStream(ctx context.Context, streamID uuid.UUID, afterVersion int64, limit int) ([]eventstore.RecordedEvent, error)
+	// ReadStreamForFold reads a stream to load an aggregate from: only what
+	// folding needs, since every command reads its whole stream.
+	ReadStreamForFold(ctx context.Context, streamID uuid.UUID) ([]eventstore.FoldEvent, error)
 	Append(ctx context.Context, req eventstore.AppendRequest) (eventstore.AppendResult, error)
 	AppendLocked(ctx context.Context, req eventstore.AppendRequest, decide eventstore.DecideFunc) (eventstore.AppendResult, error)
 	LookupIdempotencyKey(ctx context.Context, key string, streamID uuid.UUID, command string) (eventstore.AppendResult, bool, error)
@@ -25,9 +28,22 @@ type Options struct {
 	// stream is elsewhere. When nil the command runs on the latest state,
 	// retrying on a concurrent change.
 	ExpectedVersion *int64
-	// IdempotencyKey, when not empty, makes the command happen at most once.
+	// IdempotencyKey, when not empty, makes the command happen at most once
+	// per tenant (Metadata.Tenant): see StoredIdempotencyKey.
 	IdempotencyKey string
 	Metadata       eventstore.Metadata
+}
+
+// StoredIdempotencyKey is the key under which the event store records
+// IdempotencyKey: scoped to Metadata.Tenant, so two organizations that pick
+// the same key never see each other's results. The tenant is length-prefixed
+// ("4:acme/key"), so no choice of tenant and key collides with another.
+// Empty when IdempotencyKey is.
+func (o Options) StoredIdempotencyKey() string {
+	if o.IdempotencyKey == "" || o.Metadata.Tenant == "" {
+		return o.IdempotencyKey
+	}
+	return strconv.Itoa(len(o.Metadata.Tenant)) + ":" + o.Metadata.Tenant + "/" + o.IdempotencyKey
 }
 
 // Decide is a command applied to the current state: the new events, or a
@@ -49,24 +65,26 @@ func NewRepository[S any](store EventStore, typ Type[S]) *Repository[S] {
 // Load returns the aggregate's state and version (0 when the stream does not
 // exist).
 func (r *Repository[S]) Load(ctx context.Context, id uuid.UUID) (S, int64, error) {
-	recorded, err := r.store.ReadStream(ctx, id, 0, 0)
+	events, err := r.store.ReadStreamForFold(ctx, id)
 	if err != nil {
 		var zero S
 		return zero, 0, err
 	}
-	return r.fold(recorded)
+	return r.fold(id, events)
 }
 
-func (r *Repository[S]) fold(recorded []eventstore.RecordedEvent) (S, int64, error) {
+// fold evolves the initial state through events, the whole stream of
+// aggregate id, and returns it with the stream's version.
+func (r *Repository[S]) fold(id uuid.UUID, events []eventstore.FoldEvent) (S, int64, error) {
 	state := r.typ.Initial()
-	for _, re := range recorded {
-		e, err := r.typ.Decode(re.Type, re.SchemaVersion, re.Data)
+	for _, fe := range events {
+		e, err := r.typ.Decode(fe.Type, fe.SchemaVersion, fe.Data)
 		if err != nil {
-			return state, 0, fmt.Errorf("decode %s v%d of stream %s: %w", re.Type, re.Version, re.StreamID, err)
+			return state, 0, fmt.Errorf("decode %s v%d of stream %s: %w", fe.Type, fe.Version, id, err)
 		}
 		state = r.typ.Evolve(state, e)
 	}
-	return state, int64(len(recorded)), nil
+	return state, int64(len(events)), nil
 }
 
 // Handle runs the command named command (e.g. "DebitAccount") against
@@ -85,8 +103,9 @@ func (r *Repository[S]) fold(recorded []eventstore.RecordedEvent) (S, int64, err
 //
 // Errors: decide's domain errors as returned; eventstore errors.
 func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string, opts Options, decide Decide[S]) (eventstore.AppendResult, error) {
-	if opts.IdempotencyKey != "" {
-		res, found, err := r.store.LookupIdempotencyKey(ctx, opts.IdempotencyKey, id, command)
+	key := opts.StoredIdempotencyKey()
+	if key != "" {
+		res, found, err := r.store.LookupIdempotencyKey(ctx, key, id, command)
 		if err != nil || found {
 			return res, err
 		}
@@ -95,7 +114,7 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 		StreamID:       id,
 		StreamType:     r.typ.StreamType,
 		Metadata:       opts.Metadata,
-		IdempotencyKey: opts.IdempotencyKey,
+		IdempotencyKey: key,
 		Command:        command,
 	}
 
@@ -116,7 +135,11 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 	}
 
 	return r.store.AppendLocked(ctx, req, func(recorded []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
-		state, _, err := r.fold(recorded)
+		events := make([]eventstore.FoldEvent, len(recorded))
+		for i, re := range recorded {
+			events[i] = re.FoldEvent()
+		}
+		state, _, err := r.fold(id, events)
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,10 @@ type Config struct {
 	// instance of one deployment must use the same. Empty means
 	// "chronicle:<database name from DATABASE_URL>:updates".
 	RedisChannel string `env:"REDIS_CHANNEL"`
+	// CacheTTL is how long a read-cache entry (payment(id), payment
+	// analytics; Redis only) lives after its last write. Entries are
+	// invalidated exactly on change; the TTL only bounds memory.
+	CacheTTL time.Duration `env:"CACHE_TTL" envDefault:"10m"`
 	// Port is the HTTP port, on all interfaces.
 	Port int `env:"PORT" envDefault:"8080"`
 	// Dev turns on development conveniences: a request without a token

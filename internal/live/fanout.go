@@ -60,3 +60,32 @@ func Follow(ctx context.Context, sub *Subscription, read func(context.Context) e
 		}
 	}
 }
+
+// FollowVersions follows one versioned read-model row (an aggregate's
+// projected state): it calls emit with the row each time its version passes
+// the last one emitted (starting after afterVersion; at once if it already
+// has), until ctx ends, emit returns false, or a read fails. Reads go
+// through Load under key, so subscribers of the same row share them; key
+// must name everything the read depends on (the tenant included). A read
+// that fails with an error matching notYet (the row is not projected yet)
+// is waited for. sub must be subscribed to the row's key before the call.
+func FollowVersions[T any](ctx context.Context, sub *Subscription, key string, afterVersion int64,
+	load func(context.Context) (T, error), version func(T) int64, notYet error, emit func(T) bool) error {
+	last := afterVersion
+	return Follow(ctx, sub, func(ctx context.Context) error {
+		v, err := Load(ctx, sub, key, load)
+		switch {
+		case errors.Is(err, notYet):
+			return nil
+		case err != nil:
+			return err
+		case version(v) <= last:
+			return nil
+		}
+		last = version(v)
+		if !emit(v) {
+			return ErrStopFollowing
+		}
+		return nil
+	})
+}

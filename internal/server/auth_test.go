@@ -376,19 +376,29 @@ func TestStreamsEndWhenTheTokenExpires(t *testing.T) {
 	deadline := expiresBy.Add(5 * time.Second)
 	for i, ws := range conns {
 		expiring := i%2 == 0
+		// Once the deadline has passed (waiting on an earlier connection),
+		// the timer is ready at once: look at Done again rather than let
+		// select pick one of two ready cases at random.
+		ended := false
 		select {
 		case <-ws.Done():
-			if !expiring {
-				t.Errorf("%s connection with a valid token ended: %v", ws.Subprotocol, ws.Err())
-			} else if time.Now().Before(expiresBy.Add(-time.Second)) {
-				t.Errorf("%s connection ended before its token expired: %v", ws.Subprotocol, ws.Err())
-			} else if code := websocket.CloseStatus(ws.Err()); code != websocket.StatusNormalClosure {
-				t.Errorf("%s connection ended with %v, want a normal closure", ws.Subprotocol, ws.Err())
-			}
+			ended = true
 		case <-time.After(time.Until(deadline)):
-			if expiring {
-				t.Errorf("%s connection still open after its token expired", ws.Subprotocol)
+			select {
+			case <-ws.Done():
+				ended = true
+			default:
 			}
+		}
+		switch {
+		case ended && !expiring:
+			t.Errorf("%s connection with a valid token ended: %v", ws.Subprotocol, ws.Err())
+		case ended && time.Now().Before(expiresBy.Add(-time.Second)):
+			t.Errorf("%s connection ended before its token expired: %v", ws.Subprotocol, ws.Err())
+		case ended && websocket.CloseStatus(ws.Err()) != websocket.StatusNormalClosure:
+			t.Errorf("%s connection ended with %v, want a normal closure", ws.Subprotocol, ws.Err())
+		case !ended && expiring:
+			t.Errorf("%s connection still open after its token expired", ws.Subprotocol)
 		}
 	}
 	select {

@@ -20,8 +20,11 @@ import (
 	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/metrics"
+	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/chronicle-es/chronicle/internal/playground"
 	"github.com/chronicle-es/chronicle/internal/projection"
+	"github.com/chronicle-es/chronicle/internal/readcache"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
@@ -30,6 +33,9 @@ import (
 // uses one connection at a time (its lock and the listener have dedicated
 // connections outside the pool).
 const projectionPoolSize = 4
+
+// metricsQueryTimeout bounds the PostgreSQL queries of one /metrics scrape.
+const metricsQueryTimeout = 2 * time.Second
 
 // Server is one Chronicle instance.
 type Server struct {
@@ -74,7 +80,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		pool.Close()
 		return nil, err
 	}
-	store := eventstore.New(pool)
+	// Metrics are counted whether or not /metrics is served (a counter
+	// costs nanoseconds): the parts that register with them need not care.
+	meter := metrics.New()
+	store := eventstore.New(pool, eventstore.WithAppendObserver(meter.EventsAppended))
 	closeAll := func() {
 		pool.Close()
 		projectionPool.Close()
@@ -99,6 +108,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		redisClient = redis.NewClient(opts)
 		broker = live.NewRedisBroker(redisClient, channel, logger)
 	}
+	// The read cache (with Redis only) is invalidated before an update is
+	// published, so subscribers rung by it never read an older entry.
+	var cache *readcache.Cache
+	if redisClient != nil {
+		cache = readcache.New(redisClient, "chronicle:"+pool.Config().ConnConfig.Database+":cache:", cfg.CacheTTL, meter, logger)
+		broker = readcache.NewInvalidatingBroker(cache, broker, logger)
+	}
 	fanout := live.NewFanout(broker, logger)
 
 	engine, err := projection.NewEngine(projectionPool, projection.Config{
@@ -106,8 +122,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		PollInterval:      cfg.ProjectionPollInterval,
 		LockRetryInterval: cfg.ProjectionLockRetry,
 		OnUpdate:          fanout.Offer,
-		Logger:            logger,
-	}, account.Projection{})
+		// After a rebuild any row may have changed: cached entries of the
+		// projection go, and every subscriber re-reads.
+		OnRebuild: func(u projection.Update) {
+			purgeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := cache.Purge(purgeCtx, u.Projection); err != nil {
+				logger.Error("read cache purge after a rebuild failed", "projection", u.Projection, "err", err)
+			}
+			fanout.Hub.RingAll()
+		},
+		Logger: logger,
+	}, account.Projection{}, payment.Projection{})
 	if err != nil {
 		closeAll()
 		if redisClient != nil {
@@ -116,10 +142,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		return nil, err
 	}
 	accountReads := account.NewReadModel(pool)
+	paymentReads := payment.NewReadModel(pool, cache)
 	resolver := &graph.Resolver{
 		Accounts:     account.NewService(store, accountReads, engine, cfg.ReadYourWritesTimeout),
 		AccountReads: accountReads,
 		Events:       store,
+		Payments:     payment.NewService(store, paymentReads, cache, engine, cfg.ReadYourWritesTimeout, logger),
+		PaymentReads: paymentReads,
 		Hub:          fanout.Hub,
 		Logger:       logger,
 	}
@@ -131,7 +160,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
 		Init:           websocketInit(authn),
-	}, logger)
+	}, logger, meter.CommandExtension())
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
@@ -142,6 +171,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
+	if cfg.MetricsEnabled {
+		// Unauthenticated, like /healthz: not to be exposed publicly.
+		meter.WatchSubscriptions(fanout.Hub.Len)
+		meter.WatchDatabase(pool, metricsQueryTimeout, logger)
+		mux.Handle("GET /metrics", meter.Handler(logger))
+	}
 	if cfg.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Chronicle", "/query", "/playground/"))
 		mux.Handle("GET /playground/", playground.Assets("/playground/"))

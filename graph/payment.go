@@ -1,0 +1,163 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/chronicle-es/chronicle/graph/model"
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/payment"
+	"github.com/google/uuid"
+)
+
+// paymentCommand runs one payment command with the request's options; the
+// command gets the caller (actor and organization) from them, never from
+// the input.
+func (r *Resolver) paymentCommand(ctx context.Context, expectedVersion *int, idempotencyKey *string,
+	run func(payment.Caller, aggregate.Options) (payment.Result, error)) (*model.PaymentPayload, error) {
+	opts, err := commandOptions(ctx, expectedVersion, idempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(payment.Caller{Actor: opts.Metadata.Actor, Organization: opts.Metadata.Tenant}, opts)
+	if err != nil {
+		return nil, err
+	}
+	p := &model.PaymentPayload{
+		PaymentID: res.PaymentID.String(),
+		Position:  res.Position,
+		Version:   int(res.Version),
+		UpToDate:  res.UpToDate,
+		Duplicate: res.Duplicate,
+	}
+	if res.Payment != nil {
+		p.Payment = paymentOf(*res.Payment)
+	}
+	return p, nil
+}
+
+// paymentID parses a client-given payment id (BAD_USER_INPUT when malformed).
+func paymentID(raw string) (uuid.UUID, error) {
+	id, err := payment.ParseID(raw)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return uuid.MustParse(id), nil
+}
+
+func paymentOf(v payment.View) *model.Payment {
+	refundable := int64(0)
+	if v.Status == payment.StatusProcessed || v.Status == payment.StatusPartiallyRefunded {
+		refundable = v.Amount - v.Refunded
+	}
+	return &model.Payment{
+		ID:            v.ID.String(),
+		CustomerName:  v.CustomerName,
+		CustomerEmail: v.CustomerEmail,
+		Amount:        moneyOf(v.Amount, v.Currency),
+		Refunded:      moneyOf(v.Refunded, v.Currency),
+		Refundable:    moneyOf(refundable, v.Currency),
+		Status:        model.PaymentStatus(v.Status),
+		FailureReason: v.FailureReason,
+		InitiatedBy:   v.InitiatedBy,
+		ProcessedBy:   v.ProcessedBy,
+		FailedBy:      v.FailedBy,
+		RefundedBy:    v.RefundedBy,
+		InitiatedAt:   v.InitiatedAt,
+		ProcessedAt:   v.ProcessedAt,
+		FailedAt:      v.FailedAt,
+		RefundedAt:    v.RefundedAt,
+		UpdatedAt:     v.UpdatedAt,
+		Version:       int(v.Version),
+	}
+}
+
+func analyticsOf(a payment.Analytics) *model.PaymentAnalytics {
+	out := &model.PaymentAnalytics{
+		From:   a.From,
+		To:     a.To,
+		Bucket: model.AnalyticsBucket(a.Bucket),
+		Totals: totalsOf(a.Totals),
+		Series: make([]*model.AnalyticsPoint, len(a.Series)),
+	}
+	for i, p := range a.Series {
+		out.Series[i] = &model.AnalyticsPoint{Start: p.Start, Totals: totalsOf(p.Totals)}
+	}
+	return out
+}
+
+func totalsOf(t payment.Totals) *model.PaymentTotals {
+	out := &model.PaymentTotals{
+		ByStatus:   make([]*model.StatusCount, len(payment.AllStatuses)),
+		ByCurrency: make([]*model.CurrencyTotals, len(t.Currencies)),
+	}
+	for i, s := range payment.AllStatuses {
+		out.ByStatus[i] = &model.StatusCount{Status: model.PaymentStatus(s), Count: int(t.Counts[s])}
+		out.Payments += int(t.Counts[s])
+	}
+	for i, c := range t.Currencies {
+		out.ByCurrency[i] = &model.CurrencyTotals{
+			Currency:         c.Currency,
+			Payments:         int(c.Payments),
+			ProcessedCount:   int(c.ProcessedCount),
+			ProcessedTotal:   moneyOf(c.ProcessedAmount, c.Currency),
+			ProcessedAverage: averageOf(c.ProcessedAmount, c.ProcessedCount, c.Currency),
+			RefundedCount:    int(c.RefundedCount),
+			RefundedTotal:    moneyOf(c.RefundedAmount, c.Currency),
+			RefundedAverage:  averageOf(c.RefundedAmount, c.RefundedCount, c.Currency),
+		}
+	}
+	return out
+}
+
+func averageOf(total, count int64, currency string) *model.Money {
+	avg, ok := payment.Average(total, count)
+	if !ok {
+		return nil
+	}
+	return moneyOf(avg, currency)
+}
+
+// analyticsRequest builds the caller's analytics request.
+func analyticsRequest(ctx context.Context, from, to time.Time, bucket model.AnalyticsBucket) (payment.AnalyticsRequest, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return payment.AnalyticsRequest{}, err
+	}
+	return payment.AnalyticsRequest{Organization: org, From: from, To: to, Bucket: payment.Bucket(bucket)}.Normalize()
+}
+
+// followPayment serves the paymentUpdated subscription.
+func (r *Resolver) followPayment(ctx context.Context, rawID string) (<-chan *model.Payment, error) {
+	org, err := organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := paymentID(rawID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.PaymentReads.Get(ctx, org, id); err != nil {
+		return nil, err
+	}
+	sub := r.Hub.Subscribe(payment.ProjectionName, id.String())
+	return stream(ctx, r, sub, "paymentUpdated", func(emit func(*model.Payment) bool) error {
+		return r.PaymentReads.FollowPayment(ctx, sub, org, id, func(v payment.View) bool {
+			return emit(paymentOf(v))
+		})
+	}), nil
+}
+
+// followAnalytics serves the paymentAnalyticsUpdated subscription.
+func (r *Resolver) followAnalytics(ctx context.Context, from, to time.Time, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
+	req, err := analyticsRequest(ctx, from, to, bucket)
+	if err != nil {
+		return nil, err
+	}
+	sub := r.Hub.Subscribe(payment.ProjectionName, payment.OrganizationKey(req.Organization))
+	return stream(ctx, r, sub, "paymentAnalyticsUpdated", func(emit func(*model.PaymentAnalytics) bool) error {
+		return r.PaymentReads.FollowAnalytics(ctx, sub, req, func(a payment.Analytics) bool {
+			return emit(analyticsOf(a))
+		})
+	}), nil
+}
