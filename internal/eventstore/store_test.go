@@ -931,9 +931,28 @@ func TestStoredEvents(t *testing.T) {
 		}
 	}
 
+	// The aggregate's read returns the same events, cut down to the fold's
+	// fields, with the payload byte for byte.
+	fold, err := s.ReadStreamForFold(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fold) != len(events) {
+		t.Fatalf("ReadStreamForFold: %d events, ReadStream %d", len(fold), len(events))
+	}
+	for i, fe := range fold {
+		if want := events[i].FoldEvent(); fe.Version != want.Version || fe.Type != want.Type ||
+			fe.SchemaVersion != want.SchemaVersion || !bytes.Equal(fe.Data, want.Data) {
+			t.Fatalf("ReadStreamForFold event %d = %+v, ReadStream's %+v", i, fe, want)
+		}
+	}
+
 	missing := uuid.New()
 	if got, err := s.ReadStream(ctx, missing, 0, 0); err != nil || len(got) != 0 {
 		t.Fatalf("ReadStream of a missing stream = %v, %v", got, err)
+	}
+	if got, err := s.ReadStreamForFold(ctx, missing); err != nil || len(got) != 0 {
+		t.Fatalf("ReadStreamForFold of a missing stream = %v, %v", got, err)
 	}
 	for id, want := range map[uuid.UUID]int64{stream: 10, otherStream: 1, missing: 0} {
 		if v, err := s.StreamVersion(ctx, id); err != nil || v != want {
