@@ -16,7 +16,11 @@ type Config struct {
 	// DatabaseURL is the PostgreSQL connection URL.
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"`
 	// DatabaseMaxConns caps the pool; 0 keeps pgxpool's default
-	// (max(4, number of CPUs)).
+	// (max(4, number of CPUs)). Requests use it; projections have a pool of
+	// their own. Measured on 2 cores (cmd/bench/limits.md), 8 or 16 did not
+	// raise credits/s or account(id)/s, raised the projection lag p99 (more
+	// appends open at once hold the horizon and take the CPU), and use up
+	// PostgreSQL's max_connections sooner: raise it with the cores.
 	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"0"`
 	// RedisURL is the Redis that carries live updates (subscriptions)
 	// between instances, e.g. redis://127.0.0.1:6379/0. Empty: updates stay
