@@ -149,27 +149,39 @@ func History(ctx context.Context, store StreamReader, organization string, accou
 	if err != nil {
 		return page.Page[eventstore.RecordedEvent]{}, err
 	}
-	opened, err := store.ReadStream(ctx, accountID, 0, 1)
-	if err != nil {
-		return page.Page[eventstore.RecordedEvent]{}, err
-	}
-	if len(opened) == 0 || opened[0].StreamType != Type.StreamType {
-		return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("%w: %s", ErrAccountNotFound, accountID)
-	}
-	e, err := Decode(opened[0].Type, opened[0].SchemaVersion, opened[0].Data)
-	if err != nil {
-		return page.Page[eventstore.RecordedEvent]{}, err
-	}
-	if o, ok := e.(AccountOpened); !ok || o.Organization != organization {
-		return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("%w: %s", ErrAccountNotFound, accountID)
-	}
 	events, err := store.ReadStream(ctx, accountID, afterVersion, size+1)
 	if err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	opened := events
+	if afterVersion > 0 { // the page does not start with AccountOpened
+		if opened, err = store.ReadStream(ctx, accountID, 0, 1); err != nil {
+			return page.Page[eventstore.RecordedEvent]{}, err
+		}
+	}
+	if ok, err := openedBy(opened, organization); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w: %s", ErrAccountNotFound, accountID)
+		}
 		return page.Page[eventstore.RecordedEvent]{}, err
 	}
 	return page.Make(events, size, func(e eventstore.RecordedEvent) string {
 		return page.EncodeInt64(eventCursor, e.Version)
 	}), nil
+}
+
+// openedBy reports whether events starts with an AccountOpened of
+// organization. Errors: a first event that does not decode.
+func openedBy(events []eventstore.RecordedEvent, organization string) (bool, error) {
+	if len(events) == 0 || events[0].StreamType != Type.StreamType || events[0].Version != 1 {
+		return false, nil
+	}
+	e, err := Decode(events[0].Type, events[0].SchemaVersion, events[0].Data)
+	if err != nil {
+		return false, err
+	}
+	o, ok := e.(AccountOpened)
+	return ok && o.Organization == organization, nil
 }
 
 // operationsAfter returns up to limit operations of the account with version
