@@ -120,3 +120,24 @@ func accountID(raw string) (uuid.UUID, error) {
 	}
 	return uuid.MustParse(id), nil
 }
+
+// byID answers a by-id query for the caller's organization: it parses the
+// client's id (BAD_USER_INPUT when malformed), reads the row of the caller's
+// organization (NOT_FOUND for another's) and converts it.
+func byID[V, M any](ctx context.Context, raw string, parse func(string) (uuid.UUID, error),
+	get func(context.Context, string, uuid.UUID) (V, error), convert func(V) M) (M, error) {
+	var zero M
+	org, err := organization(ctx)
+	if err != nil {
+		return zero, err
+	}
+	id, err := parse(raw)
+	if err != nil {
+		return zero, err
+	}
+	v, err := get(ctx, org, id)
+	if err != nil {
+		return zero, err
+	}
+	return convert(v), nil
+}

@@ -121,19 +121,7 @@ func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*m
 
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
-	org, err := organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	aid, err := accountID(id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := r.AccountReads.Get(ctx, org, aid)
-	if err != nil {
-		return nil, err
-	}
-	return accountOf(v), nil
+	return byID(ctx, id, accountID, r.AccountReads.Get, accountOf)
 }
 
 // Accounts is the resolver for the accounts field.
@@ -182,19 +170,7 @@ func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *in
 
 // Payment is the resolver for the payment field.
 func (r *queryResolver) Payment(ctx context.Context, id string) (*model.Payment, error) {
-	org, err := organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pid, err := paymentID(id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := r.PaymentReads.Get(ctx, org, pid)
-	if err != nil {
-		return nil, err
-	}
-	return paymentOf(v), nil
+	return byID(ctx, id, paymentID, r.PaymentReads.Get, paymentOf)
 }
 
 // Payments is the resolver for the payments field.
