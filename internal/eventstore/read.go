@@ -91,8 +91,12 @@ func readStream(ctx context.Context, q Querier, streamID uuid.UUID, afterVersion
 // longer gain events, so reading in that order up to the horizon is gap-free.
 //
 // heldBack is true when the batch came back empty while committed events
-// exist beyond the horizon: an older transaction is still open (it may be in
-// another database of the cluster) and the caller should look again soon.
+// after the checkpoint exist: an older transaction is still open (it may be
+// in another database of the cluster), or the horizon has moved since the
+// read's snapshot; either way the caller should look again soon. (The look
+// runs in a later snapshot: comparing it with the horizon again would miss
+// events that were beyond the read's horizon but are below the look's, and
+// the caller would wait for the next notification, which may never come.)
 // q must not have written in its transaction yet, or its own transaction id
 // would lower the horizon.
 func ReadCommitted(ctx context.Context, q Querier, after Checkpoint, limit int) (events []RecordedEvent, heldBack bool, err error) {
@@ -112,8 +116,7 @@ func ReadCommitted(ctx context.Context, q Querier, after Checkpoint, limit int) 
 		return events, false, nil
 	}
 	err = q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events
-		WHERE (transaction_id, position) > ($1::text::xid8, $2)
-		  AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot()))`, tx, after.Position).Scan(&heldBack)
+		WHERE (transaction_id, position) > ($1::text::xid8, $2))`, tx, after.Position).Scan(&heldBack)
 	if err != nil {
 		return nil, false, fmt.Errorf("look beyond horizon: %w", err)
 	}
