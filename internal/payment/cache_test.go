@@ -1,7 +1,6 @@
 package payment_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -140,5 +139,4 @@ func TestNoCache(t *testing.T) {
 	if _, err := r.reads.Get(ctx, "globex", res.PaymentID); err == nil {
 		t.Fatal("another organization read the payment")
 	}
-	_ = context.Background
 }

@@ -118,12 +118,18 @@ func Evolve(p Payment, event aggregate.Event) Payment {
 		p.Status = StatusFailed
 	case PaymentRefunded:
 		p.Refunded += e.Amount
-		p.Status = StatusPartiallyRefunded
-		if p.Refunded >= p.Amount {
-			p.Status = StatusRefunded
-		}
+		p.Status = statusAfterRefund(p.Refunded, p.Amount)
 	}
 	return p
+}
+
+// statusAfterRefund is the status of a payment of amount once refunded has
+// been refunded: REFUNDED when nothing is left, else PARTIALLY_REFUNDED.
+func statusAfterRefund(refunded, amount int64) Status {
+	if refunded >= amount {
+		return StatusRefunded
+	}
+	return StatusPartiallyRefunded
 }
 
 // ParseID validates a payment id (a UUID, not the nil one) and returns its

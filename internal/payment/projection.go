@@ -183,10 +183,7 @@ func (v *View) apply(re eventstore.RecordedEvent, e any) (refundRow, bool) {
 		v.Status, v.FailedBy, v.FailedAt, v.FailureReason = StatusFailed, &e.FailedBy, &at, &e.Reason
 	case PaymentRefunded:
 		v.Refunded += e.Amount
-		v.Status = StatusPartiallyRefunded
-		if v.Refunded >= v.Amount {
-			v.Status = StatusRefunded
-		}
+		v.Status = statusAfterRefund(v.Refunded, v.Amount)
 		v.RefundedBy, v.RefundedAt = &e.RefundedBy, &at
 		return refundRow{re.StreamID, re.Version, e.Amount, e.Reason, e.RefundedBy, at}, true
 	}
