@@ -46,17 +46,13 @@ func paymentID(raw string) (uuid.UUID, error) {
 }
 
 func paymentOf(v payment.View) *model.Payment {
-	refundable := int64(0)
-	if v.Status == payment.StatusProcessed || v.Status == payment.StatusPartiallyRefunded {
-		refundable = v.Amount - v.Refunded
-	}
 	return &model.Payment{
 		ID:            v.ID.String(),
 		CustomerName:  v.CustomerName,
 		CustomerEmail: v.CustomerEmail,
 		Amount:        moneyOf(v.Amount, v.Currency),
 		Refunded:      moneyOf(v.Refunded, v.Currency),
-		Refundable:    moneyOf(refundable, v.Currency),
+		Refundable:    moneyOf(v.Refundable(), v.Currency),
 		Status:        model.PaymentStatus(v.Status),
 		FailureReason: v.FailureReason,
 		InitiatedBy:   v.InitiatedBy,

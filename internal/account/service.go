@@ -113,9 +113,6 @@ func (s *Service) handle(ctx context.Context, rawID, command string, opts aggreg
 	if err != nil {
 		return Result{}, err
 	}
-	if opts.ExpectedVersion != nil && *opts.ExpectedVersion < 0 {
-		return Result{}, fmt.Errorf("%w: expectedVersion must be at least 0, got %d", ErrInvalidInput, *opts.ExpectedVersion)
-	}
 	res, err := s.repo.Handle(ctx, uuid.MustParse(id), command, opts, decide)
 	if err != nil {
 		return Result{}, err

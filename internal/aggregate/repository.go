@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/google/uuid"
 )
@@ -45,6 +46,10 @@ func (o Options) StoredIdempotencyKey() string {
 	}
 	return strconv.Itoa(len(o.Metadata.Tenant)) + ":" + o.Metadata.Tenant + "/" + o.IdempotencyKey
 }
+
+// ErrInvalidExpectedVersion (BAD_USER_INPUT) reports a negative
+// Options.ExpectedVersion, refused by Handle before anything is read.
+var ErrInvalidExpectedVersion = apperr.New(apperr.BadUserInput, "invalid input")
 
 // Decide is a command applied to the current state: the new events, or a
 // domain error. It must be pure: it may run more than once.
@@ -101,8 +106,12 @@ func (r *Repository[S]) fold(id uuid.UUID, events []eventstore.FoldEvent) (S, in
 // Idempotency: a key already handled returns the original result, with
 // Duplicate set, and decides nothing.
 //
-// Errors: decide's domain errors as returned; eventstore errors.
+// Errors: ErrInvalidExpectedVersion; decide's domain errors as returned;
+// eventstore errors.
 func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string, opts Options, decide Decide[S]) (eventstore.AppendResult, error) {
+	if opts.ExpectedVersion != nil && *opts.ExpectedVersion < 0 {
+		return eventstore.AppendResult{}, fmt.Errorf("%w: expectedVersion must be at least 0, got %d", ErrInvalidExpectedVersion, *opts.ExpectedVersion)
+	}
 	key := opts.StoredIdempotencyKey()
 	if key != "" {
 		res, found, err := r.store.LookupIdempotencyKey(ctx, key, id, command)

@@ -241,3 +241,19 @@ func TestHandleCreatesStreamOnce(t *testing.T) {
 		t.Fatalf("%d creations succeeded, want exactly 1", ok.Load())
 	}
 }
+
+func TestHandleRefusesANegativeExpectedVersion(t *testing.T) {
+	t.Parallel()
+	repo, store, id := newCounter(t, 5)
+	ctx := context.Background()
+	_, err := repo.Handle(ctx, id, "Increment", aggregate.Options{ExpectedVersion: ptr(int64(-1))}, increment)
+	if !errors.Is(err, aggregate.ErrInvalidExpectedVersion) || err.Error() != "invalid input: expectedVersion must be at least 0, got -1" {
+		t.Fatalf("err %v, want ErrInvalidExpectedVersion", err)
+	}
+	if code, _ := apperr.CodeOf(err); code != apperr.BadUserInput {
+		t.Fatalf("code %q, want BAD_USER_INPUT", code)
+	}
+	if v, _ := store.StreamVersion(ctx, id); v != 1 {
+		t.Fatalf("stream version %d, want 1", v)
+	}
+}

@@ -133,7 +133,10 @@ func (r AnalyticsRequest) Normalize() (AnalyticsRequest, error) {
 	} else {
 		r.To = to
 	}
-	limit := map[Bucket]int{BucketHour: MaxHourBuckets, BucketDay: MaxDayBuckets}[r.Bucket]
+	limit := MaxHourBuckets
+	if r.Bucket == BucketDay {
+		limit = MaxDayBuckets
+	}
 	if n := int(r.To.Sub(r.From) / w); n > limit {
 		return r, fmt.Errorf("%w: %d %s buckets requested, at most %d are allowed", ErrInvalidInput, n, r.Bucket, limit)
 	}

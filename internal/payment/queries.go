@@ -43,6 +43,15 @@ type View struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
+// Refundable is what may still be refunded of the payment, in minor units:
+// zero unless it is PROCESSED or PARTIALLY_REFUNDED.
+func (v View) Refundable() int64 {
+	if v.Status == StatusProcessed || v.Status == StatusPartiallyRefunded {
+		return v.Amount - v.Refunded
+	}
+	return 0
+}
+
 // Refund is one refund of a payment; Amount is in minor units.
 type Refund struct {
 	Amount     int64
