@@ -18,8 +18,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
-	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
 

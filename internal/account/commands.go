@@ -238,4 +238,3 @@ func validateMovement(a Account, env command.Env, amountText, description string
 	}
 	return amount, desc, nil
 }
-

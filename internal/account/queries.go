@@ -67,7 +67,9 @@ type ReadModel struct {
 }
 
 // NewReadModel returns a ReadModel on pool whose live feeds are rung by hub.
-func NewReadModel(pool *pgxpool.Pool, hub *live.Hub) *ReadModel { return &ReadModel{pool: pool, hub: hub} }
+func NewReadModel(pool *pgxpool.Pool, hub *live.Hub) *ReadModel {
+	return &ReadModel{pool: pool, hub: hub}
+}
 
 const viewColumns = `id, organization, owner, currency, balance, status, version, opened_at, updated_at`
 

@@ -15,8 +15,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 

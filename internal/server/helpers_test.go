@@ -20,7 +20,7 @@ fragment AccountFields on Account {
 }`
 	payloadFields = `
 fragment PayloadFields on AccountPayload {
-  position version upToDate duplicate
+  accountId position version upToDate duplicate
   account { ...AccountFields }
 }` + accountFields
 
@@ -81,6 +81,7 @@ type account struct {
 }
 
 type payload struct {
+	AccountID string   `json:"accountId"`
 	Position  int64    `json:"position"`
 	Version   int      `json:"version"`
 	UpToDate  bool     `json:"upToDate"`
