@@ -9,13 +9,7 @@ import (
 
 // moneyOf formats minor units of currency code as the Money type.
 func moneyOf(minor int64, code string) *model.Money {
-	c, err := money.LookupCurrency(code)
-	if err != nil {
-		// A currency withdrawn since the account was opened keeps two
-		// decimals, as the domain does.
-		c = money.Currency{Code: code, MinorUnits: 2}
-	}
-	return &model.Money{Amount: money.FormatAmount(minor, c), Currency: code}
+	return &model.Money{Amount: money.FormatAmount(minor, money.StoredCurrency(code)), Currency: code}
 }
 
 func storedEventOf(e eventstore.RecordedEvent) *model.StoredEvent {

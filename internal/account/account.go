@@ -110,10 +110,7 @@ var Type = aggregate.Type[Account]{
 func Evolve(a Account, event aggregate.Event) Account {
 	switch e := event.(type) {
 	case AccountOpened:
-		cur, err := money.LookupCurrency(e.Currency)
-		if err != nil {
-			cur = money.Currency{Code: e.Currency, MinorUnits: 2}
-		}
+		cur := money.StoredCurrency(e.Currency)
 		a.ID = e.AccountID
 		a.Organization = e.Organization
 		a.Owner = e.Owner

@@ -106,10 +106,7 @@ var Type = aggregate.Type[Payment]{
 func Evolve(p Payment, event aggregate.Event) Payment {
 	switch e := event.(type) {
 	case PaymentInitiated:
-		cur, err := money.LookupCurrency(e.Currency)
-		if err != nil { // a code withdrawn since: keep it, with 2 decimals
-			cur = money.Currency{Code: e.Currency, MinorUnits: 2}
-		}
+		cur := money.StoredCurrency(e.Currency)
 		p = Payment{ID: e.PaymentID, Organization: e.Organization, Currency: cur, Amount: e.Amount, Status: StatusInitiated}
 	case PaymentProcessed:
 		p.Status = StatusProcessed

@@ -28,6 +28,7 @@ func TestCommittedWriteAnswersItsPayload(t *testing.T) {
 	c := srv.Client()
 	opened := open(t, c, servertest.Vars{"owner": "Locked " + randomSuffix(), "currency": "EUR", "initialBalance": "1.00"})
 	id := opened.AccountID
+	eventually(t, 10*time.Second, "the account is projected", func() bool { return balance(t, c, id) == "1.00" })
 
 	ctx := ctxTimeout(t, 30*time.Second)
 	conn, err := pgx.Connect(ctx, strings.Split(srv.DatabaseURL, "&options=")[0])
@@ -54,7 +55,19 @@ func TestCommittedWriteAnswersItsPayload(t *testing.T) {
 	if n := len(allHistory(t, c, id)); n != 2 {
 		t.Errorf("history has %d events, want 2", n)
 	}
-	eventually(t, 10*time.Second, "the balance shows the credit", func() bool {
-		return getAccount(t, c, id).Balance.Amount == "3.00"
-	})
+	eventually(t, 10*time.Second, "the balance shows the credit", func() bool { return balance(t, c, id) == "3.00" })
+}
+
+// balance returns the projected balance of account id, "" while it is not
+// projected.
+func balance(t *testing.T, c *servertest.Client, id string) string {
+	t.Helper()
+	var out struct {
+		Account *account `json:"account"`
+	}
+	resp := c.MustDo(t, accountQuery, servertest.Vars{"id": id})
+	if len(resp.Errors) > 0 || resp.Decode(&out) != nil || out.Account == nil {
+		return ""
+	}
+	return out.Account.Balance.Amount
 }

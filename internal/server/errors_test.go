@@ -22,14 +22,6 @@ func TestErrorCodes(t *testing.T) {
 	eur := open(t, c, servertest.Vars{"owner": "Errors " + randomSuffix(), "currency": "EUR", "initialBalance": "10.00"}).Account.ID
 	jpy := open(t, c, servertest.Vars{"owner": "Errors JPY", "currency": "JPY", "initialBalance": "1000"}).Account.ID
 
-	in := func(kv ...any) servertest.Vars {
-		v := servertest.Vars{}
-		for i := 0; i < len(kv); i += 2 {
-			v[kv[i].(string)] = kv[i+1]
-		}
-		return servertest.Vars{"input": v}
-	}
-
 	t.Run("INSUFFICIENT_FUNDS", func(t *testing.T) {
 		e := c.MustFail(t, "INSUFFICIENT_FUNDS", debitMutation, in("id", eur, "amount", "10.01"))
 		if !strings.Contains(e.Message, "10.00 EUR") || !strings.Contains(e.Message, "10.01 EUR") {

@@ -331,3 +331,13 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// in returns the variables {"input": {k1: v1, k2: v2, ...}} of a mutation
+// from alternating keys and values.
+func in(kv ...any) servertest.Vars {
+	v := servertest.Vars{}
+	for i := 0; i < len(kv); i += 2 {
+		v[kv[i].(string)] = kv[i+1]
+	}
+	return servertest.Vars{"input": v}
+}

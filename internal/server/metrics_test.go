@@ -99,13 +99,6 @@ func TestMetricsCommandsEventsAndLag(t *testing.T) {
 		t.Errorf("head position of an empty store = %v, want 0", got)
 	}
 
-	in := func(kv ...any) servertest.Vars {
-		v := servertest.Vars{}
-		for i := 0; i < len(kv); i += 2 {
-			v[kv[i].(string)] = kv[i+1]
-		}
-		return servertest.Vars{"input": v}
-	}
 	id := open(t, c, servertest.Vars{"owner": "Metrics " + randomSuffix(), "currency": "EUR", "initialBalance": "100.00"}).Account.ID
 	credit(t, c, servertest.Vars{"id": id, "amount": "10.00"})
 	c.MustFail(t, "INSUFFICIENT_FUNDS", debitMutation, in("id", id, "amount", "500.00"))

@@ -176,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
-		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql)))))
+		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, withValidUTF8(gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.MetricsEnabled {
