@@ -129,6 +129,15 @@ func (e *Engine) refreshWatches(ctx context.Context) error {
 	return nil
 }
 
+// Wake tells the engine that events were appended: every runner active in
+// this process reads again (one that is busy picks the nudge up after its
+// current batch; nudges coalesce). It does not block, so it can be called
+// right after each commit: the server calls it from the event store's
+// AppendObserver, which wakes this process's runners without waiting for
+// the store's coalesced NOTIFY (eventstore.NotifyChannel), which wakes the
+// runners of other processes.
+func (e *Engine) Wake() { e.wakeAll() }
+
 // wakeAll nudges every runner; a runner that is busy picks the nudge up
 // after its current batch.
 func (e *Engine) wakeAll() {

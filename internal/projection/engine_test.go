@@ -1205,3 +1205,30 @@ func TestStandbyWaitFor(t *testing.T) {
 	}
 	checkComplete(t, ctx, e.pool, name)
 }
+
+// TestWakeInProcess: Engine.Wake makes the active runner read again at once,
+// without a NOTIFY and long before the slow poll: the server calls it from
+// the store's AppendObserver, right after each commit, since appends no
+// longer notify in their transaction. The event here is inserted without
+// any notification and the poll is an hour.
+func TestWakeInProcess(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	proj := &recorder{name: "wake"}
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: time.Hour}, proj)
+	// The runner is active and idle once it has applied a first append.
+	waitFor(t, r.eng, proj.name, appendEvents(t, ctx, e.store, 1).Checkpoint())
+
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawInsert(ctx, tx, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.eng.Wake()
+	waitFor(t, r.eng, proj.name, lastEvent(t, ctx, e.pool))
+}

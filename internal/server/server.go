@@ -83,7 +83,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// Metrics are counted whether or not /metrics is served (a counter
 	// costs nanoseconds): the parts that register with them need not care.
 	meter := metrics.New()
-	store := eventstore.New(pool, eventstore.WithAppendObserver(meter.EventsAppended))
 	closeAll := func() {
 		pool.Close()
 		projectionPool.Close()
@@ -141,6 +140,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		}
 		return nil, err
 	}
+	// Appends wake this process's projections in-process, right after
+	// their commit; other processes hear of them by the store's coalesced
+	// NOTIFY (docs/architecture.md, "Wake-up").
+	store := eventstore.New(pool, eventstore.WithAppendObserver(func(streamType string, events int) {
+		meter.EventsAppended(streamType, events)
+		engine.Wake()
+	}))
 	accountReads := account.NewReadModel(pool)
 	paymentReads := payment.NewReadModel(pool, cache)
 	resolver := &graph.Resolver{
