@@ -5,7 +5,7 @@
 // statement that inserts the events, so of N concurrent appenders expecting
 // version v exactly one wins and the others get *WrongExpectedVersionError,
 // with nothing appended. Committed appends are announced on NotifyChannel
-// right after their commit, coalesced (see notifier), so projections of
+// right after their commit, coalesced (see Store.announce), so projections of
 // other processes wake up without polling; the appending process learns of
 // them in-process (WithAppendObserver).
 //
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/chronicle-es/chronicle/internal/pgnotify"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,7 +31,7 @@ import (
 // NotifyChannel is the LISTEN/NOTIFY channel committed appends are
 // announced on, after their commit, with the highest last position of the
 // appends announced together as payload (at most one notification per
-// MinNotifyInterval per Store). A notification can be lost (see notifier):
+// MinNotifyInterval per Store). A notification can be lost (see Store.announce):
 // listeners also poll.
 const NotifyChannel = "chronicle_events"
 
@@ -45,7 +46,9 @@ type Querier interface {
 type Store struct {
 	pool     *pgxpool.Pool
 	appended AppendObserver
-	notify   *notifier
+	notify   *pgnotify.Coalescer
+	// notifyPool is where notify sends (WithNotifyPool), pool by default.
+	notifyPool *pgxpool.Pool
 }
 
 // AppendObserver is told of every append that committed: the stream's type
@@ -66,12 +69,23 @@ func WithAppendObserver(observe AppendObserver) Option {
 	return func(s *Store) { s.appended = observe }
 }
 
+// WithNotifyPool makes the Store send its NotifyChannel notifications on
+// pool instead of its own. The server passes the projections' pool: under
+// load the request pool has requests queueing for it, and a notification
+// queued behind them reaches other instances' projections (and their
+// read-your-writes waits) that much later (measured at 1,000 credits/s:
+// 110 to 190 ms).
+func WithNotifyPool(pool *pgxpool.Pool) Option {
+	return func(s *Store) { s.notifyPool = pool }
+}
+
 // New returns a Store on pool. The schema comes from the migrations package.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
-	s := &Store{pool: pool, notify: &notifier{pool: pool}}
+	s := &Store{pool: pool, notifyPool: pool}
 	for _, o := range opts {
 		o(s)
 	}
+	s.notify = pgnotify.New(s.notifyPool, NotifyChannel, MinNotifyInterval)
 	return s
 }
 
@@ -85,7 +99,7 @@ func (s *Store) observe(streamType string, res AppendResult, err error) (AppendR
 	if s.appended != nil {
 		s.appended(streamType, int(res.ToVersion-res.FromVersion+1))
 	}
-	s.notify.committed(res.LastPosition)
+	s.announce(res.LastPosition)
 	return res, err
 }
 
@@ -279,7 +293,7 @@ const (
 )
 
 // appendTail inserts the events after the stream step s. It does not
-// NOTIFY: see notifier for why.
+// NOTIFY: see Store.announce for why.
 // Parameters: $1 stream id, $2 stream type, $3 event count, $4 event ids,
 // $5 types, $6 schema versions, $7 payloads, $8 metadata.
 const appendTail = `,

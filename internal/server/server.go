@@ -142,11 +142,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	// Appends wake this process's projections in-process, right after
 	// their commit; other processes hear of them by the store's coalesced
-	// NOTIFY (docs/architecture.md, "Wake-up").
-	store := eventstore.New(pool, eventstore.WithAppendObserver(func(streamType string, events int) {
-		meter.EventsAppended(streamType, events)
-		engine.Wake()
-	}))
+	// NOTIFY, sent on the projections' pool, where no requests queue
+	// (docs/architecture.md, "Wake-up").
+	store := eventstore.New(pool, eventstore.WithNotifyPool(projectionPool),
+		eventstore.WithAppendObserver(func(streamType string, events int) {
+			meter.EventsAppended(streamType, events)
+			engine.Wake()
+		}))
 	accountReads := account.NewReadModel(pool)
 	paymentReads := payment.NewReadModel(pool, cache)
 	resolver := &graph.Resolver{
