@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/pgnotify"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -69,7 +70,10 @@ func NewEngine(pool *pgxpool.Pool, cfg Config, projections ...Projection) (*Engi
 		}
 		w := newWatch()
 		e.watches[p.Name()] = w
-		e.runners = append(e.runners, &runner{pool: pool, proj: p, cfg: cfg, watch: w, wake: make(chan struct{}, 1)})
+		e.runners = append(e.runners, &runner{
+			pool: pool, proj: p, cfg: cfg, watch: w, wake: make(chan struct{}, 1),
+			notify: pgnotify.New(pool, CheckpointChannel, CheckpointNotifyInterval),
+		})
 	}
 	return e, nil
 }
@@ -184,21 +188,27 @@ func (e *Engine) listenOnce(ctx context.Context) error {
 	if err := e.refreshWatches(ctx); err != nil {
 		return err
 	}
+	refreshed := time.Now()
 	e.wakeAll()
 
 	for {
-		// A periodic timeout refreshes the checkpoints of projections run
-		// by other instances even if a notification was dropped.
-		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.PollInterval)
+		// The checkpoints of projections run by other instances are
+		// reloaded at least once per PollInterval, notifications or not:
+		// a checkpoint notification is sent after its batch's commit and
+		// can be lost (CheckpointChannel).
+		if time.Since(refreshed) >= e.cfg.PollInterval {
+			if err := e.refreshWatches(ctx); err != nil {
+				return err
+			}
+			refreshed = time.Now()
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.PollInterval-time.Since(refreshed))
 		n, err := conn.WaitForNotification(waitCtx)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
-			if err := e.refreshWatches(ctx); err != nil {
-				return err
-			}
 			continue
 		case err != nil:
 			return fmt.Errorf("wait for notification: %w", err)

@@ -1232,3 +1232,63 @@ func TestWakeInProcess(t *testing.T) {
 	r.eng.Wake()
 	waitFor(t, r.eng, proj.name, lastEvent(t, ctx, e.pool))
 }
+
+// TestBatchesCommitWithoutTheNotifyLock: a batch's commit never waits on
+// PostgreSQL's notify lock (Lock:object, which the commit of a transaction
+// that sent a NOTIFY takes and holds through its WAL flush): the checkpoint
+// is announced after the commit. Eight projections apply the batches of 16
+// appending goroutines while another connection samples pg_stat_activity
+// until it has seen enough batch commits at work; none may be waiting on
+// that lock. With the NOTIFY in the batch's transaction most were.
+func TestBatchesCommitWithoutTheNotifyLock(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	const projections, appenders, wantSamples = 8, 16, 200
+	pool := e.openPool(t, projections+4)
+	projs := make([]projection.Projection, projections)
+	for i := range projs {
+		projs[i] = &recorder{name: fmt.Sprintf("locked-%d", i)}
+	}
+	start(t, ctx, pool, projection.Config{}, projs...)
+	sampler, err := pgx.Connect(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sampler.Close(context.Background())
+
+	appendCtx, stopAppending := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errs := make(chan error, appenders)
+	for range appenders {
+		wg.Go(func() {
+			for appendCtx.Err() == nil {
+				if _, err := tryAppendEvents(appendCtx, e.store, 1); err != nil && appendCtx.Err() == nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var seen, waiting int
+	for seen < wantSamples && len(errs) == 0 {
+		var active, locked int
+		err := sampler.QueryRow(ctx, `
+			SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'object')
+			FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()
+				AND state = 'active' AND query = 'commit'`).Scan(&active, &locked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, waiting = seen+active, waiting+locked
+	}
+	stopAppending()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if waiting > 0 {
+		t.Errorf("%d of %d sampled batch commits waited on Lock:object (the notify lock)", waiting, seen)
+	}
+}
