@@ -18,18 +18,11 @@ import (
 // is sent too.
 func TestCoalescer(t *testing.T) {
 	t.Parallel()
+	const channel = "pgnotify_test"
 	pool, url := pgtest.NewPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	const channel = "pgnotify_test"
-	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
-		t.Fatal(err)
-	}
+	conn := listen(t, ctx, url, channel)
 	c := pgnotify.New(pool, channel, time.Millisecond)
 	// expect reads notifications until one carries want, and checks that
 	// none before it went backwards or past it.
@@ -72,4 +65,19 @@ func TestCoalescer(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	c.Notify(1_000_000, "1000000")
 	expect(1_000_000)
+}
+
+// listen returns a connection to url that LISTENs to channel, closed when
+// t ends.
+func listen(t *testing.T, ctx context.Context, url, channel string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }

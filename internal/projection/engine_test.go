@@ -1250,44 +1250,10 @@ func TestBatchesCommitWithoutTheNotifyLock(t *testing.T) {
 		projs[i] = &recorder{name: fmt.Sprintf("locked-%d", i)}
 	}
 	start(t, ctx, pool, projection.Config{}, projs...)
-	sampler, err := pgx.Connect(ctx, e.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sampler.Close(context.Background())
-
-	appendCtx, stopAppending := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	errs := make(chan error, appenders)
-	for range appenders {
-		wg.Go(func() {
-			for appendCtx.Err() == nil {
-				if _, err := tryAppendEvents(appendCtx, e.store, 1); err != nil && appendCtx.Err() == nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	var seen, waiting int
-	for seen < wantSamples && len(errs) == 0 {
-		var active, locked int
-		err := sampler.QueryRow(ctx, `
-			SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'object')
-			FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid()
-				AND state = 'active' AND query = 'commit'`).Scan(&active, &locked)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen, waiting = seen+active, waiting+locked
-	}
-	stopAppending()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	seen, waiting := pgtest.NotifyLockWaits(t, ctx, e.url, "commit", wantSamples, appenders, func(ctx context.Context) error {
+		_, err := tryAppendEvents(ctx, e.store, 1)
+		return err
+	})
 	if waiting > 0 {
 		t.Errorf("%d of %d sampled batch commits waited on Lock:object (the notify lock)", waiting, seen)
 	}
