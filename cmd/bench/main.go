@@ -95,6 +95,12 @@ type plan struct {
 	subscriptionCredits int
 	// rebuildEvents is item 5's.
 	rebuildEvents int
+	// longStream is the length of item 1's long stream, freshAccounts how
+	// many fresh accounts it is set beside.
+	longStream, freshAccounts int
+	// dashboards is item 4's number of connections with
+	// dashboardSubscriptions subscriptions each.
+	dashboards, dashboardSubscriptions int
 }
 
 func newPlan(quick bool) plan {
@@ -108,9 +114,14 @@ func newPlan(quick bool) plan {
 		queryConcurrency:    16,
 		lagRate:             1000,
 		lag:                 window{Warmup: 2 * time.Second, Measure: 10 * time.Second},
-		subscriptionSizes:   []int{1000, 5000},
+		subscriptionSizes:   []int{1000, 5000, 10_000},
 		subscriptionCredits: 30,
 		rebuildEvents:       1_000_000,
+		longStream:          1000,
+		freshAccounts:       200,
+		dashboards:          1000,
+		// A dashboard page: five live panels on one connection.
+		dashboardSubscriptions: 5,
 	}
 	if quick {
 		p.command, p.target = p.command+" -quick", p.target+"-quick"
@@ -133,7 +144,7 @@ func scenarioNames() []string {
 		names = append(names, fmt.Sprintf("credit-%d", c), fmt.Sprintf("credit-nowait-%d", c))
 	}
 	q := newPlan(false).queryConcurrency
-	return append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "lag", "lag-sustainable")
+	return append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
 }
 
 // logf reports progress on stderr.
@@ -172,6 +183,20 @@ func run(quick bool, out string, prof *profiler) error {
 			return fmt.Errorf("%d subscriptions: %w", n, err)
 		}
 		rep.subscriptions = append(rep.subscriptions, res)
+	}
+	if p.dashboards > 0 {
+		srv, err := startServer(ctx, bin, work)
+		if err != nil {
+			return err
+		}
+		logf("item 4: %d connections with %d subscriptions each...", p.dashboards, p.dashboardSubscriptions)
+		res, err := runDashboards(ctx, srv, p.dashboards, p.dashboardSubscriptions)
+		srv.stop()
+		if err != nil {
+			return fmt.Errorf("dashboards: %w", err)
+		}
+		logf("  %.1f KiB per connection", float64(res.RSSPerConn)/1024)
+		rep.dashboard = &res
 	}
 	// Item 5: measureRebuild (rebuild.go) seeds and drops a database of
 	// its own.
@@ -271,6 +296,12 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 			return ctx.Err()
 		}
 		logf("  %-18s %8.0f/s  p50 %s  p99 %s", base.tool, pt.Baseline.PerSecond, ms(pt.Baseline.P50), ms(pt.Baseline.P99))
+		appends, err := base.storeAppends(ctx, c, p.point)
+		if err != nil {
+			return fmt.Errorf("store appends: %w", err)
+		}
+		pt.Append = &appends
+		logf("  %-18s %8.0f/s  p50 %s  p99 %s  errors %d %s", "store append", appends.PerSecond, ms(appends.P50), ms(appends.P99), appends.Errors, appends.FirstError)
 		if pt.Credits, err = measure(fmt.Sprintf("credit-%d", c), srv, c, func(ctx context.Context) error {
 			return credit(ctx, cl, ids, true)
 		}); err != nil {
@@ -302,6 +333,28 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 		return err
 	}
 	rep.queries = &q
+
+	logf("item 1: creditAccount on a stream of %d events beside %d fresh accounts", p.longStream, p.freshAccounts)
+	longID, err := seedLongStream(ctx, srv, cl, p.longStream)
+	if err != nil {
+		return err
+	}
+	fresh, err := openAccounts(ctx, srv, p.freshAccounts)
+	if err != nil {
+		return err
+	}
+	ls := longStreamResult{Events: p.longStream}
+	if ls.Fresh, err = measure("credit-fresh-1", srv, 1, func(ctx context.Context) error {
+		return credit(ctx, cl, fresh, true)
+	}); err != nil {
+		return err
+	}
+	if ls.Long, err = measure("credit-long-1", srv, 1, func(ctx context.Context) error {
+		return credit(ctx, cl, []string{longID}, true)
+	}); err != nil {
+		return err
+	}
+	rep.longStream = &ls
 
 	// Item 3 at the aim's rate, and, when the server cannot sustain that,
 	// again at a rate it can (60 % of its best closed-loop rate), to tell
