@@ -41,7 +41,7 @@ import (
 func main() {
 	quick := flag.Bool("quick", false, "shorter windows, fewer subscriptions and events")
 	out := flag.String("out", "docs/benchmarks.md", "file to write the report to ('' for none)")
-	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario: "+strings.Join(scenarioNames(), ", "))
+	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario (heap and goroutine profiles for subscriptions-idle-N): "+strings.Join(scenarioNames(), ", "))
 	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
 	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
@@ -144,7 +144,11 @@ func scenarioNames() []string {
 		names = append(names, fmt.Sprintf("credit-%d", c), fmt.Sprintf("credit-nowait-%d", c))
 	}
 	q := newPlan(false).queryConcurrency
-	return append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
+	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
+	for _, n := range newPlan(false).subscriptionSizes {
+		names = append(names, fmt.Sprintf("subscriptions-idle-%d", n))
+	}
+	return names
 }
 
 // logf reports progress on stderr.
@@ -177,7 +181,7 @@ func run(quick bool, out string, prof *profiler) error {
 			return err
 		}
 		logf("item 4: %d subscriptions...", n)
-		res, err := runSubscriptions(ctx, srv, n, p.subscriptionCredits)
+		res, err := runSubscriptions(ctx, srv, n, p.subscriptionCredits, prof)
 		srv.stop()
 		if err != nil {
 			return fmt.Errorf("%d subscriptions: %w", n, err)

@@ -36,10 +36,11 @@ const accountUpdatedQuery = `subscription($id: ID!) { accountUpdated(id: $id) { 
 
 // runSubscriptions opens n websocket connections, each with one
 // accountUpdated subscription to the same account, measures the server's
-// memory with them idle, then runs `mutations` credits one after another and
+// memory with them idle (and with -profile subscriptions-idle-<n>, its
+// heap and goroutines), then runs `mutations` credits one after another and
 // measures, for every frame, the time from the appending transaction's
 // recorded_at (the account's updatedAt) to the frame's arrival.
-func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int) (subscriptionResult, error) {
+func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int, prof *profiler) (subscriptionResult, error) {
 	res := subscriptionResult{Subscriptions: n, Mutations: mutations}
 	var opened struct {
 		OpenAccount struct {
@@ -84,6 +85,9 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int)
 		return res, err
 	}
 	res.RSSPerSub = (rssIdle - rssBefore) / int64(n)
+	if err := prof.heapProfiles(ctx, fmt.Sprintf("subscriptions-idle-%d", n), srv); err != nil {
+		return res, err
+	}
 
 	last := warm
 	for range mutations {
