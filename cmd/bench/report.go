@@ -180,15 +180,15 @@ func (r *report) markdown() string {
 			}
 		}
 		writeErrors(&b, r.commands)
-		b.WriteString(appendProse)
+		fmt.Fprintf(&b, appendProse, p.shortPoint.Warmup, p.shortPoint.Measure)
 	}
 	if l := r.longStream; l != nil {
 		b.WriteString("\n### A long stream\n\n")
-		fmt.Fprintf(&b, "`creditAccount`"+` as above, one client, first on %d accounts opened just before (a credit picks one at random,
+		fmt.Fprintf(&b, "`creditAccount`"+` as above, one client, %s warm-up and %s measured, first on %d accounts opened just before (a credit picks one at random,
 so their streams stay short: a few events each), then on one account whose stream holds %d events (seeded
 untimed, one credit after another). The command loads the aggregate by reading and folding its whole stream.
 
-`, r.plan.freshAccounts, l.Events)
+`, p.shortPoint.Warmup, p.shortPoint.Measure, r.plan.freshAccounts, l.Events)
 		b.WriteString("| stream | per second | p50 | p95 | p99 | max | errors | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		fmt.Fprintf(&b, "| fresh | %s | %s | %s | %s | %s | %d | |\n", perSec(l.Fresh.PerSecond), ms(l.Fresh.P50), ms(l.Fresh.P95), ms(l.Fresh.P99), ms(l.Fresh.Max), l.Fresh.Errors)
 		fmt.Fprintf(&b, "| %d events | %s | %s | %s | %s | %s | %d | %.2f |\n", l.Events, perSec(l.Long.PerSecond), ms(l.Long.P50), ms(l.Long.P95), ms(l.Long.P99), ms(l.Long.Max), l.Long.Errors, ratio(l.Long.PerSecond, l.Fresh.PerSecond))
@@ -271,7 +271,7 @@ const appendProse = `
 The event append rows run no server: N goroutines of the bench append, through ` + "`eventstore.Store`" + ` on a pool of N
 connections, the baseline's event row to a fresh stream each (expected version: no stream), in the baseline's
 database: the store's statement (stream lock, stream row, event row) in autocommit, beside pgbench's INSERT
-transaction at the same concurrency.
+transaction at the same concurrency; %s warm-up, %s measured (no server to warm up).
 `
 
 // subscriptionsProse says how item 4 is measured.
