@@ -186,7 +186,7 @@ func (r *report) markdown() string {
 		b.WriteString("\n### A long stream\n\n")
 		fmt.Fprintf(&b, "`creditAccount`"+` as above, one client, %s warm-up and %s measured, first on %d accounts opened just before (a credit picks one at random,
 so their streams stay short: a few events each), then on one account whose stream holds %d events (seeded
-untimed, one credit after another). The command loads the aggregate by reading and folding its whole stream.
+untimed: one credit, then copies of its event in SQL). The command loads the aggregate by reading and folding its whole stream.
 
 `, p.shortPoint.Warmup, p.shortPoint.Measure, r.plan.freshAccounts, l.Events)
 		b.WriteString("| stream | per second | p50 | p95 | p99 | max | errors | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
