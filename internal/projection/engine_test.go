@@ -1258,3 +1258,48 @@ func TestBatchesCommitWithoutTheNotifyLock(t *testing.T) {
 		t.Errorf("%d of %d sampled batch commits waited on Lock:object (the notify lock)", waiting, seen)
 	}
 }
+
+// TestStandbyReloadsWhileNotified: a standby instance reloads the stored
+// checkpoints once per poll interval even while notifications keep it
+// busy, since a checkpoint notification, sent after its batch's commit,
+// can be lost (here the checkpoint moves with no notification at all while
+// another session notifies the store's channel every few milliseconds, more
+// often than the poll interval). It used to reload only after a whole
+// interval without any notification.
+func TestStandbyReloadsWhileNotified(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	const name = "reloaded"
+	// The projection's lock is held here: the engine stays a standby.
+	lockConn, err := pgx.Connect(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lockConn.Close(context.Background())
+	if _, err := lockConn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('chronicle projection ' || $1, 0))`, name); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: time.Second}, &recorder{name: name})
+
+	notifyCtx, stopNotifying := context.WithCancel(ctx)
+	defer stopNotifying()
+	go func() {
+		for notifyCtx.Err() == nil {
+			_, _ = e.pool.Exec(notifyCtx, `SELECT pg_notify($1, '0')`, eventstore.NotifyChannel)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	// A checkpoint notice proves the listener past its first reload.
+	eventually(t, "the standby hears a checkpoint notice", func() bool {
+		if _, err := e.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, projection.CheckpointChannel, name+":1:1"); err != nil {
+			t.Fatal(err)
+		}
+		cp, _ := r.eng.Checkpoint(name)
+		return cp.Position == 1
+	})
+	tag, err := e.pool.Exec(ctx, `UPDATE projection_checkpoints SET transaction_id = '2', position = 2 WHERE name = $1`, name)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("move the checkpoint: %v, %d rows", err, tag.RowsAffected())
+	}
+	waitFor(t, r.eng, name, eventstore.Checkpoint{TransactionID: 2, Position: 2})
+}
