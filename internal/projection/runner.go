@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
@@ -18,6 +19,8 @@ type runner struct {
 	cfg   Config
 	watch *watch
 	wake  chan struct{}
+	// active is set while this runner holds the projection's lock.
+	active atomic.Bool
 }
 
 // errFenced means another runner advanced the checkpoint under us.
@@ -33,7 +36,9 @@ func (r *runner) run(ctx context.Context) {
 			}
 		} else if lockConn != nil {
 			log.Info("projection runner active")
+			r.active.Store(true)
 			err := r.serve(ctx, lockConn)
+			r.active.Store(false)
 			lockConn.Close(context.WithoutCancel(ctx)) // releases the advisory lock
 			if ctx.Err() == nil {
 				log.Warn("projection runner stepped down", "err", err)
