@@ -70,7 +70,10 @@ func (r *Resolver) followOperations(ctx context.Context, rawID string, after *st
 // only its own goroutine, and the doorbell coalesces the changes meanwhile.
 // follow must return once emit returns false, which it does when ctx ends.
 // Then sub is closed and so is the channel, which completes the
-// subscription. A read error ends it too, and is logged.
+// subscription. follow retries failing reads itself (live.Follow); an error
+// it returns ends the subscription with one last result, an UNAVAILABLE
+// error that tells the client to subscribe again (see subscriptionEnd),
+// and is logged.
 func stream[T any](ctx context.Context, r *Resolver, sub *live.Subscription, field string, follow func(emit func(T) bool) error) <-chan T {
 	out := make(chan T, 1)
 	r.streams.Go(func() {
@@ -87,6 +90,7 @@ func stream[T any](ctx context.Context, r *Resolver, sub *live.Subscription, fie
 		if err != nil && ctx.Err() == nil {
 			r.logger().ErrorContext(ctx, "subscription ended by a read error", "field", field, "err", err,
 				"correlation_id", caller.From(ctx).CorrelationID)
+			endWithError(ctx, field, "the subscription's reads kept failing; subscribe again later from the last position received")
 		}
 	})
 	return out

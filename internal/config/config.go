@@ -136,7 +136,8 @@ type Config struct {
 	RedisBreakerCooldown time.Duration `env:"REDIS_BREAKER_COOLDOWN" envDefault:"1s"`
 	// SubscriptionRetryFor is how long a subscription retries a failing
 	// read (with backoff from 100 ms to 5 s, resuming where it was) before
-	// it ends with an UNAVAILABLE error, telling the client to resubscribe.
+	// it ends with an UNAVAILABLE error, telling the client to resubscribe
+	// (0: the default).
 	SubscriptionRetryFor time.Duration `env:"SUBSCRIPTION_RETRY_FOR" envDefault:"30s"`
 	// MaxSubscriptionsPerConnection caps the subscriptions open at once on
 	// one WebSocket; one more closes it with 4429 (graphql-transport-ws)

@@ -17,6 +17,7 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 	frozen atomic.Bool
+	down   atomic.Bool
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -59,6 +60,16 @@ func (p *Proxy) Freeze(on bool) {
 	}
 }
 
+// Down makes the target unreachable (true) or reachable again (false):
+// while down, open connections are cut and new ones are closed at once, as
+// when the server is stopped (calls fail fast rather than hang).
+func (p *Proxy) Down(on bool) {
+	p.down.Store(on)
+	if on {
+		p.Cut()
+	}
+}
+
 // Cut closes every open connection (a reset path); new ones are accepted.
 func (p *Proxy) Cut() {
 	p.mu.Lock()
@@ -84,6 +95,10 @@ func (p *Proxy) accept() {
 		client, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.down.Load() {
+			_ = client.Close()
+			continue
 		}
 		server, err := net.Dial("tcp", p.target)
 		if err != nil {

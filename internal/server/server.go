@@ -126,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		broker = readcache.NewInvalidatingBroker(cache, broker, logger)
 	}
 	fanout := live.NewFanout(broker, logger)
+	fanout.Hub.SetRetry(live.Retry{For: cfg.SubscriptionRetryFor})
 
 	engine, err := projection.NewEngine(projectionPool, projection.Config{
 		BatchSize:         cfg.ProjectionBatchSize,
