@@ -171,6 +171,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
 		Init:           websocketInit(authn),
+
+		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
+		MaxSubscriptions:              cfg.MaxSubscriptions,
 	}, logger, meter.CommandExtension())
 
 	s := &Server{
