@@ -12,22 +12,22 @@ import (
 	"github.com/coder/websocket"
 )
 
-// closedWith waits for c to be closed and returns the close frame.
-func closedWith(t *testing.T, c *servertest.WSConn, what string) websocket.CloseError {
+// untilClosed waits (10 s at most) for c to be closed and returns the
+// messages that came before and the close frame.
+func untilClosed(t *testing.T, c *servertest.WSConn, what string) ([]servertest.WSMessage, websocket.CloseError) {
 	t.Helper()
 	ctx := ctxTimeout(t, 10*time.Second)
+	var msgs []servertest.WSMessage
 	for {
 		m, err := c.Next(ctx)
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) {
-				t.Fatalf("%s: connection ended with %v, want a close frame", what, err)
+				t.Fatalf("%s: connection ended with %v, want a close frame (messages %+v)", what, err, msgs)
 			}
-			return ce
+			return msgs, ce
 		}
-		if m.Type == "error" || m.Type == "connection_error" {
-			t.Logf("%s: %s %s", what, m.Type, m.Payload)
-		}
+		msgs = append(msgs, m)
 	}
 }
 
@@ -35,7 +35,7 @@ func closedWith(t *testing.T, c *servertest.WSConn, what string) websocket.Close
 // reason.
 func wantClose(t *testing.T, c *servertest.WSConn, what string, code websocket.StatusCode, reason string) {
 	t.Helper()
-	if ce := closedWith(t, c, what); ce.Code != code || !strings.Contains(ce.Reason, reason) {
+	if _, ce := untilClosed(t, c, what); ce.Code != code || !strings.Contains(ce.Reason, reason) {
 		t.Errorf("%s: closed with %d %q, want %d %q", what, ce.Code, ce.Reason, code, reason)
 	}
 }
