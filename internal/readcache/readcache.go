@@ -280,7 +280,11 @@ func (b *budget) call(ctx context.Context, f func(ctx context.Context) error) er
 	if errors.Is(err, redis.Nil) {
 		err = nil
 	}
-	b.c.breaker.record(err == nil || ctx.Err() != nil)
+	if err != nil && ctx.Err() != nil {
+		b.c.breaker.abandon() // the caller gave up: says nothing of Redis
+	} else {
+		b.c.breaker.record(err == nil)
+	}
 	return err
 }
 
@@ -568,6 +572,14 @@ func (b *breaker) record(ok bool) {
 	if b.failed >= b.failures {
 		b.openUntil = time.Now().Add(b.cooldown)
 	}
+}
+
+// abandon takes an allowed call whose outcome says nothing of Redis (its
+// caller gave up first).
+func (b *breaker) abandon() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = false
 }
 
 func (b *breaker) closed() bool {

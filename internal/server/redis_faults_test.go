@@ -86,6 +86,19 @@ func TestRedisPartitionNeverStale(t *testing.T) {
 			t.Errorf("%s: paymentAnalytics counts %d %s, want 1", when, n, status)
 		}
 	}
+	// B stands by for both projections.
+	if resp, err := http.Get(b.URL + "/metrics"); err != nil {
+		t.Fatal(err)
+	} else {
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, p := range []string{"accounts", "payments"} {
+			if !strings.Contains(string(m), `projection="`+p+`"} 0`) {
+				t.Errorf("standby B: /metrics lacks chronicle_projection_active 0 for %s", p)
+			}
+		}
+	}
+
 	// Cached on both instances (the second read of each is a hit).
 	for range 2 {
 		check(ca, "before the partition (A)", "INITIATED")
