@@ -51,13 +51,12 @@
 //     failover), puts the instance in debt too, since the new Redis may
 //     have lost invalidations that were acknowledged.
 //
-// The instance that lost an invalidation cannot tell the others while it is
-// cut off. They keep serving entries from Redis; the change's key is still
-// invalidated by the instance running the projection (InvalidatingBroker)
-// when that one reaches Redis. When it does not either, the others may serve
-// the old entry until the first cut-off instance reaches Redis again (its
-// bump comes before anything else it does) — see docs/architecture.md,
-// "Read cache".
+// The instance that lost an invalidation cannot tell the others through
+// Redis. It tells them through PostgreSQL (WithOnLost: the server sends a
+// NOTIFY before the failed call returns, and every instance that hears it
+// calls Distrust and bumps the epoch, which it can if it reaches Redis);
+// until the notification arrives (milliseconds) another instance may still
+// serve the old entry — see docs/architecture.md, "Read cache".
 //
 // # Bounds
 //
@@ -124,6 +123,8 @@ type Cache struct {
 	lost, paid atomic.Int64
 	runMu      sync.Mutex
 	runID      string // the Redis process last seen by OnConnect
+	// onLost, when set, is called after each lost invalidation (WithOnLost).
+	onLost func(ctx context.Context)
 }
 
 // Option tunes a Cache.
@@ -149,6 +150,32 @@ func WithBreaker(failures int, cooldown time.Duration) Option {
 		if cooldown > 0 {
 			c.breaker.cooldown = cooldown
 		}
+	}
+}
+
+// WithOnLost sets f, called (synchronously, before the failed Invalidate or
+// Purge returns) each time the cache loses an invalidation: the server uses
+// it to tell the other instances, through PostgreSQL, to Distrust their
+// caches, since this one cannot reach Redis to bump the epoch itself. f must
+// bound its own time.
+func WithOnLost(f func(ctx context.Context)) Option {
+	return func(c *Cache) { c.onLost = f }
+}
+
+// Distrust puts the cache in debt (see the package comment): another
+// instance lost an invalidation, or news of one may have been missed. A nil
+// cache does nothing.
+func (c *Cache) Distrust() {
+	if c != nil {
+		c.lost.Add(1)
+	}
+}
+
+// lose records a lost invalidation and reports it.
+func (c *Cache) lose(ctx context.Context) {
+	c.lost.Add(1)
+	if c.onLost != nil {
+		c.onLost(ctx)
 	}
 }
 
@@ -382,7 +409,7 @@ func (c *Cache) Invalidate(ctx context.Context, projectionName string, cp events
 	if !b.settle(ctx) {
 		// Counted after the failure: only a bump issued from now on,
 		// after the change committed, pays for it.
-		c.lost.Add(1)
+		c.lose(ctx)
 		return fmt.Errorf("readcache: invalidate %d keys of %s: %w", len(keys), projectionName, ErrUnavailable)
 	}
 	err := b.call(ctx, func(ctx context.Context) error {
@@ -390,7 +417,7 @@ func (c *Cache) Invalidate(ctx context.Context, projectionName string, cp events
 			strconv.FormatUint(cp.TransactionID, 10), strconv.FormatInt(cp.Position, 10), c.ttl.Milliseconds()).Err()
 	})
 	if err != nil {
-		c.lost.Add(1)
+		c.lose(ctx)
 		return fmt.Errorf("readcache: invalidate %d keys of %s: %w", len(keys), projectionName, err)
 	}
 	return nil
@@ -637,7 +664,7 @@ func (c *Cache) Purge(ctx context.Context, projectionName string) error {
 		return nil
 	}
 	if err := c.purge(ctx, projectionName); err != nil {
-		c.lost.Add(1)
+		c.lose(ctx)
 		return err
 	}
 	return nil

@@ -122,7 +122,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// published, so subscribers rung by it never read an older entry.
 	if redisClient != nil {
 		cache = readcache.New(redisClient, "chronicle:"+pool.Config().ConnConfig.Database+":cache:", cfg.CacheTTL, meter, logger,
-			readcache.WithTimeout(cfg.RedisTimeout), readcache.WithBreaker(cfg.RedisBreakerFailures, cfg.RedisBreakerCooldown))
+			readcache.WithTimeout(cfg.RedisTimeout), readcache.WithBreaker(cfg.RedisBreakerFailures, cfg.RedisBreakerCooldown),
+			readcache.WithOnLost(notifyCacheDebt(pool, logger)))
 		broker = readcache.NewInvalidatingBroker(cache, broker, logger)
 	}
 	fanout := live.NewFanout(broker, logger)
@@ -231,7 +232,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.logger.Error("live-update fanout stopped", "err", err)
 		}
 	})
-	wg.Go(func() { _ = s.cache.Run(projCtx) })
+	if s.cache != nil {
+		wg.Go(func() { _ = s.cache.Run(projCtx) })
+		wg.Go(func() { listenCacheDebt(projCtx, s.pool, s.cache, s.logger) })
+	}
 
 	httpSrv := &http.Server{
 		Handler:           s.handler,
