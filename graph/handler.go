@@ -41,6 +41,7 @@ func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Lo
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(subscriptionsNeedStream{})
+	srv.Use(subscriptionEnd{})
 	if limits.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {

@@ -29,7 +29,10 @@ func subscribe[T, M any](ctx context.Context, r *Resolver, field string,
 // value, besides the one gqlgen is writing out), so a slow client holds up
 // only its own goroutine, and the doorbell coalesces the changes meanwhile.
 // The feed returns once ctx ends; then the channel is closed, which
-// completes the subscription. A read error ends it too, and is logged.
+// completes the subscription. The feed retries failing reads itself
+// (live.Follow); an error it returns ends the subscription with one last
+// result, an UNAVAILABLE error that tells the client to subscribe again
+// (see subscriptionEnd), and is logged.
 func deliver[T, M any](ctx context.Context, r *Resolver, feed live.Feed[T], field string, convert func(T) M) <-chan M {
 	out := make(chan M, 1)
 	r.subscriptions.Go(func() {
@@ -45,6 +48,7 @@ func deliver[T, M any](ctx context.Context, r *Resolver, feed live.Feed[T], fiel
 		if err != nil && ctx.Err() == nil {
 			r.logger.ErrorContext(ctx, "subscription ended by a read error", "field", field, "err", err,
 				"correlation_id", caller.From(ctx).CorrelationID)
+			endWithError(ctx, field, "the subscription's reads kept failing; subscribe again later from the last position received")
 		}
 	})
 	return out

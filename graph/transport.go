@@ -31,6 +31,13 @@ type Streaming struct {
 	// returns the context of the connection's operations (derived from
 	// ctx); an error refuses the connection.
 	Init transport.WebsocketInitFunc
+	// MaxSubscriptionsPerConnection caps the subscriptions open at once on
+	// one WebSocket (0: 100); MaxSubscriptions those of the whole instance,
+	// WebSocket and SSE (0: 10000). Past them graphql-transport-ws closes
+	// with 4429, graphql-ws answers the start with an error message, SSE
+	// with HTTP 429; all say TOO_MANY_SUBSCRIPTIONS.
+	MaxSubscriptionsPerConnection int
+	MaxSubscriptions              int
 }
 
 // DefaultKeepAlive is Streaming.KeepAlive's default.
@@ -46,16 +53,17 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Streaming
 	if keepAlive <= 0 {
 		keepAlive = DefaultKeepAlive
 	}
-	srv.AddTransport(streamingTransport{transport.Websocket{
-		Implementation: goingAwayWebsocket{transport.CoderWebsocketImplementation{
+	limits := newSubscriptionLimits(s.MaxSubscriptionsPerConnection, s.MaxSubscriptions)
+	srv.AddTransport(streamingTransport{Transport: transport.Websocket{
+		Implementation: goingAwayWebsocket{WebsocketImplementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: s.OriginPatterns},
-		}},
+		}, limits: limits},
 		InitFunc:              s.Init,
 		InitTimeout:           websocketInitTimeout,
 		KeepAlivePingInterval: keepAlive, // graphql-ws "ka"
 		PingPongInterval:      keepAlive, // graphql-transport-ws ping/pong
-	}})
-	srv.AddTransport(streamingTransport{transport.SSE{KeepAlivePingInterval: keepAlive}})
+	}, limits: limits})
+	srv.AddTransport(streamingTransport{Transport: transport.SSE{KeepAlivePingInterval: keepAlive}, limits: limits, sse: true})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -71,13 +79,27 @@ type streamState struct {
 }
 
 // streamingTransport is a transport that can carry a subscription's stream
-// of responses.
-type streamingTransport struct{ graphql.Transport }
+// of responses. Its subscriptions count against limits: each SSE request
+// (sse) for its duration, each WebSocket subscription id from subscribe to
+// complete (see wsGuard).
+type streamingTransport struct {
+	graphql.Transport
+	limits *subscriptionLimits
+	sse    bool
+}
 
 func (t streamingTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if t.sse {
+		if !t.limits.acquire() {
+			refuseSSE(w)
+			return
+		}
+		defer t.limits.release(1)
+	}
 	st := &streamState{}
 	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)), exec)
 	if st.conn != nil {
+		st.conn.guard.releaseAll()
 		// gqlgen leaves some connections open on its way out (e.g. after
 		// an undecodable connection_init payload); a connection it has
 		// closed already is left to its close handshake.
@@ -117,8 +139,12 @@ func (subscriptionsNeedStream) MutateOperationContext(ctx context.Context, rc *g
 // reconnect (to another instance). It also closes a connection still
 // waiting for connection_init when the context ends, which gqlgen does
 // only once the connection is initialised.
+//
+// It also puts a wsGuard on each connection: graphql-transport-ws close
+// codes where gqlgen deviates, duplicate ids, and the subscription caps.
 type goingAwayWebsocket struct {
 	transport.WebsocketImplementation
+	limits *subscriptionLimits
 }
 
 func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -126,7 +152,8 @@ func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts 
 	if err != nil {
 		return nil, err
 	}
-	c := &goingAwayConn{WebsocketConn: conn, ctx: r.Context()}
+	c := &goingAwayConn{WebsocketConn: conn, ctx: r.Context(),
+		guard: &wsGuard{limits: g.limits, legacy: conn.Subprotocol() != transportWSProtocol, ids: map[string]struct{}{}}}
 	c.stopInitWatch = context.AfterFunc(r.Context(), func() {
 		if !c.initialised.Load() {
 			_ = c.WriteClose(transport.WebsocketCloseNormalClosure, "")
@@ -144,6 +171,7 @@ type goingAwayConn struct {
 	// initialised is set once the first message (connection_init) is read.
 	initialised   atomic.Bool
 	stopInitWatch func() bool
+	guard         *wsGuard
 }
 
 var (
@@ -151,11 +179,7 @@ var (
 	_ transport.WebsocketReadDeadliner = (*goingAwayConn)(nil)
 )
 
-func (c *goingAwayConn) NextReader() (int, io.Reader, error) {
-	t, r, err := c.WebsocketConn.NextReader()
-	c.initialised.Store(true)
-	return t, r, err
-}
+func (c *goingAwayConn) NextReader() (int, io.Reader, error) { return c.guardedRead() }
 
 func (c *goingAwayConn) WriteClose(code int, reason string) error {
 	if code == transport.WebsocketCloseNormalClosure && c.ctx.Err() != nil {

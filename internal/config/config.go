@@ -125,6 +125,36 @@ type Config struct {
 	// load balancer or ingress).
 	MetricsEnabled bool `env:"METRICS_ENABLED" envDefault:"true"`
 
+	// Resilience under faults (Redis bounds, subscription retries and
+	// limits, instance identity).
+
+	// RedisTimeout bounds the time any request waits on Redis: one read
+	// cache look-up (with its fill) or invalidation, a publish, a /readyz
+	// ping. Past it the request is answered from PostgreSQL.
+	RedisTimeout time.Duration `env:"REDIS_TIMEOUT" envDefault:"100ms"`
+	// RedisBreakerFailures consecutive Redis failures open the read cache's
+	// circuit breaker: Redis is not asked at all for RedisBreakerCooldown,
+	// then one call probes it.
+	RedisBreakerFailures int `env:"REDIS_BREAKER_FAILURES" envDefault:"3"`
+	// RedisBreakerCooldown is how long an open breaker skips Redis.
+	RedisBreakerCooldown time.Duration `env:"REDIS_BREAKER_COOLDOWN" envDefault:"1s"`
+	// SubscriptionRetryFor is how long a subscription retries a failing
+	// read (with backoff from 100 ms to 5 s, resuming where it was) before
+	// it ends with an UNAVAILABLE error, telling the client to resubscribe
+	// (0: the default).
+	SubscriptionRetryFor time.Duration `env:"SUBSCRIPTION_RETRY_FOR" envDefault:"30s"`
+	// MaxSubscriptionsPerConnection caps the subscriptions open at once on
+	// one WebSocket; one more closes it with 4429 (graphql-transport-ws)
+	// or gets an error message (graphql-ws).
+	MaxSubscriptionsPerConnection int `env:"MAX_SUBSCRIPTIONS_PER_CONNECTION" envDefault:"100"`
+	// MaxSubscriptions caps the subscriptions open at once on this instance,
+	// over WebSocket and SSE; past it a new one is refused (4429 on
+	// graphql-transport-ws, HTTP 429 on SSE).
+	MaxSubscriptions int `env:"MAX_SUBSCRIPTIONS" envDefault:"10000"`
+	// InstanceName labels this instance in metrics
+	// (chronicle_projection_active); empty means "<hostname>-<pid>".
+	InstanceName string `env:"INSTANCE_NAME"`
+
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 }
@@ -185,6 +215,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: WS_KEEPALIVE must be positive")
 	case c.StreamWriteTimeout <= 0:
 		return fmt.Errorf("config: STREAM_WRITE_TIMEOUT must be positive")
+	case c.RedisTimeout <= 0 || c.RedisBreakerFailures <= 0 || c.RedisBreakerCooldown <= 0:
+		return fmt.Errorf("config: REDIS_TIMEOUT, REDIS_BREAKER_FAILURES and REDIS_BREAKER_COOLDOWN must be positive")
+	case c.SubscriptionRetryFor < 0:
+		return fmt.Errorf("config: SUBSCRIPTION_RETRY_FOR must not be negative")
+	case c.MaxSubscriptionsPerConnection <= 0 || c.MaxSubscriptions <= 0:
+		return fmt.Errorf("config: MAX_SUBSCRIPTIONS_PER_CONNECTION and MAX_SUBSCRIPTIONS must be positive")
 	}
 	for _, o := range c.AllowedOrigins {
 		if err := validOrigin(o); err != nil {

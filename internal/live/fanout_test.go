@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,17 +185,27 @@ func TestFollow(t *testing.T) {
 	}
 }
 
-func TestFollowReturnsReadError(t *testing.T) {
+// TestFollowRetriesReadErrors: a read that fails is retried with backoff,
+// without waiting for a ring, and the loop goes on once it succeeds; reads
+// that keep failing for Retry.For end it with ErrUnavailable wrapping the
+// read's error.
+func TestFollowRetriesReadErrors(t *testing.T) {
 	h := live.NewHub()
+	h.SetRetry(live.Retry{For: 300 * time.Millisecond, First: 10 * time.Millisecond, Max: 50 * time.Millisecond})
 	sub := h.Subscribe("accounts")
 	defer sub.Close()
 	boom := errors.New("boom")
-	calls := 0
+	var calls atomic.Int32
+	recovered := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
 		done <- live.Follow(context.Background(), sub, func(context.Context) error {
-			calls++
-			if calls == 2 {
+			switch n := calls.Add(1); {
+			case n == 2 || n == 3: // transient: retried without a ring
+				return boom
+			case n == 4:
+				close(recovered)
+			case n >= 5: // persistent
 				return boom
 			}
 			return nil
@@ -202,15 +213,26 @@ func TestFollowReturnsReadError(t *testing.T) {
 	}()
 	h.Deliver(update("accounts", 1))
 	select {
-	case err := <-done:
-		if !errors.Is(err, boom) {
-			t.Fatalf("Follow returned %v, want the read's error", err)
-		}
-		if calls != 2 {
-			t.Errorf("read called %d times, want 2", calls)
-		}
+	case <-recovered:
 	case <-time.After(5 * time.Second):
-		t.Fatal("Follow did not return the read's error")
+		t.Fatalf("a failed read was not retried (%d calls)", calls.Load())
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Follow returned %v after a transient error", err)
+	default:
+	}
+	h.Deliver(update("accounts", 2))
+	select {
+	case err := <-done:
+		if !errors.Is(err, boom) || !errors.Is(err, live.ErrUnavailable) {
+			t.Fatalf("Follow returned %v, want ErrUnavailable wrapping the read's error", err)
+		}
+		if calls.Load() < 6 {
+			t.Errorf("read called %d times, want retries before giving up", calls.Load())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not return once the reads kept failing")
 	}
 
 	// A read failing because ctx ended is a normal stop.

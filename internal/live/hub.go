@@ -40,7 +40,13 @@ type Hub struct {
 	// (see Load).
 	flightsMu sync.Mutex
 	flights   map[string]*flight
+	// retry is how Follow retries failing reads (SetRetry).
+	retry Retry
 }
+
+// SetRetry sets how the subscribers' Follow loops retry failing reads
+// (zero fields: DefaultRetry's). Call it before the first Subscribe.
+func (h *Hub) SetRetry(r Retry) { h.retry = r }
 
 type topic struct{ projection, key string }
 

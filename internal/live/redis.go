@@ -24,20 +24,38 @@ type RedisBroker struct {
 	// after an unanswered ping reconnects: it bounds how long a silently
 	// dead connection goes unnoticed (two intervals).
 	health time.Duration
+	// publishTimeout bounds one Publish.
+	publishTimeout time.Duration
 }
+
+// DefaultPublishTimeout bounds a RedisBroker's Publish unless
+// WithPublishTimeout says otherwise.
+const DefaultPublishTimeout = 100 * time.Millisecond
 
 // NewRedisBroker returns a broker on client's channel (one channel per
 // deployment, e.g. "chronicle:<database>:updates").
 func NewRedisBroker(client *redis.Client, channel string, logger *slog.Logger) *RedisBroker {
-	return &RedisBroker{client: client, channel: channel, logger: logger, health: 5 * time.Second}
+	return &RedisBroker{client: client, channel: channel, logger: logger, health: 5 * time.Second, publishTimeout: DefaultPublishTimeout}
 }
 
-// Publish implements Broker.
+// WithPublishTimeout sets the bound of one Publish (d > 0; REDIS_TIMEOUT)
+// and returns b. A publish that times out is lost, like any pub/sub message
+// sent while Redis is unreachable: subscribers catch up at the next resync.
+func (b *RedisBroker) WithPublishTimeout(d time.Duration) *RedisBroker {
+	if d > 0 {
+		b.publishTimeout = d
+	}
+	return b
+}
+
+// Publish implements Broker, bounded by the publish timeout.
 func (b *RedisBroker) Publish(ctx context.Context, u projection.Update) error {
 	msg, err := encodeUpdate(u)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+	defer cancel()
 	if err := b.client.Publish(ctx, b.channel, msg).Err(); err != nil {
 		return fmt.Errorf("publish update: %w", err)
 	}

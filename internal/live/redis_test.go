@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/faultproxy"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/redistest"
@@ -376,8 +377,8 @@ func TestRedisBrokerSilentlyDeadConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := startProxy(t, opt.Addr)
-	opt.Addr = proxy.addr()
+	proxy := faultproxy.Start(t, opt.Addr)
+	opt.Addr = proxy.Addr()
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { _ = client.Close() })
 
@@ -387,7 +388,7 @@ func TestRedisBrokerSilentlyDeadConnection(t *testing.T) {
 	in := runInstance(t, b)
 	in.waitResync(t, "after subscribing", 5*time.Second)
 
-	proxy.freeze(true)
+	proxy.Freeze(true)
 	lost := time.Now()
 	deadline := lost.Add(5 * time.Second)
 	for !strings.Contains(logs.String(), "redis subscription lost") {
@@ -403,7 +404,7 @@ func TestRedisBrokerSilentlyDeadConnection(t *testing.T) {
 		t.Fatalf("resyncs while the connection is dead = %d, want 1", n)
 	}
 
-	proxy.freeze(false)
+	proxy.Freeze(false)
 	in.waitResync(t, "after the connection came back", 8*time.Second)
 	u := update("accounts", 1, "a")
 	publishEventually(t, b, u, 5*time.Second)

@@ -106,6 +106,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// Active reports, for every projection of the engine by name, whether this
+// engine's runner holds the projection's lock (is the instance applying it)
+// now. A fresh map per call.
+func (e *Engine) Active() map[string]bool {
+	out := make(map[string]bool, len(e.runners))
+	for _, r := range e.runners {
+		out[r.proj.Name()] = r.active.Load()
+	}
+	return out
+}
+
 // WaitFor blocks until projection name has applied every event up to target
 // (an append's Checkpoint), or ctx ends (its error is returned).
 // Errors: ctx.Err(); an error for an unknown projection.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
@@ -23,6 +24,8 @@ type runner struct {
 	// batches counts them, as its sequence.
 	notify  *pgnotify.Coalescer
 	batches int64
+	// active is set while this runner holds the projection's lock.
+	active atomic.Bool
 }
 
 // CheckpointNotifyInterval is the least time between two CheckpointChannel
@@ -53,7 +56,9 @@ func (r *runner) run(ctx context.Context) {
 			}
 		} else if lockConn != nil {
 			log.Info("projection runner active")
+			r.active.Store(true)
 			err := r.serve(ctx, lockConn)
+			r.active.Store(false)
 			lockConn.Close(context.WithoutCancel(ctx)) // releases the advisory lock
 			if ctx.Err() == nil {
 				log.Warn("projection runner stepped down", "err", err)

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -162,18 +161,7 @@ func wsRefusal(t *testing.T, srv *servertest.Server, proto string, payload any) 
 	if err := c.Send(ctx, m); err != nil {
 		t.Fatalf("send connection_init: %v", err)
 	}
-	var msgs []servertest.WSMessage
-	for {
-		m, err := c.Next(ctx)
-		if err != nil {
-			var ce websocket.CloseError
-			if !errors.As(err, &ce) {
-				t.Fatalf("connection ended with %v, want a close frame (messages %+v)", err, msgs)
-			}
-			return msgs, ce
-		}
-		msgs = append(msgs, m)
-	}
+	return untilClosed(t, c, "refused connection_init")
 }
 
 // TestAuthenticationWebSocket: on both subprotocols the token comes in

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -54,6 +56,7 @@ type Server struct {
 	// Redis when redis is set (then it is closed at the end of Serve).
 	fanout   *live.Fanout
 	redis    *redis.Client
+	cache    *readcache.Cache // nil without Redis
 	resolver *graph.Resolver
 	// snapshots writes aggregate snapshots in the background.
 	snapshots *aggregate.Snapshotter
@@ -101,7 +104,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 	// Live updates: the projections offer each committed batch to the
 	// fanout, which rings the subscriptions of every instance.
-	var broker live.Broker = live.NewMemoryBroker()
+	var (
+		broker live.Broker = live.NewMemoryBroker()
+		cache  *readcache.Cache
+	)
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -112,17 +118,25 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		if channel == "" {
 			channel = "chronicle:" + pool.Config().ConnConfig.Database + ":updates"
 		}
+		// Every Redis call is bounded by REDIS_TIMEOUT (context deadlines
+		// honoured on the socket), and every new connection tells the cache
+		// which Redis process it reached (see package readcache).
+		// (The closure reads cache, set below before anything connects.)
+		readcache.ClientOptions(opts, cfg.RedisTimeout)
+		opts.OnConnect = func(ctx context.Context, cn *redis.Conn) error { return cache.OnConnect(ctx, cn) }
 		redisClient = redis.NewClient(opts)
-		broker = live.NewRedisBroker(redisClient, channel, logger)
+		broker = live.NewRedisBroker(redisClient, channel, logger).WithPublishTimeout(cfg.RedisTimeout)
 	}
 	// The read cache (with Redis only) is invalidated before an update is
 	// published, so subscribers rung by it never read an older entry.
-	var cache *readcache.Cache
 	if redisClient != nil {
-		cache = readcache.New(redisClient, "chronicle:"+pool.Config().ConnConfig.Database+":cache:", cfg.CacheTTL, meter, logger)
+		cache = readcache.New(redisClient, "chronicle:"+pool.Config().ConnConfig.Database+":cache:", cfg.CacheTTL, meter, logger,
+			readcache.WithTimeout(cfg.RedisTimeout), readcache.WithBreaker(cfg.RedisBreakerFailures, cfg.RedisBreakerCooldown),
+			readcache.WithOnLost(notifyCacheDebt(pool, logger)))
 		broker = readcache.NewInvalidatingBroker(cache, broker, logger)
 	}
 	fanout := live.NewFanout(broker, logger)
+	fanout.Hub.SetRetry(live.Retry{For: cfg.SubscriptionRetryFor})
 
 	engine, err := projection.NewEngine(projectionPool, projection.Config{
 		BatchSize:         cfg.ProjectionBatchSize,
@@ -186,11 +200,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
 		Init:           websocketInit(authn),
+
+		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
+		MaxSubscriptions:              cfg.MaxSubscriptions,
 	}, logger, meter.CommandExtension())
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
-		fanout: fanout, redis: redisClient, resolver: resolver, snapshots: snapshots, streams: newStreams(cfg.StreamWriteTimeout),
+		fanout: fanout, redis: redisClient, cache: cache, resolver: resolver, snapshots: snapshots, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
@@ -201,6 +218,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		// Unauthenticated, like /healthz: not to be exposed publicly.
 		meter.WatchSubscriptions(fanout.Hub.Len)
 		meter.WatchDatabase(pool, metricsQueryTimeout, logger)
+		meter.WatchProjections(instanceName(cfg), engine.Active)
+		if redisClient != nil {
+			meter.WatchRedis(func() bool { return s.redisUp(context.Background()) == nil })
+		}
 		mux.Handle("GET /metrics", meter.Handler(logger))
 	}
 	if cfg.Playground {
@@ -240,6 +261,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	wg.Go(func() { _ = s.snapshots.Run(projCtx) }) // returns projCtx's error
+	if s.cache != nil {
+		wg.Go(func() { _ = s.cache.Run(projCtx) })
+		wg.Go(func() { listenCacheDebt(projCtx, s.pool, s.cache, s.logger) })
+	}
 
 	httpSrv := &http.Server{
 		Handler:           s.handler,
@@ -299,20 +324,55 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// ready answers /readyz: 200 when the database (and Redis, when
-// configured) answers, else 503.
+// readyTimeout bounds /readyz's database ping.
+const readyTimeout = 2 * time.Second
+
+// ready answers /readyz: ready means "can serve". 503 "database
+// unavailable" when PostgreSQL does not answer; 200 "degraded: redis
+// unavailable" when only Redis does not (reads and writes go on from
+// PostgreSQL, without the cache, and live updates stay within each
+// instance until it is back; chronicle_redis_up says so too); else 200
+// "ready".
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	if err := s.pool.Ping(ctx); err != nil {
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		s.logger.WarnContext(ctx, "readyz: database unavailable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unavailable\n"))
 		return
 	}
-	if s.redis != nil {
-		if err := s.redis.Ping(ctx).Err(); err != nil {
-			http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
-			return
-		}
+	if err := s.redisUp(ctx); err != nil {
+		s.logger.WarnContext(ctx, "readyz: degraded, redis unavailable", "err", err)
+		_, _ = w.Write([]byte("degraded: redis unavailable\n"))
+		return
 	}
 	_, _ = w.Write([]byte("ready\n"))
+}
+
+// redisUp pings Redis, bounded by REDIS_TIMEOUT; nil without Redis.
+func (s *Server) redisUp(ctx context.Context) error {
+	if s.redis == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RedisTimeout)
+	defer cancel()
+	if err := s.redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// instanceName is INSTANCE_NAME, or "<hostname>-<pid>".
+func instanceName(cfg config.Config) string {
+	if cfg.InstanceName != "" {
+		return cfg.InstanceName
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "chronicle"
+	}
+	return host + "-" + strconv.Itoa(os.Getpid())
 }

@@ -603,18 +603,3 @@ func TestSubscriptionOrigins(t *testing.T) {
 		t.Errorf("CORS response headers: %v", resp.Header)
 	}
 }
-
-// TestSubscriptionReadyz checks that readiness covers Redis when it is used.
-func TestSubscriptionReadyz(t *testing.T) {
-	t.Parallel()
-	srv := servertest.Start(t, func(c *config.Config) { c.RedisURL = "redis://127.0.0.1:1/0" })
-	resp, err := http.Get(srv.URL + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "redis") {
-		t.Errorf("/readyz with Redis down: HTTP %d %q, want 503 naming redis", resp.StatusCode, body)
-	}
-}
