@@ -156,6 +156,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Complexity:    cfg.ComplexityLimit,
 		Depth:         cfg.DepthLimit,
 		Introspection: cfg.Introspection,
+		Document: graph.DocumentLimits{
+			Tokens:      cfg.GraphQLMaxTokens,
+			Fragments:   cfg.GraphQLMaxFragments,
+			Selections:  cfg.GraphQLMaxSelections,
+			Comparisons: cfg.GraphQLMaxComparisons,
+		},
 	}, graph.Streaming{
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
