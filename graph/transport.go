@@ -57,8 +57,9 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Streaming
 	}})
 	srv.AddTransport(streamingTransport{transport.SSE{KeepAlivePingInterval: keepAlive}})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(queriesOnlyGET{transport.GET{}})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(unsupportedTransport{})
 }
 
 // streamingKey is the context key of a request's *streamState.
@@ -76,6 +77,11 @@ type streamingTransport struct{ graphql.Transport }
 
 func (t streamingTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	st := &streamState{}
+	if _, ws := t.Transport.(transport.Websocket); ws {
+		uw := &upgradeWriter{ResponseWriter: w}
+		defer uw.answer()
+		w = uw
+	}
 	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)), exec)
 	if st.conn != nil {
 		// gqlgen leaves some connections open on its way out (e.g. after
@@ -124,6 +130,9 @@ type goingAwayWebsocket struct {
 func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := g.WebsocketImplementation.Accept(w, r, opts)
 	if err != nil {
+		if uw, ok := w.(*upgradeWriter); ok {
+			uw.freeze() // what gqlgen writes next is not the refusal
+		}
 		return nil, err
 	}
 	c := &goingAwayConn{WebsocketConn: conn, ctx: r.Context()}

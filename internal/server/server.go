@@ -143,11 +143,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	accountReads := account.NewReadModel(pool)
 	paymentReads := payment.NewReadModel(pool, cache)
+	// A command's read-your-writes wait ends at its request's deadline.
+	waiter := deadlineWaiter{engine}
 	resolver := &graph.Resolver{
-		Accounts:     account.NewService(store, accountReads, engine, cfg.ReadYourWritesTimeout),
+		Accounts:     account.NewService(store, accountReads, waiter, cfg.ReadYourWritesTimeout),
 		AccountReads: accountReads,
 		Events:       store,
-		Payments:     payment.NewService(store, paymentReads, cache, engine, cfg.ReadYourWritesTimeout, logger),
+		Payments:     payment.NewService(store, paymentReads, cache, waiter, cfg.ReadYourWritesTimeout, logger),
 		PaymentReads: paymentReads,
 		Hub:          fanout.Hub,
 		Logger:       logger,
@@ -166,7 +168,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
 		Init:           websocketInit(authn),
-	}, logger, meter.CommandExtension())
+	}, logger, meter.CommandExtension(), graph.DetachCommands{})
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
@@ -174,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
-		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql)))))
+		s.edge(cfg, redisClient, meter, logger, authn, gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.MetricsEnabled {
@@ -191,6 +193,24 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	s.handler = mux
 	return s, nil
+}
+
+// edge wraps the GraphQL handler in the protections of the edge, in this
+// order: the bound on concurrent requests (cheapest first: an overloaded
+// server refuses before verifying a token), the request's time bound, the
+// caller's authentication (before any body is read), the organization's
+// rate limit, and the body's size limit.
+func (s *Server) edge(cfg config.Config, redisClient *redis.Client, meter *metrics.Metrics, logger *slog.Logger, authn *authenticator, gql http.Handler) http.Handler {
+	m := newEdgeMetrics(meter.Registry())
+	h := withRequestLimits(cfg.MaxRequestBytes, m, gql)
+	if cfg.RateLimit > 0 && redisClient != nil {
+		prefix := "chronicle:" + s.pool.Config().ConnConfig.Database + ":rate:"
+		h = newRateLimiter(redisClient, prefix, cfg.RateLimit, cfg.RateLimitBurst, cfg.RateLimitPeriod,
+			cfg.RateLimitRedisTimeout, m, logger).middleware(h)
+	}
+	h = withCaller(authn, h)
+	h = withTimeout(cfg.RequestTimeout, h)
+	return newAdmission(cfg.MaxConcurrentRequests, cfg.MaxConcurrentStreams, m).middleware(h)
 }
 
 // Handler returns the HTTP handler (for tests that serve it themselves).
@@ -223,7 +243,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	httpSrv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// ReadTimeout bounds reading a request, its body included: a
+		// client that sends it slowly is cut. Streams are not cut by it:
+		// a WebSocket's hijacked connection and an SSE stream's background
+		// read both clear the deadline.
+		ReadTimeout: s.cfg.HTTPReadTimeout,
+		IdleTimeout: s.cfg.HTTPIdleTimeout,
+		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	httpSrv.RegisterOnShutdown(s.streams.shutdown)
 	serveErr := make(chan error, 1)
