@@ -203,7 +203,13 @@ type blackhole struct {
 
 func newBlackhole(t *testing.T, upstream string) *blackhole {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newBlackholeAt(t, "127.0.0.1:0", upstream)
+}
+
+// newBlackholeAt is newBlackhole listening at addr.
+func newBlackholeAt(t *testing.T, addr, upstream string) *blackhole {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,14 +64,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if err != nil {
 		return nil, err
 	}
-	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	pool, err := database.OpenRetrying(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns, cfg.DatabaseConnectTimeout, logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := database.Migrate(ctx, pool); err != nil {
+	migrated, err := database.ApplyMigrations(ctx, pool)
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
+	logger.InfoContext(ctx, "database migrations applied", "schema_version", migrated.Version, "applied_now", migrated.Applied)
 	// Projections get a pool of their own, so that a burst of requests
 	// queueing for connections cannot starve the runners that the same
 	// requests are waiting on (read-your-writes).
@@ -168,15 +170,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
 		Init:           websocketInit(authn),
-	}, logger, meter.CommandExtension(), graph.DetachCommands{})
+	}, logger, meter.CommandExtension(), graph.DetachCommands{}, operationNamer{})
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
 		fanout: fanout, redis: redisClient, resolver: resolver, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
-		s.edge(cfg, redisClient, meter, logger, authn, gql))))
+	mux.Handle("/query", withCORS(cfg.AllowedOrigins, withRequestLog(logger, s.streams.middleware(
+		s.edge(cfg, redisClient, meter, logger, authn, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.MetricsEnabled {
