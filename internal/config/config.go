@@ -136,7 +136,13 @@ type Config struct {
 	// (subscription streams are counted apart, see MaxConcurrentStreams);
 	// more are answered at once with HTTP 503, Retry-After and the code
 	// OVERLOADED. 0 disables the bound.
-	MaxConcurrentRequests int `env:"MAX_CONCURRENT_REQUESTS" envDefault:"128"`
+	MaxConcurrentRequests int `env:"MAX_CONCURRENT_REQUESTS" envDefault:"512"`
+	// MaxConcurrentCommands is the most mutations executing at once, within
+	// MaxConcurrentRequests: a command holds its slot through its
+	// read-your-writes wait, and a flood of them must leave room for the
+	// queries. A mutation beyond it is refused the same way (nothing is
+	// written). 0 disables the bound.
+	MaxConcurrentCommands int `env:"MAX_CONCURRENT_COMMANDS" envDefault:"64"`
 	// MaxConcurrentStreams is the most WebSocket and SSE streams open at
 	// once on this instance; 0 disables the bound.
 	MaxConcurrentStreams int `env:"MAX_CONCURRENT_STREAMS" envDefault:"20000"`
@@ -225,8 +231,8 @@ func (c Config) validateEdge() error {
 		return fmt.Errorf("config: GRAPHQL_MAX_* must not be negative")
 	case c.RequestTimeout < 0:
 		return fmt.Errorf("config: REQUEST_TIMEOUT must not be negative")
-	case c.MaxConcurrentRequests < 0 || c.MaxConcurrentStreams < 0:
-		return fmt.Errorf("config: MAX_CONCURRENT_REQUESTS and MAX_CONCURRENT_STREAMS must not be negative")
+	case c.MaxConcurrentRequests < 0 || c.MaxConcurrentStreams < 0 || c.MaxConcurrentCommands < 0:
+		return fmt.Errorf("config: MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_COMMANDS and MAX_CONCURRENT_STREAMS must not be negative")
 	case c.RateLimit < 0 || c.RateLimitBurst < 0:
 		return fmt.Errorf("config: RATE_LIMIT and RATE_LIMIT_BURST must not be negative")
 	case c.RateLimit > 0 && c.RedisURL == "":

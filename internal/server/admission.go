@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/chronicle-es/chronicle/graph"
 	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
@@ -16,6 +18,8 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Codes of the admission refusals.
@@ -109,8 +113,94 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r)
+		st := &commandAdmission{}
+		ow := &overloadWriter{ResponseWriter: w, state: st}
+		next.ServeHTTP(ow, r.WithContext(context.WithValue(r.Context(), commandAdmissionKey{}, st)))
 	})
+}
+
+// commandAdmission tells the HTTP layer that commandSlots refused the
+// request's mutation, so that the answer's status is 503.
+type commandAdmission struct{ refused atomic.Bool }
+
+type commandAdmissionKey struct{}
+
+// overloadWriter answers 503 with Retry-After when commandSlots refused the
+// request's mutation (gqlgen would answer 200).
+type overloadWriter struct {
+	http.ResponseWriter
+	state       *commandAdmission
+	wroteHeader bool
+}
+
+func (w *overloadWriter) WriteHeader(status int) {
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		if w.state.refused.Load() {
+			w.Header().Set("Retry-After", strconv.Itoa(int(overloadRetryAfter/time.Second)))
+			status = http.StatusServiceUnavailable
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *overloadWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *overloadWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// commandSlots bounds the mutations executing at once, below the bound on
+// requests: a command holds its slot through its append and its
+// read-your-writes wait (up to READ_YOUR_WRITES_TIMEOUT), so without a
+// bound of their own a flood of commands would take every request slot
+// and leave none for the queries. A mutation beyond the bound is refused
+// (503, Retry-After, OVERLOADED) before its resolvers run: nothing is
+// appended.
+type commandSlots struct {
+	slots   chan struct{}
+	metrics *edgeMetrics
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = (*commandSlots)(nil)
+
+func newCommandSlots(n int, m *edgeMetrics) *commandSlots {
+	return &commandSlots{slots: make(chan struct{}, n), metrics: m}
+}
+
+func (*commandSlots) ExtensionName() string                   { return "CommandSlots" }
+func (*commandSlots) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (c *commandSlots) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	st, ok := ctx.Value(commandAdmissionKey{}).(*commandAdmission)
+	if !ok || op == nil || op.Operation == nil || op.Operation.Operation != ast.Mutation {
+		return next(ctx)
+	}
+	select {
+	case c.slots <- struct{}{}:
+	default:
+		c.metrics.refusals.WithLabelValues(codeOverloaded).Inc()
+		st.refused.Store(true)
+		err := gqlerror.Errorf("the server is running as many commands as it may: retry later (nothing was written)")
+		err.Extensions = map[string]any{"code": codeOverloaded}
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
+	}
+	h := next(ctx)
+	var once sync.Once
+	release := func() { once.Do(func() { <-c.slots }) }
+	// A mutation runs when its response handler is first called.
+	return func(ctx context.Context) *graphql.Response {
+		defer release()
+		return h(ctx)
+	}
 }
 
 func (a *admission) overloaded(w http.ResponseWriter, r *http.Request, why string) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/chronicle-es/chronicle/graph"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/config"
@@ -156,6 +157,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Hub:          fanout.Hub,
 		Logger:       logger,
 	}
+	edgeMeter := newEdgeMetrics(meter.Registry())
+	extensions := []graphql.HandlerExtension{meter.CommandExtension(), graph.DetachCommands{}, operationNamer{}}
+	if cfg.MaxConcurrentCommands > 0 {
+		extensions = append(extensions, newCommandSlots(cfg.MaxConcurrentCommands, edgeMeter))
+	}
 	gql := graph.NewHandler(resolver, graph.Limits{
 		Complexity:    cfg.ComplexityLimit,
 		Depth:         cfg.DepthLimit,
@@ -170,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
 		Init:           websocketInit(authn),
-	}, logger, meter.CommandExtension(), graph.DetachCommands{}, operationNamer{})
+	}, logger, extensions...)
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
@@ -178,7 +184,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withCORS(cfg.AllowedOrigins, withRequestLog(logger, s.streams.middleware(
-		s.edge(cfg, redisClient, meter, logger, authn, gql)))))
+		s.edge(cfg, redisClient, edgeMeter, logger, authn, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.MetricsEnabled {
@@ -202,8 +208,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 // server refuses before verifying a token), the request's time bound, the
 // caller's authentication (before any body is read), the organization's
 // rate limit, and the body's size limit.
-func (s *Server) edge(cfg config.Config, redisClient *redis.Client, meter *metrics.Metrics, logger *slog.Logger, authn *authenticator, gql http.Handler) http.Handler {
-	m := newEdgeMetrics(meter.Registry())
+func (s *Server) edge(cfg config.Config, redisClient *redis.Client, m *edgeMetrics, logger *slog.Logger, authn *authenticator, gql http.Handler) http.Handler {
 	h := withRequestLimits(cfg.MaxRequestBytes, m, gql)
 	if cfg.RateLimit > 0 && redisClient != nil {
 		prefix := "chronicle:" + s.pool.Config().ConnConfig.Database + ":rate:"
