@@ -367,3 +367,63 @@ func TestStreamsOutliveTheReadTimeout(t *testing.T) {
 		t.Errorf("keepalives: SSE %d, WebSocket %d; want both streams alive", sse.Comments(), ws.KeepAlives())
 	}
 }
+
+// Mutations beyond MAX_CONCURRENT_COMMANDS are refused (503, OVERLOADED)
+// before they write, while queries are still served: commands, which hold
+// their slot through the read-your-writes wait, cannot take every request
+// slot.
+func TestCommandsBoundedApart(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, func(c *config.Config) {
+		c.MaxConcurrentCommands = 1
+		c.ReadYourWritesTimeout = time.Minute
+	})
+	client := srv.Client()
+	openInput := func() servertest.Vars {
+		return servertest.Vars{"input": servertest.Vars{"owner": "slots-" + randomSuffix(), "currency": "EUR"}}
+	}
+	// SHARE holds the projection's writes: the first command waits for
+	// its read-your-writes in its slot.
+	release := lockTable(t, srv.DatabaseURL, "accounts", "SHARE")
+	held := make(chan error, 1)
+	go func() {
+		_, err := client.Do(context.Background(), servertest.Request{Query: openMutation, Variables: openInput()})
+		held <- err
+	}()
+	// Its event is stored: it is in its read-your-writes wait.
+	conn, err := pgx.Connect(context.Background(), srv.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM events").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first command appended nothing")
+		}
+	}
+
+	resp, err := client.Do(context.Background(), servertest.Request{Query: openMutation, Variables: openInput()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		len(resp.Codes()) != 1 || resp.Codes()[0] != "OVERLOADED" {
+		t.Errorf("second command: HTTP %d, Retry-After %q, %s; want 503, Retry-After, OVERLOADED", resp.Status, resp.Header.Get("Retry-After"), resp.Body)
+	}
+	client.MustSucceed(t, `{ accounts(first: 1) { edges { cursor } } }`, nil, nil)
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM events").Scan(&n); err != nil || n != 1 {
+		t.Errorf("events: %d (%v), want 1: the refused command must write nothing", n, err)
+	}
+	release()
+	if err := <-held; err != nil {
+		t.Errorf("the held command: %v", err)
+	}
+}
