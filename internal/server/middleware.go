@@ -55,7 +55,7 @@ func withRequestLimits(maxBytes int64, m *edgeMetrics, next http.Handler) http.H
 }
 
 func tooLargeMessage(maxBytes int64) string {
-	return fmt.Sprintf("the request body is larger than %d bytes (MAX_REQUEST_BYTES)", maxBytes)
+	return fmt.Sprintf("the request body is too large: more than %d bytes (MAX_REQUEST_BYTES)", maxBytes)
 }
 
 // limitedBody notes that a read passed the size limit.
