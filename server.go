@@ -13,7 +13,9 @@ import (
 	"syscall"
 
 	"github.com/chronicle-es/chronicle/internal/config"
+	"github.com/chronicle-es/chronicle/internal/logging"
 	"github.com/chronicle-es/chronicle/internal/server"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -32,7 +34,13 @@ func run() error {
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return fmt.Errorf("LOG_LEVEL: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := logging.New(os.Stderr, level)
+	// The libraries' loggers, through the same JSON handler: the standard
+	// library's log package (gqlgen's WebSocket transport writes to it) and
+	// go-redis. Both are global, so set here only. net/http's goes through
+	// http.Server.ErrorLog (see server.Serve).
+	slog.SetDefault(logger)
+	redis.SetLogger(logging.Redis(logger))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -31,6 +31,14 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, code)
 			return gqlErr
 		}
+		if timedOut(ctx, err) {
+			return &gqlerror.Error{
+				Message:    ErrRequestTimeout.Error(),
+				Path:       gqlErr.Path,
+				Locations:  gqlErr.Locations,
+				Extensions: map[string]any{"code": CodeRequestTimeout},
+			}
+		}
 		if gqlErr.Err == nil {
 			if _, has := gqlErr.Extensions["code"]; !has {
 				setCode(gqlErr, apperr.BadUserInput)

@@ -26,6 +26,8 @@ type Limits struct {
 	// Introspection enables __schema and __type queries (the playground
 	// needs them).
 	Introspection bool
+	// Document bounds a document's size and shape before validation.
+	Document DocumentLimits
 }
 
 // NewHandler returns the GraphQL HTTP handler for the /query endpoint: the
@@ -40,6 +42,10 @@ func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Lo
 	addTransports(srv, streaming)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After APQ (which fills in the query), before parsing and validation.
+	doc := newDocumentLimit(limits.Document)
+	srv.Use(doc)
+	srv.SetParserTokenLimit(doc.limits.Tokens)
 	srv.Use(subscriptionsNeedStream{})
 	srv.Use(subscriptionEnd{})
 	if limits.Introspection {

@@ -65,8 +65,9 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Streaming
 	}, limits: limits})
 	srv.AddTransport(streamingTransport{Transport: transport.SSE{KeepAlivePingInterval: keepAlive}, limits: limits, sse: true})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(queriesOnlyGET{transport.GET{}})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(unsupportedTransport{})
 }
 
 // streamingKey is the context key of a request's *streamState.
@@ -97,6 +98,11 @@ func (t streamingTransport) Do(w http.ResponseWriter, r *http.Request, exec grap
 		defer t.limits.release(1)
 	}
 	st := &streamState{}
+	if _, ws := t.Transport.(transport.Websocket); ws {
+		uw := &upgradeWriter{ResponseWriter: w}
+		defer uw.answer()
+		w = uw
+	}
 	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)), exec)
 	if st.conn != nil {
 		st.conn.guard.releaseAll()
@@ -150,6 +156,9 @@ type goingAwayWebsocket struct {
 func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := g.WebsocketImplementation.Accept(w, r, opts)
 	if err != nil {
+		if uw, ok := w.(*upgradeWriter); ok {
+			uw.freeze() // what gqlgen writes next is not the refusal
+		}
 		return nil, err
 	}
 	c := &goingAwayConn{WebsocketConn: conn, ctx: r.Context(),

@@ -43,6 +43,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "file to write the report to ('' for none)")
 	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario (heap and goroutine profiles for subscriptions-idle-N): "+strings.Join(scenarioNames(), ", "))
 	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
+	flag.BoolVar(&overloadOnly, "overload-only", false, "run the overload probe only (issue 10, item 7), and print its log lines")
 	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
 	var prof *profiler
@@ -58,6 +59,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// overloadOnly is -overload-only.
+var overloadOnly bool
 
 // serverEnv is what -server-env adds to every server's environment.
 var serverEnv stringList
@@ -102,6 +106,9 @@ type plan struct {
 	// dashboards is item 4's number of connections with
 	// dashboardSubscriptions subscriptions each.
 	dashboards, dashboardSubscriptions int
+	// overloadFlood is how many clients flood the server in the overload
+	// probe (issue 10, item 7).
+	overloadFlood int
 }
 
 func newPlan(quick bool) plan {
@@ -126,6 +133,7 @@ func newPlan(quick bool) plan {
 		dashboards:          1000,
 		// A dashboard page: five live panels on one connection.
 		dashboardSubscriptions: 5,
+		overloadFlood:          2000,
 	}
 	if quick {
 		p.command, p.target = p.command+" -quick", p.target+"-quick"
@@ -176,7 +184,13 @@ func run(quick bool, out string, prof *profiler) error {
 	if err != nil {
 		return err
 	}
+	if overloadOnly {
+		return runOverloadProbe(ctx, p, bin, work, rep)
+	}
 	if err := runServerScenarios(ctx, p, bin, work, prof, rep); err != nil {
+		return err
+	}
+	if err := runOverloadProbe(ctx, p, bin, work, rep); err != nil {
 		return err
 	}
 	for _, n := range p.subscriptionSizes {
@@ -399,6 +413,29 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 			lag.Achieved, ms(lag.P50), ms(lag.P99), lag.Dropped, lag.Unprojected, lag.CPU.Machine, lag.CPU.IOWait, lag.CPU.Server, lag.CPU.Postgres, ms(lag.CPU.OtherXact), lag.CPU.WALBytes/1e6)
 		rep.lags = append(rep.lags, lag)
 	}
+	return nil
+}
+
+// runOverloadProbe measures an ordinary query while p.overloadFlood clients
+// flood a fresh server with credits (issue 10, item 7).
+func runOverloadProbe(ctx context.Context, p plan, bin serverBinary, work string, rep *report) error {
+	srv, err := startServer(ctx, bin, work)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	ids, err := openAccounts(ctx, srv, 100)
+	if err != nil {
+		return err
+	}
+	logf("overload: account(id) while %d clients flood creditAccount", p.overloadFlood)
+	o := runOverload(ctx, srv.baseURL, ids, p.overloadFlood, p.point)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	logf("  probe p50 %s p99 %s, %d answered, %d refused (503); flood %.0f/s served, %.0f/s refused, %d other errors %s",
+		ms(o.Probe.P50), ms(o.Probe.P99), o.ProbeAnswers, o.ProbeRefused, o.FloodServed, o.FloodRefused, o.FloodErrors, o.FloodFirstError)
+	rep.overload = &o
 	return nil
 }
 

@@ -27,6 +27,7 @@ type report struct {
 	dashboard     *dashboardResult
 	longStream    *longStreamResult
 	rebuild       *RebuildResult
+	overload      *overloadResult
 }
 
 func newReport(p plan) *report {
@@ -46,6 +47,7 @@ const (
 	aimMemPerSub      = 24 << 10
 	aimMemPerConn5    = 64 << 10
 	aimRebuildRate    = 50_000
+	aimOverloadP99    = 100 * time.Millisecond
 )
 
 func met(ok bool) string {
@@ -140,6 +142,11 @@ func (r *report) markdown() string {
 	if d := r.dashboard; d != nil {
 		fmt.Fprintf(&b, "| memory per idle connection with %d subscriptions (%d open) | %.1f KiB | | | < %d KiB | %s |\n",
 			d.PerConnection, d.Connections, float64(d.RSSPerConn)/1024, aimMemPerConn5>>10, met(d.RSSPerConn < aimMemPerConn5))
+	}
+	if o := r.overload; o != nil {
+		fmt.Fprintf(&b, "| account(id) p99 while %d clients flood creditAccount (%d answered, %d refused 503) | %s (p50 %s) | | | p99 < %s | %s |\n",
+			o.Flood, o.ProbeAnswers, o.ProbeRefused, ms(o.Probe.P99), ms(o.Probe.P50), ms(aimOverloadP99),
+			met(o.Probe.P99 < aimOverloadP99 && o.ProbeAnswers > 0))
 	}
 	if rb := r.rebuild; rb != nil {
 		fmt.Fprintf(&b, "| projection rebuild, %d events | %.0f events/s | | | ≥ %d events/s | %s |\n",
@@ -259,6 +266,19 @@ sustain the aim's 1,000/s, a second row asks for 60 %% of its best closed-loop r
 		b.WriteString("| events | seconds | events per second |\n| ---: | ---: | ---: |\n")
 		fmt.Fprintf(&b, "| %d | %.1f | %.0f |\n", rb.Events, rb.Seconds, rb.EventsPerSecond)
 		fmt.Fprintf(&b, "\nAim (shared/design.md): at least %d events per second.\n", aimRebuildRate)
+	}
+
+	if o := r.overload; o != nil {
+		b.WriteString("\n## 6. An ordinary query under a flood (issue 10, item 7)\n\n")
+		fmt.Fprintf(&b, "A fresh server with its defaults (MAX_CONCURRENT_REQUESTS, REQUEST_TIMEOUT); %d clients, one connection each,\n", o.Flood)
+		b.WriteString("send `creditAccount` in a closed loop; one more client sends `account(id)` one at a time. Requests beyond the\n")
+		b.WriteString("concurrency bound are refused at once with 503 OVERLOADED: the probe's refusals are counted apart, and its\n")
+		b.WriteString("latency is that of the answered queries.\n\n")
+		b.WriteString("| probe answered | probe refused (503) | probe p50 | probe p99 | probe max | flood served/s | flood refused/s | flood other errors |\n")
+		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.0f | %.0f | %d %s |\n", o.ProbeAnswers, o.ProbeRefused, ms(o.Probe.P50), ms(o.Probe.P99),
+			ms(o.Probe.Max), o.FloodServed, o.FloodRefused, o.FloodErrors, o.FloodFirstError)
+		fmt.Fprintf(&b, "\nAim (shared/design.md): p99 under %s while 2,000 requests flood the server.\n", ms(aimOverloadP99))
 	}
 
 	b.WriteString("\n")

@@ -119,6 +119,61 @@ type Config struct {
 	// stopped reading and its socket buffers are full) is disconnected.
 	StreamWriteTimeout time.Duration `env:"STREAM_WRITE_TIMEOUT" envDefault:"10s"`
 
+	// Limits and timeouts at the edge (README "Limits and timeouts").
+
+	// GraphQLMaxTokens is the most lexical tokens of one GraphQL document.
+	GraphQLMaxTokens int `env:"GRAPHQL_MAX_TOKENS" envDefault:"10000"`
+	// GraphQLMaxFragments is the most fragment definitions of one document.
+	GraphQLMaxFragments int `env:"GRAPHQL_MAX_FRAGMENTS" envDefault:"200"`
+	// GraphQLMaxSelections is the most field selections of one document
+	// with its fragments expanded (operations and fragment definitions).
+	GraphQLMaxSelections int `env:"GRAPHQL_MAX_SELECTIONS" envDefault:"10000"`
+	// GraphQLMaxComparisons is the most pairs of fields on one response
+	// path that validation would compare.
+	GraphQLMaxComparisons int `env:"GRAPHQL_MAX_COMPARISONS" envDefault:"5000"`
+	// RequestTimeout bounds one request at /query (not a subscription
+	// stream). A command whose append has begun finishes it, and its
+	// payload then has upToDate false if the read-your-writes wait was cut.
+	// 0 disables it.
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
+	// MaxConcurrentRequests is the most requests at /query served at once
+	// (subscription streams are counted apart, see MaxConcurrentStreams);
+	// more are answered at once with HTTP 503, Retry-After and the code
+	// OVERLOADED. 0 disables the bound.
+	MaxConcurrentRequests int `env:"MAX_CONCURRENT_REQUESTS" envDefault:"512"`
+	// MaxConcurrentCommands is the most mutations executing at once, within
+	// MaxConcurrentRequests: a command holds its slot through its
+	// read-your-writes wait, and a flood of them must leave room for the
+	// queries. A mutation beyond it is refused the same way (nothing is
+	// written). 0 disables the bound.
+	MaxConcurrentCommands int `env:"MAX_CONCURRENT_COMMANDS" envDefault:"64"`
+	// MaxConcurrentStreams is the most WebSocket and SSE streams open at
+	// once on this instance; 0 disables the bound.
+	MaxConcurrentStreams int `env:"MAX_CONCURRENT_STREAMS" envDefault:"20000"`
+	// RateLimit is how many requests per RateLimitPeriod one organization
+	// may make, across all instances (through Redis; REDIS_URL must be
+	// set); more are answered with HTTP 429, Retry-After and the code
+	// RATE_LIMITED. 0 disables rate limiting.
+	RateLimit int `env:"RATE_LIMIT" envDefault:"0"`
+	// RateLimitBurst is how many requests above the rate an organization
+	// may make at once; 0 means RateLimit.
+	RateLimitBurst int `env:"RATE_LIMIT_BURST" envDefault:"0"`
+	// RateLimitPeriod is the period of RateLimit.
+	RateLimitPeriod time.Duration `env:"RATE_LIMIT_PERIOD" envDefault:"1s"`
+	// RateLimitRedisTimeout bounds the rate limiter's call to Redis; a
+	// request whose call does not answer in time is let through (and
+	// counted, and logged).
+	RateLimitRedisTimeout time.Duration `env:"RATE_LIMIT_REDIS_TIMEOUT" envDefault:"100ms"`
+	// HTTPReadTimeout bounds reading one request, headers and body, from
+	// its connection (WebSocket and SSE streams are exempt once upgraded or
+	// started).
+	HTTPReadTimeout time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"30s"`
+	// HTTPIdleTimeout is how long an idle keep-alive connection stays open.
+	HTTPIdleTimeout time.Duration `env:"HTTP_IDLE_TIMEOUT" envDefault:"120s"`
+	// DatabaseConnectTimeout is how long start-up keeps retrying (with
+	// backoff) to reach PostgreSQL, so that services may start in any order.
+	DatabaseConnectTimeout time.Duration `env:"DATABASE_CONNECT_TIMEOUT" envDefault:"30s"`
+
 	// MetricsEnabled serves Prometheus metrics at GET /metrics, on the same
 	// port as the API and without authentication: keep the path off the
 	// public internet (expose it only to the scraper, e.g. block it at the
@@ -222,12 +277,38 @@ func (c Config) Validate() error {
 	case c.MaxSubscriptionsPerConnection <= 0 || c.MaxSubscriptions <= 0:
 		return fmt.Errorf("config: MAX_SUBSCRIPTIONS_PER_CONNECTION and MAX_SUBSCRIPTIONS must be positive")
 	}
+	if err := c.validateEdge(); err != nil {
+		return err
+	}
 	for _, o := range c.AllowedOrigins {
 		if err := validOrigin(o); err != nil {
 			return fmt.Errorf("config: ALLOWED_ORIGINS: %w", err)
 		}
 	}
 	return c.validateAuth()
+}
+
+// validateEdge checks the limits and timeouts at the edge.
+func (c Config) validateEdge() error {
+	switch {
+	case c.GraphQLMaxTokens < 0 || c.GraphQLMaxFragments < 0 || c.GraphQLMaxSelections < 0 || c.GraphQLMaxComparisons < 0:
+		return fmt.Errorf("config: GRAPHQL_MAX_* must not be negative")
+	case c.RequestTimeout < 0:
+		return fmt.Errorf("config: REQUEST_TIMEOUT must not be negative")
+	case c.MaxConcurrentRequests < 0 || c.MaxConcurrentStreams < 0 || c.MaxConcurrentCommands < 0:
+		return fmt.Errorf("config: MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_COMMANDS and MAX_CONCURRENT_STREAMS must not be negative")
+	case c.RateLimit < 0 || c.RateLimitBurst < 0:
+		return fmt.Errorf("config: RATE_LIMIT and RATE_LIMIT_BURST must not be negative")
+	case c.RateLimit > 0 && c.RedisURL == "":
+		return fmt.Errorf("config: RATE_LIMIT needs REDIS_URL (the limits are shared through Redis)")
+	case c.RateLimit > 0 && (c.RateLimitPeriod <= 0 || c.RateLimitRedisTimeout <= 0):
+		return fmt.Errorf("config: RATE_LIMIT_PERIOD and RATE_LIMIT_REDIS_TIMEOUT must be positive")
+	case c.HTTPReadTimeout < 0 || c.HTTPIdleTimeout < 0:
+		return fmt.Errorf("config: HTTP_READ_TIMEOUT and HTTP_IDLE_TIMEOUT must not be negative")
+	case c.DatabaseConnectTimeout < 0:
+		return fmt.Errorf("config: DATABASE_CONNECT_TIMEOUT must not be negative")
+	}
+	return nil
 }
 
 // minHS256SecretBytes is the shortest JWT_HS256_SECRET accepted outside

@@ -5,6 +5,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/chronicle-es/chronicle/migrations"
@@ -46,18 +47,77 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 // Migrate applies every pending migration. Concurrent callers (several
 // instances starting at once) are serialised by a PostgreSQL session lock.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := ApplyMigrations(ctx, pool)
+	return err
+}
+
+// Migrations says what ApplyMigrations did.
+type Migrations struct {
+	// Version is the schema's version after the migrations (the number of
+	// the last one applied, now or before).
+	Version int64
+	// Applied lists the versions applied by this call (none when the
+	// schema was up to date).
+	Applied []int64
+}
+
+// ApplyMigrations applies every pending migration, as Migrate does, and
+// says which it applied and the version the schema is at.
+func ApplyMigrations(ctx context.Context, pool *pgxpool.Pool) (Migrations, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
+		return Migrations{}, fmt.Errorf("migration lock: %w", err)
 	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
 	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
+		return Migrations{}, fmt.Errorf("load migrations: %w", err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("apply migrations: %w", err)
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return Migrations{}, fmt.Errorf("apply migrations: %w", err)
 	}
-	return nil
+	var out Migrations
+	for _, r := range results {
+		out.Applied = append(out.Applied, r.Source.Version)
+	}
+	if out.Version, err = provider.GetDBVersion(ctx); err != nil {
+		return out, fmt.Errorf("read the schema version: %w", err)
+	}
+	return out, nil
+}
+
+// OpenRetrying opens a pool as Open does, retrying with exponential
+// backoff (100 ms doubling to 2 s) while PostgreSQL cannot be reached, for
+// at most timeout (0: one attempt), so that the server and its database
+// may start in any order. Each failed attempt is logged; the last error
+// names DATABASE_URL (its host, port and database, not its password).
+// A malformed URL is not retried.
+func OpenRetrying(ctx context.Context, url string, maxConns int32, timeout time.Duration, logger *slog.Logger) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	deadline := time.Now().Add(timeout)
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pool, err := Open(ctx, url, maxConns)
+		if err == nil {
+			return pool, nil
+		}
+		wait := min(backoff, time.Until(deadline))
+		if wait <= 0 || ctx.Err() != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL at DATABASE_URL (%s) after %d attempts in %s: %w", where, attempt, timeout, err)
+		}
+		logger.WarnContext(ctx, "PostgreSQL not reachable yet; retrying", "database", where, "attempt", attempt, "retry_in", wait,
+			"gives_up_in", time.Until(deadline).Round(time.Millisecond), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to PostgreSQL at DATABASE_URL (%s): %w", where, ctx.Err())
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
 }

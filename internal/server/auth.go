@@ -114,7 +114,7 @@ func withCaller(a *authenticator, next http.Handler) http.Handler {
 		case err == nil:
 			claims, verr := a.verify(ctx, token)
 			if verr != nil {
-				refuse(w, verr)
+				refuse(w, r, verr)
 				return
 			}
 			c.Actor, c.Organization = claims.Subject, claims.Organization
@@ -125,12 +125,12 @@ func withCaller(a *authenticator, next http.Handler) http.Handler {
 				defer cancel()
 			}
 		case !errors.Is(err, auth.ErrMissingToken):
-			refuse(w, err)
+			refuse(w, r, err)
 			return
 		case a.dev:
 			c.Actor, c.Organization = a.devIdentity(r.Header.Get(headerActor), r.Header.Get(headerOrganization))
 		case !websocket:
-			refuse(w, err)
+			refuse(w, r, err)
 			return
 		}
 		ctx = context.WithValue(caller.With(ctx, c), edgeAuthKey{}, edge)
@@ -152,15 +152,15 @@ func (a *authenticator) devIdentity(actor, organization string) (string, string)
 
 // refuse answers an unauthenticated request: HTTP 401 with a
 // WWW-Authenticate challenge (RFC 6750) and a GraphQL response whose one
-// error has the code UNAUTHENTICATED.
-func refuse(w http.ResponseWriter, err error) {
+// error has the code UNAUTHENTICATED. The body is never read.
+func refuse(w http.ResponseWriter, r *http.Request, err error) {
 	challenge := `Bearer realm="chronicle"`
 	if !errors.Is(err, auth.ErrMissingToken) {
 		challenge += `, error="invalid_token"`
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	w.Header().Set("Cache-Control", "no-store")
-	writeError(w, http.StatusUnauthorized, string(apperr.Unauthenticated), err.Error())
+	refuseEarly(w, r, http.StatusUnauthorized, string(apperr.Unauthenticated), err.Error())
 }
 
 // websocketInit returns the WebSocket connection_init handler, which sets

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/server/servertest"
 	"github.com/jackc/pgx/v5"
 )
@@ -110,7 +111,8 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 // succeed, none is lost, and the stream has no gaps.
 func TestConcurrentCredits(t *testing.T) {
 	t.Parallel()
-	srv := servertest.Start(t, nil)
+	// All 200 at once: the bounds on concurrent requests would refuse some.
+	srv := servertest.Start(t, func(c *config.Config) { c.MaxConcurrentRequests, c.MaxConcurrentCommands = 0, 0 })
 	c := srv.Client()
 	id := open(t, c, servertest.Vars{"owner": "Hot " + randomSuffix(), "currency": "EUR", "initialBalance": "1000.00"}).Account.ID
 

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/server/servertest"
+	"github.com/google/uuid"
 )
 
 func TestOperationLimits(t *testing.T) {
@@ -53,4 +56,39 @@ func TestIntrospectionPassesTheDepthLimit(t *testing.T) {
 	if len(out.Schema.Types) == 0 {
 		t.Fatal("introspection returned no types")
 	}
+}
+
+// Documents whose validation is quadratic (or worse) in their size are
+// refused before validation with a code of their own: on a server without
+// the document limits the first took 11.7 s of CPU and then succeeded.
+func TestCostlyDocumentsRefused(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, nil)
+	client := srv.Client()
+
+	var chain strings.Builder
+	chain.WriteString("query { ...F0 }\n")
+	for i := range 1000 {
+		fmt.Fprintf(&chain, "fragment F%d on Query { __typename ...F%d }\n", i, i+1)
+	}
+	chain.WriteString("fragment F1000 on Query { __typename }\n")
+	nested := "{ account(id: \"" + uuid.NewString() + "\") {" +
+		strings.Repeat(" operations { "+strings.Repeat(" edges { node { kind } }", 10)+" }", 10) + " } }"
+
+	for _, tc := range []struct{ name, code, query string }{
+		{"one field 6,000 times", "DOCUMENT_TOO_LARGE", "{" + strings.Repeat(" __typename", 6000) + " }"},
+		{"one field 12,000 times", "TOKEN_LIMIT_EXCEEDED", "{" + strings.Repeat(" __typename", 12000) + " }"},
+		{"a chain of 1,000 fragments", "DOCUMENT_TOO_LARGE", chain.String()},
+		{"10 × 10 fields on one path", "DOCUMENT_TOO_LARGE", nested},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := client.MustFail(t, tc.code, tc.query, nil)
+			if e.Message == "" {
+				t.Error("refusal without a message")
+			}
+		})
+	}
+	// An ordinary document with repeated fields through fragments passes.
+	client.MustSucceed(t, accountsQuery, nil, nil)
+	client.MustSucceed(t, "{ a: __typename b: __typename"+strings.Repeat(" __typename", 50)+" }", nil, nil)
 }

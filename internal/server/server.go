@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/chronicle-es/chronicle/graph"
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/command"
@@ -74,14 +75,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if err != nil {
 		return nil, err
 	}
-	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	pool, err := database.OpenRetrying(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns, cfg.DatabaseConnectTimeout, logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := database.Migrate(ctx, pool); err != nil {
+	migrated, err := database.ApplyMigrations(ctx, pool)
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
+	logger.InfoContext(ctx, "database migrations applied", "schema_version", migrated.Version, "applied_now", migrated.Applied)
 	// Projections get a pool of their own, so that a burst of requests
 	// queueing for connections cannot starve the runners that the same
 	// requests are waiting on (read-your-writes).
@@ -176,8 +179,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Pool:  pool,
 		Store: store,
 		Commands: command.Deps{
-			Store:     store,
-			Waiter:    engine,
+			Store: store,
+			// A command's read-your-writes wait ends at its request's
+			// deadline (commands run detached from it, so that an append
+			// always ends in its payload).
+			Waiter:    deadlineWaiter{engine},
 			Wait:      cfg.ReadYourWritesTimeout,
 			Pipeline:  command.NewPipeline(meter.CommandDecorator(), command.Logging(logger)),
 			Logger:    logger,
@@ -192,10 +198,21 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		closeAll()
 		return nil, err
 	}
+	edgeMeter := newEdgeMetrics(meter.Registry())
+	extensions := []graphql.HandlerExtension{meter.CommandExtension(), graph.DetachCommands{}, operationNamer{}}
+	if cfg.MaxConcurrentCommands > 0 {
+		extensions = append(extensions, newCommandSlots(cfg.MaxConcurrentCommands, edgeMeter))
+	}
 	gql := graph.NewHandler(resolver, graph.Limits{
 		Complexity:    cfg.ComplexityLimit,
 		Depth:         cfg.DepthLimit,
 		Introspection: cfg.Introspection,
+		Document: graph.DocumentLimits{
+			Tokens:      cfg.GraphQLMaxTokens,
+			Fragments:   cfg.GraphQLMaxFragments,
+			Selections:  cfg.GraphQLMaxSelections,
+			Comparisons: cfg.GraphQLMaxComparisons,
+		},
 	}, graph.Streaming{
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.AllowedOrigins,
@@ -203,15 +220,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
 		MaxSubscriptions:              cfg.MaxSubscriptions,
-	}, logger, meter.CommandExtension())
+	}, logger, extensions...)
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
 		fanout: fanout, redis: redisClient, cache: cache, resolver: resolver, snapshots: snapshots, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
-		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, withValidUTF8(gql))))))
+	mux.Handle("/query", withCORS(cfg.AllowedOrigins, withRequestLog(logger, s.streams.middleware(
+		s.edge(cfg, redisClient, edgeMeter, logger, authn, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.MetricsEnabled {
@@ -232,6 +249,23 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	s.handler = mux
 	return s, nil
+}
+
+// edge wraps the GraphQL handler in the protections of the edge, in this
+// order: the bound on concurrent requests (cheapest first: an overloaded
+// server refuses before verifying a token), the request's time bound, the
+// caller's authentication (before any body is read), the organization's
+// rate limit, and the body's size limit.
+func (s *Server) edge(cfg config.Config, redisClient *redis.Client, m *edgeMetrics, logger *slog.Logger, authn *authenticator, gql http.Handler) http.Handler {
+	h := withRequestLimits(cfg.MaxRequestBytes, m, withValidUTF8(gql))
+	if cfg.RateLimit > 0 && redisClient != nil {
+		prefix := "chronicle:" + s.pool.Config().ConnConfig.Database + ":rate:"
+		h = newRateLimiter(redisClient, prefix, cfg.RateLimit, cfg.RateLimitBurst, cfg.RateLimitPeriod,
+			cfg.RateLimitRedisTimeout, m, logger).middleware(h)
+	}
+	h = withCaller(authn, h)
+	h = withTimeout(cfg.RequestTimeout, h)
+	return newAdmission(cfg.MaxConcurrentRequests, cfg.MaxConcurrentStreams, m).middleware(h)
 }
 
 // Handler returns the HTTP handler (for tests that serve it themselves).
@@ -269,7 +303,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	httpSrv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// ReadTimeout bounds reading a request, its body included: a
+		// client that sends it slowly is cut. Streams are not cut by it:
+		// a WebSocket's hijacked connection and an SSE stream's background
+		// read both clear the deadline.
+		ReadTimeout: s.cfg.HTTPReadTimeout,
+		IdleTimeout: s.cfg.HTTPIdleTimeout,
+		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	httpSrv.RegisterOnShutdown(s.streams.shutdown)
 	serveErr := make(chan error, 1)

@@ -11,12 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chronicle-es/chronicle/graph"
 	"github.com/rs/cors"
 )
 
 // streamWriteGrace is how long, once shutdown has begun, writes to a
 // stream's connection may still take.
 const streamWriteGrace = time.Second
+
+// codeShuttingDown refuses a stream opened once shutdown has begun.
+const codeShuttingDown = "SHUTTING_DOWN"
 
 // errShuttingDown is the cause of a stream's context ending at shutdown.
 var errShuttingDown = errors.New("server shutting down")
@@ -63,7 +67,8 @@ func (s *streams) middleware(next http.Handler) http.Handler {
 		}
 		if !s.begin() {
 			w.Header().Set("Connection", "close")
-			http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+			w.Header().Set("Retry-After", "1")
+			graph.Refuse(w, http.StatusServiceUnavailable, codeShuttingDown, "server shutting down: reconnect (to another instance)")
 			return
 		}
 		defer s.running.Done()

@@ -2,10 +2,11 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/chronicle-es/chronicle/graph"
 )
 
 // withValidUTF8 refuses a request body that is not valid UTF-8 with 400 and
@@ -27,7 +28,7 @@ func withValidUTF8(next http.Handler) http.Handler {
 			return
 		}
 		if !utf8.Valid(body) {
-			writeError(w, http.StatusBadRequest, "BAD_USER_INPUT", "the request body is not valid UTF-8")
+			graph.Refuse(w, http.StatusBadRequest, "BAD_USER_INPUT", "the request body is not valid UTF-8")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -39,14 +40,3 @@ func withValidUTF8(next http.Handler) http.Handler {
 type errorReader struct{ err error }
 
 func (e errorReader) Read([]byte) (int, error) { return 0, e.err }
-
-// writeError answers a request refused before GraphQL ran, in the GraphQL
-// response shape: {"errors":[{"message":..,"extensions":{"code":..}}]}.
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
-		"message":    message,
-		"extensions": map[string]any{"code": code},
-	}}})
-}
