@@ -184,8 +184,8 @@ func TestThousandSubscribers(t *testing.T) {
 	// The server still works.
 	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
-	m := newWSMux(ws)
-	f := m.subscribe(t, "after", "u", accountUpdatedSub, servertest.Vars{"id": ledgers[0].id, "after": 3})
+	m := servertest.NewWSMux(ws)
+	f := m.Subscribe(t, "after", "u", accountUpdatedSub, servertest.Vars{"id": ledgers[0].id, "after": 3})
 	ledgers[0].move(t, c, 1)
 	ledgers[0].expectAccount(t, f, 3, 4, 10*time.Second)
 	ws.Abort()

@@ -53,182 +53,24 @@ func waitLog(t *testing.T, srv *servertest.Server, want string, timeout time.Dur
 	})
 }
 
-// feed is one subscription's stream of results, over WebSocket or SSE.
-type feed interface {
-	// next returns the data of the subscription's next result, which must
-	// come within d and carry no errors.
-	next(t *testing.T, d time.Duration) json.RawMessage
-	// quiet fails t if anything arrives for the subscription within d.
-	quiet(t *testing.T, d time.Duration)
-	name() string
-}
-
-// wsMux reads one WebSocket's messages per operation id, without a time
-// limit of its own.
-type wsMux struct {
-	c       *servertest.WSConn
-	pending map[string][]servertest.WSMessage
-}
-
-func newWSMux(c *servertest.WSConn) *wsMux {
-	return &wsMux{c: c, pending: map[string][]servertest.WSMessage{}}
-}
-
-func (m *wsMux) next(t *testing.T, id string, d time.Duration) servertest.WSMessage {
-	t.Helper()
-	if q := m.pending[id]; len(q) > 0 {
-		m.pending[id] = q[1:]
-		return q[0]
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	for {
-		msg, err := m.c.Next(ctx)
-		if err != nil {
-			t.Fatalf("waiting %v for a message of %s: %v", d, id, err)
-		}
-		if msg.ID == id {
-			return msg
-		}
-		m.pending[msg.ID] = append(m.pending[msg.ID], msg)
-	}
-}
-
-func (m *wsMux) quiet(t *testing.T, id string, d time.Duration) {
-	t.Helper()
-	if q := m.pending[id]; len(q) > 0 {
-		t.Fatalf("%s: unexpected %s %s", id, q[0].Type, q[0].Payload)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	for {
-		msg, err := m.c.Next(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				t.Fatalf("%s: connection ended: %v", id, err)
-			}
-			return
-		}
-		if msg.ID == id {
-			t.Fatalf("%s: unexpected %s %s", id, msg.Type, msg.Payload)
-		}
-		m.pending[msg.ID] = append(m.pending[msg.ID], msg)
-	}
-}
-
-// subscribe starts operation id on the mux's connection and returns its
-// feed.
-func (m *wsMux) subscribe(t *testing.T, label, id, query string, vars servertest.Vars) feed {
-	t.Helper()
-	if err := m.c.Subscribe(ctxTimeout(t, 5*time.Second), id, servertest.Request{Query: query, Variables: vars}); err != nil {
-		t.Fatalf("%s: subscribe: %v", label, err)
-	}
-	return &wsFeed{mux: m, id: id, label: label}
-}
-
-type wsFeed struct {
-	mux   *wsMux
-	id    string
-	label string
-}
-
-func (f *wsFeed) name() string { return f.label }
-
-func (f *wsFeed) next(t *testing.T, d time.Duration) json.RawMessage {
-	t.Helper()
-	m := f.mux.next(t, f.id, d)
-	if !m.IsNext() {
-		t.Fatalf("%s: got %s %s, want a result", f.label, m.Type, m.Payload)
-	}
-	resp, err := m.Response()
-	if err != nil {
-		t.Fatalf("%s: %v", f.label, err)
-	}
-	if len(resp.Errors) > 0 || len(resp.Data) == 0 {
-		t.Fatalf("%s: result %s", f.label, m.Payload)
-	}
-	return resp.Data
-}
-
-func (f *wsFeed) quiet(t *testing.T, d time.Duration) {
-	t.Helper()
-	f.mux.quiet(t, f.id, d)
-}
-
-type sseFeed struct {
-	st    *servertest.SSEStream
-	label string
-}
-
-// streamFeed opens a GraphQL-over-SSE subscription on c, closed when the
-// test ends.
-func streamFeed(t *testing.T, c *servertest.Client, label, query string, vars servertest.Vars) feed {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := c.Stream(ctx, servertest.Request{Query: query, Variables: vars})
-	if err != nil {
-		cancel()
-		t.Fatalf("%s: %v", label, err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		cancel()
-	})
-	return &sseFeed{st: st, label: label}
-}
-
-func (f *sseFeed) name() string { return f.label }
-
-func (f *sseFeed) next(t *testing.T, d time.Duration) json.RawMessage {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	ev, err := f.st.Next(ctx)
-	if err != nil {
-		t.Fatalf("%s: waiting %v for an event: %v", f.label, d, err)
-	}
-	if ev.Event != "next" {
-		t.Fatalf("%s: event %q %s, want next", f.label, ev.Event, ev.Data)
-	}
-	resp, err := ev.Response()
-	if err != nil {
-		t.Fatalf("%s: %v", f.label, err)
-	}
-	if len(resp.Errors) > 0 || len(resp.Data) == 0 {
-		t.Fatalf("%s: result %s", f.label, ev.Data)
-	}
-	return resp.Data
-}
-
-func (f *sseFeed) quiet(t *testing.T, d time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if ev, err := f.st.Next(ctx); err == nil {
-		t.Fatalf("%s: unexpected event %q %s", f.label, ev.Event, ev.Data)
-	} else if ctx.Err() == nil {
-		t.Fatalf("%s: stream ended: %v", f.label, err)
-	}
-}
-
-func nextOperation(t *testing.T, f feed, d time.Duration) operationEdge {
+func nextOperation(t *testing.T, f servertest.Feed, d time.Duration) operationEdge {
 	t.Helper()
 	var out struct {
 		AccountOperations operationEdge `json:"accountOperations"`
 	}
-	if err := json.Unmarshal(f.next(t, d), &out); err != nil {
-		t.Fatalf("%s: %v", f.name(), err)
+	if err := json.Unmarshal(f.Next(t, d), &out); err != nil {
+		t.Fatalf("%s: %v", f.Name(), err)
 	}
 	return out.AccountOperations
 }
 
-func nextAccount(t *testing.T, f feed, d time.Duration) account {
+func nextAccount(t *testing.T, f servertest.Feed, d time.Duration) account {
 	t.Helper()
 	var out struct {
 		AccountUpdated account `json:"accountUpdated"`
 	}
-	if err := json.Unmarshal(f.next(t, d), &out); err != nil {
-		t.Fatalf("%s: %v", f.name(), err)
+	if err := json.Unmarshal(f.Next(t, d), &out); err != nil {
+		t.Fatalf("%s: %v", f.Name(), err)
 	}
 	return out.AccountUpdated
 }
@@ -275,15 +117,15 @@ func (l *ledger) record(t *testing.T, p payload, cents int) {
 
 // expectOperations reads the operations of versions from..to from f: each
 // once, in order, with the right balance.
-func (l *ledger) expectOperations(t *testing.T, f feed, from, to int, d time.Duration) {
+func (l *ledger) expectOperations(t *testing.T, f servertest.Feed, from, to int, d time.Duration) {
 	t.Helper()
 	for v := from; v <= to; v++ {
 		e := nextOperation(t, f, d)
 		if e.Node.Version != v {
-			t.Fatalf("%s: operation of version %d, want %d (%+v)", f.name(), e.Node.Version, v, e)
+			t.Fatalf("%s: operation of version %d, want %d (%+v)", f.Name(), e.Node.Version, v, e)
 		}
 		if want := formatCents(l.balances[v]); e.Node.BalanceAfter != (money{want, "EUR"}) || e.Cursor == "" {
-			t.Fatalf("%s: operation %d = %+v, want balance after %s and a cursor", f.name(), v, e, want)
+			t.Fatalf("%s: operation %d = %+v, want balance after %s and a cursor", f.Name(), v, e, want)
 		}
 	}
 }
@@ -291,16 +133,16 @@ func (l *ledger) expectOperations(t *testing.T, f feed, from, to int, d time.Dur
 // expectAccount reads the account from f until it reaches version to: the
 // versions increase strictly (changes may be coalesced, never repeated), and
 // each carries its balance.
-func (l *ledger) expectAccount(t *testing.T, f feed, after, to int, d time.Duration) {
+func (l *ledger) expectAccount(t *testing.T, f servertest.Feed, after, to int, d time.Duration) {
 	t.Helper()
 	last := after
 	for last < to {
 		a := nextAccount(t, f, d)
 		if a.ID != l.id || a.Version <= last || a.Version > to {
-			t.Fatalf("%s: account version %d after %d, want one in (%d, %d] (%+v)", f.name(), a.Version, last, last, to, a)
+			t.Fatalf("%s: account version %d after %d, want one in (%d, %d] (%+v)", f.Name(), a.Version, last, last, to, a)
 		}
 		if want := formatCents(l.balances[a.Version]); a.Balance != (money{want, "EUR"}) || a.Status != "OPEN" {
-			t.Fatalf("%s: account %+v, want balance %s at version %d", f.name(), a, want, a.Version)
+			t.Fatalf("%s: account %+v, want balance %s at version %d", f.Name(), a, want, a.Version)
 		}
 		last = a.Version
 	}
@@ -324,26 +166,26 @@ func TestMultiInstanceDelivery(t *testing.T) {
 
 	ws := b.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
-	bm := newWSMux(ws)
+	bm := servertest.NewWSMux(ws)
 	legacy := b.MustDialWS(t, servertest.GraphQLWS, nil)
 	mustInit(t, legacy, nil)
-	lm := newWSMux(legacy)
+	lm := servertest.NewWSMux(legacy)
 	cc := c.Client()
 	local := a.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, local, nil)
-	am := newWSMux(local)
+	am := servertest.NewWSMux(local)
 
-	ops := []feed{
-		bm.subscribe(t, "B ws ops", "ops", accountOperationsSub, vars),
-		lm.subscribe(t, "B legacy ops", "1", accountOperationsSub, vars),
-		streamFeed(t, cc, "C sse ops", accountOperationsSub, vars),
-		am.subscribe(t, "A ws ops", "ops", accountOperationsSub, vars),
+	ops := []servertest.Feed{
+		bm.Subscribe(t, "B ws ops", "ops", accountOperationsSub, vars),
+		lm.Subscribe(t, "B legacy ops", "1", accountOperationsSub, vars),
+		servertest.StreamFeed(t, cc, "C sse ops", accountOperationsSub, vars),
+		am.Subscribe(t, "A ws ops", "ops", accountOperationsSub, vars),
 	}
-	accs := []feed{
-		bm.subscribe(t, "B ws acc", "acc", accountUpdatedSub, vars),
-		lm.subscribe(t, "B legacy acc", "2", accountUpdatedSub, vars),
-		streamFeed(t, cc, "C sse acc", accountUpdatedSub, vars),
-		am.subscribe(t, "A ws acc", "acc", accountUpdatedSub, vars),
+	accs := []servertest.Feed{
+		bm.Subscribe(t, "B ws acc", "acc", accountUpdatedSub, vars),
+		lm.Subscribe(t, "B legacy acc", "2", accountUpdatedSub, vars),
+		servertest.StreamFeed(t, cc, "C sse acc", accountUpdatedSub, vars),
+		am.Subscribe(t, "A ws acc", "acc", accountUpdatedSub, vars),
 	}
 	// accountUpdated starts with the current state: the subscription is
 	// live before the first change.
@@ -351,7 +193,7 @@ func TestMultiInstanceDelivery(t *testing.T) {
 		l.expectAccount(t, f, 0, 1, 10*time.Second)
 	}
 	for _, f := range ops {
-		f.quiet(t, 50*time.Millisecond)
+		f.Quiet(t, 50*time.Millisecond)
 	}
 
 	// One change at a time: every subscriber sees each version.
@@ -383,7 +225,7 @@ func TestMultiInstanceDelivery(t *testing.T) {
 	}
 	// Nothing more: nothing was delivered twice.
 	for _, f := range append(ops, accs...) {
-		f.quiet(t, 200*time.Millisecond)
+		f.Quiet(t, 200*time.Millisecond)
 	}
 	if got := getAccount(t, cc, id); got.Version != l.version || got.Balance.Amount != formatCents(l.balances[l.version]) {
 		t.Errorf("account on C = %+v, want version %d with %s", got, l.version, formatCents(l.balances[l.version]))
@@ -413,13 +255,13 @@ func TestMultiInstanceTakeover(t *testing.T) {
 
 	ws := standby.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
-	m := newWSMux(ws)
-	ops := m.subscribe(t, "standby ops", "ops", accountOperationsSub, servertest.Vars{"id": id})
+	m := servertest.NewWSMux(ws)
+	ops := m.Subscribe(t, "standby ops", "ops", accountOperationsSub, servertest.Vars{"id": id})
 	// The feeds are read once the mutations are done: one connection each,
 	// so that neither holds more than its buffer of 1024 messages.
 	ws2 := standby.MustDialWS(t, servertest.GraphQLWS, nil)
 	mustInit(t, ws2, nil)
-	acc := newWSMux(ws2).subscribe(t, "standby acc", "acc", accountUpdatedSub, servertest.Vars{"id": id})
+	acc := servertest.NewWSMux(ws2).Subscribe(t, "standby acc", "acc", accountUpdatedSub, servertest.Vars{"id": id})
 	if a := nextAccount(t, acc, 10*time.Second); a.Version != 1 {
 		t.Fatalf("first accountUpdated = %+v, want version 1", a)
 	}
@@ -541,8 +383,8 @@ func TestMultiInstanceTakeover(t *testing.T) {
 			t.Fatalf("operation %d = %+v, want version %d crediting %s to %s", i, e.Node, i+1, formatCents(i), formatCents(cents))
 		}
 	}
-	ops.quiet(t, 300*time.Millisecond)
-	// The account feed reaches the last version, strictly increasing.
+	ops.Quiet(t, 300*time.Millisecond)
+	// The account servertest.Feed reaches the last version, strictly increasing.
 	last := 1
 	for last < len(final)+1 {
 		a := nextAccount(t, acc, 15*time.Second)
@@ -551,7 +393,7 @@ func TestMultiInstanceTakeover(t *testing.T) {
 		}
 		last = a.Version
 	}
-	acc.quiet(t, 100*time.Millisecond)
+	acc.Quiet(t, 100*time.Millisecond)
 	if a := getAccount(t, c, id); a.Version != len(final)+1 || a.Balance.Amount != formatCents(cents) {
 		t.Errorf("account = %+v, want version %d with %s", a, len(final)+1, formatCents(cents))
 	}
@@ -577,12 +419,12 @@ func TestMultiInstanceRedisOutage(t *testing.T) {
 
 	ws := b.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
-	m := newWSMux(ws)
-	ops := []feed{
-		m.subscribe(t, "B ws ops", "ops", accountOperationsSub, vars),
-		streamFeed(t, b.Client(), "B sse ops", accountOperationsSub, vars),
+	m := servertest.NewWSMux(ws)
+	ops := []servertest.Feed{
+		m.Subscribe(t, "B ws ops", "ops", accountOperationsSub, vars),
+		servertest.StreamFeed(t, b.Client(), "B sse ops", accountOperationsSub, vars),
 	}
-	acc := m.subscribe(t, "B ws acc", "acc", accountUpdatedSub, vars)
+	acc := m.Subscribe(t, "B ws acc", "acc", accountUpdatedSub, vars)
 	l.expectAccount(t, acc, 0, 1, 10*time.Second)
 
 	p := l.move(t, ca, 100)
@@ -624,7 +466,7 @@ func TestMultiInstanceRedisOutage(t *testing.T) {
 	}
 	l.expectAccount(t, acc, from-1, l.version, 10*time.Second)
 	for _, f := range append(ops, acc) {
-		f.quiet(t, 300*time.Millisecond)
+		f.Quiet(t, 300*time.Millisecond)
 	}
 	if strings.Contains(b.Log(), runnerActive) {
 		t.Errorf("the subscriber's server ran the projection; want it to depend on Redis")

@@ -135,9 +135,9 @@ func TestSlowSubscriber(t *testing.T) {
 	// The normal subscribers.
 	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
-	ops := newWSMux(ws).subscribe(t, "ws ops", "ops", accountOperationsSub, vars)
-	sse := streamFeed(t, c, "sse ops", accountOperationsSub, vars)
-	acc := streamFeed(t, srv.Client(), "sse acc", accountUpdatedSub, vars)
+	ops := servertest.NewWSMux(ws).Subscribe(t, "ws ops", "ops", accountOperationsSub, vars)
+	sse := servertest.StreamFeed(t, c, "sse ops", accountOperationsSub, vars)
+	acc := servertest.StreamFeed(t, srv.Client(), "sse acc", accountUpdatedSub, vars)
 	l.expectAccount(t, acc, 0, 1, 10*time.Second)
 
 	const n = 200
@@ -151,7 +151,7 @@ func TestSlowSubscriber(t *testing.T) {
 			t.Fatalf("credit %d: payload %+v (account %+v), want up to date", i, p, p.Account)
 		}
 		returned := time.Now()
-		for _, f := range []feed{ops, sse} {
+		for _, f := range []servertest.Feed{ops, sse} {
 			l.expectOperations(t, f, p.Version, p.Version, 5*time.Second)
 		}
 		worst = max(worst, time.Since(returned))
@@ -163,8 +163,8 @@ func TestSlowSubscriber(t *testing.T) {
 	if worst > 2*time.Second {
 		t.Errorf("an operation reached the normal subscribers %v after its mutation returned, want promptly", worst)
 	}
-	for _, f := range []feed{ops, sse, acc} {
-		f.quiet(t, 100*time.Millisecond)
+	for _, f := range []servertest.Feed{ops, sse, acc} {
+		f.Quiet(t, 100*time.Millisecond)
 	}
 
 	// The slow client reads at last: every operation of every one of its

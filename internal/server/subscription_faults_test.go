@@ -39,14 +39,14 @@ func subscriberBehindProxy(t *testing.T, tune func(*config.Config)) (w, s *serve
 
 // followNewAccount opens an account on w and subscribes to it on s over
 // graphql-transport-ws (operation id "acc"), past its first result.
-func followNewAccount(t *testing.T, w, s *servertest.Server) (cw *servertest.Client, id string, m *wsMux, acc feed) {
+func followNewAccount(t *testing.T, w, s *servertest.Server) (cw *servertest.Client, id string, m *servertest.WSMux, acc servertest.Feed) {
 	t.Helper()
 	cw = w.Client()
 	id = open(t, cw, servertest.Vars{"owner": "Outage " + randomSuffix(), "currency": "EUR", "initialBalance": "10.00"}).Account.ID
 	ws := s.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
-	m = newWSMux(ws)
-	acc = m.subscribe(t, "S acc", "acc", accountUpdatedSub, servertest.Vars{"id": id})
+	m = servertest.NewWSMux(ws)
+	acc = m.Subscribe(t, "S acc", "acc", accountUpdatedSub, servertest.Vars{"id": id})
 	if v := nextAccount(t, acc, 10*time.Second).Version; v != 1 {
 		t.Fatalf("first result at version %d, want 1", v)
 	}
@@ -97,7 +97,7 @@ func TestSubscriptionEndsWithErrorWhenOutagePersists(t *testing.T) {
 
 	pg.Down(true)
 	credit(t, cw, servertest.Vars{"id": id, "amount": "1.00"}) // rings S, whose reads now fail
-	msg := m.next(t, "acc", 20*time.Second)
+	msg := m.Next(t, "acc", 20*time.Second)
 	if !msg.IsNext() {
 		t.Fatalf("got %s %s, want a result with an UNAVAILABLE error", msg.Type, msg.Payload)
 	}
@@ -108,7 +108,7 @@ func TestSubscriptionEndsWithErrorWhenOutagePersists(t *testing.T) {
 	if codes := resp.Codes(); len(codes) != 1 || codes[0] != "UNAVAILABLE" {
 		t.Fatalf("last result %s, want one UNAVAILABLE error", msg.Payload)
 	}
-	if end := m.next(t, "acc", 10*time.Second); end.Type != "complete" {
+	if end := m.Next(t, "acc", 10*time.Second); end.Type != "complete" {
 		t.Fatalf("after the error: %s %s, want complete", end.Type, end.Payload)
 	}
 	pg.Down(false)

@@ -41,11 +41,11 @@ func wantClose(t *testing.T, c *servertest.WSConn, what string, code websocket.S
 }
 
 // dialInit dials srv with proto and initialises the connection.
-func dialInit(t *testing.T, srv *servertest.Server, proto string) (*servertest.WSConn, *wsMux) {
+func dialInit(t *testing.T, srv *servertest.Server, proto string) (*servertest.WSConn, *servertest.WSMux) {
 	t.Helper()
 	c := srv.MustDialWS(t, proto, nil)
 	mustInit(t, c, nil)
-	return c, newWSMux(c)
+	return c, servertest.NewWSMux(c)
 }
 
 // TestSubscriptionCaps (issue 10 item 9): at most
@@ -64,15 +64,15 @@ func TestSubscriptionCaps(t *testing.T) {
 
 	c1, m1 := dialInit(t, srv, servertest.GraphQLTransportWS)
 	for _, op := range []string{"a", "b"} {
-		nextAccount(t, m1.subscribe(t, "c1 "+op, op, accountUpdatedSub, vars), 10*time.Second)
+		nextAccount(t, m1.Subscribe(t, "c1 "+op, op, accountUpdatedSub, vars), 10*time.Second)
 	}
 	_, m2 := dialInit(t, srv, servertest.GraphQLWS)
-	nextAccount(t, m2.subscribe(t, "c2 x", "x", accountUpdatedSub, vars), 10*time.Second)
+	nextAccount(t, m2.Subscribe(t, "c2 x", "x", accountUpdatedSub, vars), 10*time.Second)
 
 	// The instance is full: legacy start refused with an error message, SSE
 	// with 429; the connections stay open.
-	m2.subscribe(t, "c2 y", "y", accountUpdatedSub, vars)
-	if msg := m2.next(t, "y", 10*time.Second); msg.Type != "error" || !strings.Contains(string(msg.Payload), "TOO_MANY_SUBSCRIPTIONS") {
+	m2.Subscribe(t, "c2 y", "y", accountUpdatedSub, vars)
+	if msg := m2.Next(t, "y", 10*time.Second); msg.Type != "error" || !strings.Contains(string(msg.Payload), "TOO_MANY_SUBSCRIPTIONS") {
 		t.Errorf("graphql-ws start past the instance cap: %s %s, want an error TOO_MANY_SUBSCRIPTIONS", msg.Type, msg.Payload)
 	}
 	if st, err := srv.Client().Stream(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: vars}); err == nil {
@@ -83,13 +83,13 @@ func TestSubscriptionCaps(t *testing.T) {
 	}
 
 	// Stopping x gives its place back.
-	if err := m2.c.Stop(ctxTimeout(t, 5*time.Second), "x"); err != nil {
+	if err := m2.Conn().Stop(ctxTimeout(t, 5*time.Second), "x"); err != nil {
 		t.Fatal(err)
 	}
-	if msg := m2.next(t, "x", 10*time.Second); msg.Type != "complete" {
+	if msg := m2.Next(t, "x", 10*time.Second); msg.Type != "complete" {
 		t.Fatalf("stop x: %s %s", msg.Type, msg.Payload)
 	}
-	nextAccount(t, m2.subscribe(t, "c2 z", "z", accountUpdatedSub, vars), 10*time.Second)
+	nextAccount(t, m2.Subscribe(t, "c2 z", "z", accountUpdatedSub, vars), 10*time.Second)
 
 	// A third subscription on one graphql-transport-ws connection closes it
 	// with 4429.
@@ -122,7 +122,7 @@ func TestSubscriptionProtocolErrors(t *testing.T) {
 	ctx := func() context.Context { return ctxTimeout(t, 5*time.Second) }
 
 	c, m := dialInit(t, srv, servertest.GraphQLTransportWS)
-	nextAccount(t, m.subscribe(t, "a", "a", accountUpdatedSub, vars), 10*time.Second)
+	nextAccount(t, m.Subscribe(t, "a", "a", accountUpdatedSub, vars), 10*time.Second)
 	if err := c.Subscribe(ctx(), "a", req); err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +149,15 @@ func TestSubscriptionProtocolErrors(t *testing.T) {
 	// graphql-ws has no close code for it: the duplicate start gets an
 	// error, and the first subscription can still be stopped.
 	_, lm := dialInit(t, srv, servertest.GraphQLWS)
-	nextAccount(t, lm.subscribe(t, "legacy a", "a", accountUpdatedSub, vars), 10*time.Second)
-	lm.subscribe(t, "legacy a again", "a", accountUpdatedSub, vars)
-	if msg := lm.next(t, "a", 10*time.Second); msg.Type != "error" || !strings.Contains(string(msg.Payload), "already exists") {
+	nextAccount(t, lm.Subscribe(t, "legacy a", "a", accountUpdatedSub, vars), 10*time.Second)
+	lm.Subscribe(t, "legacy a again", "a", accountUpdatedSub, vars)
+	if msg := lm.Next(t, "a", 10*time.Second); msg.Type != "error" || !strings.Contains(string(msg.Payload), "already exists") {
 		t.Errorf("graphql-ws duplicate start: %s %s, want an error", msg.Type, msg.Payload)
 	}
-	if err := lm.c.Stop(ctx(), "a"); err != nil {
+	if err := lm.Conn().Stop(ctx(), "a"); err != nil {
 		t.Fatal(err)
 	}
-	if msg := lm.next(t, "a", 10*time.Second); msg.Type != "complete" {
+	if msg := lm.Next(t, "a", 10*time.Second); msg.Type != "complete" {
 		t.Errorf("stop after a refused duplicate: %s %s, want complete", msg.Type, msg.Payload)
 	}
 }
