@@ -25,6 +25,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/playground"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
+	"github.com/chronicle-es/chronicle/internal/webapp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
@@ -158,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Introspection: cfg.Introspection,
 	}, graph.Streaming{
 		KeepAlive:      cfg.WSKeepAlive,
-		OriginPatterns: cfg.AllowedOrigins,
+		OriginPatterns: cfg.Origins(),
 		Init:           websocketInit(authn),
 	}, logger, meter.CommandExtension())
 
@@ -167,10 +168,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		fanout: fanout, redis: redisClient, resolver: resolver, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", withCORS(cfg.AllowedOrigins, s.streams.middleware(
-		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql)))))
+	mux.Handle("/query", withOriginLog(logger, cfg.Origins(), withCORS(cfg.Origins(), s.streams.middleware(
+		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /app/", webapp.Handler("/app/"))
+	if cfg.Dev && cfg.JWTHS256Secret != "" {
+		mux.Handle("POST /dev/token", devTokenHandler(cfg, logger))
+	}
 	if cfg.MetricsEnabled {
 		// Unauthenticated, like /healthz: not to be exposed publicly.
 		meter.WatchSubscriptions(fanout.Hub.Len)
