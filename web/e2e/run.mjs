@@ -163,7 +163,8 @@ try {
   browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
   const one = await newPage('one');
   const two = await newPage('two');
@@ -203,7 +204,7 @@ try {
     await one.getByLabel('Refund amount').fill('2.00');
     await one.getByRole('button', { name: 'Refund' }).click();
     await one.getByTestId('selected-status').filter({ hasText: 'PARTIALLY_REFUNDED' }).waitFor({ timeout: live });
-    await two.getByTestId('tiles').getByText('2.00 (1)').waitFor({ timeout: live });
+    await two.getByTestId('tiles').getByText('2.00 (1)', { exact: true }).waitFor({ timeout: live });
   });
 
   await check('payments dashboard has no serious accessibility violations', async () => {
