@@ -54,6 +54,9 @@ func parseDuration(s string) (time.Duration, error) {
 	if rest == "" {
 		return d, nil
 	}
+	if rest[0] < '0' || rest[0] > '9' {
+		return 0, fmt.Errorf("%q after the days is not a duration", rest)
+	}
 	more, err := time.ParseDuration(rest)
 	if err != nil {
 		return 0, err
