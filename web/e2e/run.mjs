@@ -208,6 +208,20 @@ try {
   });
 
   await check('payments dashboard has no serious accessibility violations', async () => {
+    // A few more payments, so that the screenshot shows a dashboard in use.
+    const token = await mint('alice', orgA);
+    const seeded = [['Alan Turing', '120.00', 'GBP', 'process'], ['Ada Lovelace', '80.00', 'EUR', 'process'],
+      ['Edsger Dijkstra', '15.50', 'EUR', 'fail'], ['Barbara Liskov', '64.00', 'GBP', null]];
+    for (const [customerName, amount, currency, then] of seeded) {
+      const d = await gql(token, 'mutation($i: InitiatePaymentInput!) { initiatePayment(input: $i) { paymentId } }', {
+        i: { customerName, customerEmail: 'e2e@example.com', amount, currency },
+      });
+      const id = d.initiatePayment.paymentId;
+      if (then === 'process') await gql(token, 'mutation($i: ProcessPaymentInput!) { processPayment(input: $i) { version } }', { i: { id } });
+      if (then === 'fail') await gql(token, 'mutation($i: FailPaymentInput!) { failPayment(input: $i) { version } }', { i: { id, reason: 'card declined' } });
+    }
+    await one.getByTestId('tile-payments').filter({ hasText: '5' }).waitFor({ timeout: live });
+    await one.getByTestId('latest-payments').getByText('Barbara Liskov').waitFor({ timeout: live });
     await axeCheck(one, 'payments');
     await shot(one, 'payments');
   });
@@ -279,7 +293,7 @@ try {
     assert((await other.getByTestId('operations').locator('li').count()) === 0, "B sees A's operations");
     // Switching organization in a signed-in window switches everything.
     await two.getByRole('link', { name: 'Payments' }).click();
-    await two.getByTestId('tile-payments').filter({ hasText: '1' }).waitFor();
+    await two.getByTestId('tile-payments').filter({ hasText: '5' }).waitFor();
     await two.getByRole('textbox', { name: 'Organization' }).fill(orgB);
     await two.getByRole('button', { name: 'Switch' }).click();
     await two.getByTestId('identity').filter({ hasText: orgB }).waitFor();
