@@ -83,6 +83,7 @@ web-dev: services ## Vite's dev server for web/ (http://localhost:5173/app/) aga
 check-web: ## Fail when the committed bundle or generated types are not what web/'s sources build
 	@scripts/ensure-web-tools.sh
 	cd web && npm run --silent build
+	@cd web && node scripts/size-report.mjs
 	@git diff --exit-code --stat -- internal/webapp/dist web/src/gql && \
 	  [[ -z "$$(git status --porcelain -- internal/webapp/dist web/src/gql)" ]] || \
 	  { echo 'web bundle out of step with web/: run make web and commit'; git status --short -- internal/webapp/dist web/src/gql; exit 1; }
