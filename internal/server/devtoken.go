@@ -37,11 +37,17 @@ type devTokenResponse struct {
 // `make token` would (issuer, audience and organization claim from the
 // config). It exists so that the web app's development sign-in can pick an
 // actor and organization; New mounts it only in development mode with an
-// HS256 secret. Errors: 400 with a JSON {"error": "..."} for a bad body or
+// HS256 secret, behind the same CORS rules as /query (the app may be served
+// by Vite's dev server). Errors: 405 for another method, 400 with a JSON {"error": "..."} for a bad body or
 // identity.
 func devTokenHandler(cfg config.Config, logger *slog.Logger) http.Handler {
 	secret := []byte(cfg.JWTHS256Secret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST a JSON body {\"actor\", \"organization\"}"})
+			return
+		}
 		var req devTokenRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 		dec.DisallowUnknownFields()

@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /app/", webapp.Handler("/app/"))
 	if cfg.Dev && cfg.JWTHS256Secret != "" {
-		mux.Handle("POST /dev/token", devTokenHandler(cfg, logger))
+		mux.Handle("/dev/token", withCORS(cfg.Origins(), devTokenHandler(cfg, logger)))
 	}
 	if cfg.MetricsEnabled {
 		// Unauthenticated, like /healthz: not to be exposed publicly.

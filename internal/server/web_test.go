@@ -91,11 +91,17 @@ func TestWebAppServed(t *testing.T) {
 	}
 }
 
-// preflightFrom sends a CORS preflight for a POST with the given request
-// headers from origin and returns the response's headers.
+// preflightFrom sends a CORS preflight for a POST to /query with the given
+// request headers from origin and returns the response's headers.
 func preflightFrom(t *testing.T, s *servertest.Server, origin, headers string) http.Header {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxTimeout(t, 5*time.Second), http.MethodOptions, s.URL+"/query", nil)
+	return preflightTo(t, s, "/query", origin, headers)
+}
+
+// preflightTo is preflightFrom for another path.
+func preflightTo(t *testing.T, s *servertest.Server, path, origin, headers string) http.Header {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctxTimeout(t, 5*time.Second), http.MethodOptions, s.URL+path, nil)
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Access-Control-Request-Method", "POST")
 	req.Header.Set("Access-Control-Request-Headers", headers)
@@ -146,6 +152,11 @@ func TestDevToken(t *testing.T) {
 		if status, out := mintDev(t, dev, bad); status != http.StatusBadRequest || out["error"] == "" {
 			t.Errorf("POST /dev/token %s: %d %v, want 400 with an error", bad, status, out)
 		}
+	}
+
+	// The app on Vite's dev server signs in cross-origin.
+	if got := preflightTo(t, dev, "/dev/token", "http://localhost:5173", "content-type").Get("Access-Control-Allow-Origin"); got != "http://localhost:5173" {
+		t.Errorf("preflight of /dev/token from Vite's dev server: Access-Control-Allow-Origin %q", got)
 	}
 
 	prod := servertest.Start(t, nil)
