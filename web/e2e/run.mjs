@@ -301,6 +301,13 @@ try {
     assert((await two.getByText('Grace Hopper').count()) === 0, "after the switch, A's payment still shows");
   });
 
+  await check('the badge says offline while the browser is, and live after', async () => {
+    await other.context().setOffline(true);
+    await other.getByTestId('connection').filter({ hasText: 'offline' }).waitFor({ timeout: live });
+    await other.context().setOffline(false);
+    await other.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 10_000 });
+  });
+
   await check('catalog and orders placeholders have no serious accessibility violations', async () => {
     for (const name of ['catalog', 'orders']) {
       await one.getByRole('link', { name: name[0].toUpperCase() + name.slice(1) }).click();

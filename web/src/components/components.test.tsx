@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen, act } from '@testing-library/react';
 import { ConnectionStatus } from '../lib/connection';
 import { seriesPoints } from '../lib/analytics';
@@ -23,6 +23,17 @@ describe('ConnectionStatus', () => {
     expect(screen.getByRole('status').textContent).toBe('reconnecting');
     act(() => status.set('live'));
     expect(screen.getByRole('status').textContent).toBe('live');
+  });
+  it('is offline while the browser is, and live again after', () => {
+    const status = new ConnectionStatus();
+    status.set('live');
+    const online = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    status.update();
+    expect(status.get()).toBe('offline');
+    online.mockReturnValue(true);
+    status.update();
+    expect(status.get()).toBe('live');
+    online.mockRestore();
   });
   it('is offline once the server refused the sign-in', () => {
     const status = new ConnectionStatus();

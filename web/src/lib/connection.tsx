@@ -11,28 +11,43 @@ import { apiBase, type Session } from './session';
  */
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
-/** A small observable of the connection state, for useSyncExternalStore. */
+/**
+ * A small observable of the connection state, for useSyncExternalStore. It
+ * keeps what the socket does (set by graphql-ws's events) apart from what
+ * is shown, which also depends on the browser being online and on the
+ * server having accepted the token.
+ */
 export class ConnectionStatus {
-  private state: ConnectionState = 'connecting';
+  private socket: 'connecting' | 'live' = 'connecting';
   private everConnected = false;
+  private shown: ConnectionState = 'connecting';
   private listeners = new Set<() => void>();
   /** Set when the server refused the token (close code 4403). */
   refused = false;
 
-  get = (): ConnectionState => this.state;
+  get = (): ConnectionState => this.shown;
 
   subscribe = (l: () => void): (() => void) => {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   };
 
-  set(state: ConnectionState): void {
-    if (state === 'live') this.everConnected = true;
-    if (state === 'connecting' && this.everConnected) state = 'reconnecting';
-    if (typeof navigator !== 'undefined' && !navigator.onLine && state !== 'live') state = 'offline';
-    if (this.refused) state = 'offline';
-    if (state === this.state) return;
-    this.state = state;
+  /** Records what the socket did: connecting (or closed), or live (acknowledged). */
+  set(socket: 'connecting' | 'live'): void {
+    this.socket = socket;
+    if (socket === 'live') this.everConnected = true;
+    this.update();
+  }
+
+  /** Recomputes the state shown (call it when the browser goes on- or offline). */
+  update(): void {
+    const online = typeof navigator === 'undefined' || navigator.onLine;
+    let state: ConnectionState;
+    if (this.refused || !online) state = 'offline';
+    else if (this.socket === 'live') state = 'live';
+    else state = this.everConnected ? 'reconnecting' : 'connecting';
+    if (state === this.shown) return;
+    this.shown = state;
     this.listeners.forEach((l) => l());
   }
 }
@@ -70,6 +85,7 @@ export function createConnection(session: Session): Connection {
       const code = (e as { code?: number } | null)?.code;
       if (code === closeAuthFailed) {
         status.refused = true;
+        status.update();
         return false;
       }
       return true;
@@ -110,7 +126,7 @@ const ConnectionContext = createContext<Connection | null>(null);
 export function ConnectionProvider({ session, children }: { session: Session; children: ReactNode }) {
   const conn = useMemo(() => createConnection(session), [session]);
   useEffect(() => {
-    const update = () => conn.status.set(conn.status.get());
+    const update = () => conn.status.update();
     window.addEventListener('online', update);
     window.addEventListener('offline', update);
     return () => {
