@@ -43,7 +43,7 @@ run: services ## Run the server in dev mode on :PORT (applies migrations at star
 token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h)
 	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)'
 
-test: services ## go vet + all tests with the race detector
+test: services ## go vet + all tests with the race detector, then the web app's (test-web)
 	$(GO) vet ./...
 	# One package at a time: the database tests of two packages together can
 	# pass PostgreSQL's default max_connections (100).
@@ -76,7 +76,7 @@ web: ## Rebuild the web app (web/) into internal/webapp/dist, which the server e
 	cd web && npm run --silent build
 	@cd web && node scripts/size-report.mjs
 
-web-dev: services ## Vite's dev server for web/ (http://localhost:5173/app/) against `make run`'s API on :PORT
+web-dev: ## Vite's dev server for web/ (http://localhost:5173/app/) against the API of `make run` on :PORT
 	@scripts/ensure-web-tools.sh
 	cd web && VITE_CHRONICLE_API=http://localhost:$(PORT) npx vite
 
