@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable
+# DATABASE_URL defaults to internal/config.DefaultDatabaseURL (local server).
 REDIS_URL    ?= redis://127.0.0.1:6379/0
 PORT         ?= 8080
 export DATABASE_URL REDIS_URL PORT

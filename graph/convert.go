@@ -2,7 +2,6 @@ package graph
 
 import (
 	"github.com/chronicle-es/chronicle/graph/model"
-	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/money"
 	"github.com/chronicle-es/chronicle/internal/page"
@@ -10,52 +9,7 @@ import (
 
 // moneyOf formats minor units of currency code as the Money type.
 func moneyOf(minor int64, code string) *model.Money {
-	c, err := money.LookupCurrency(code)
-	if err != nil {
-		// A currency withdrawn since the account was opened keeps two
-		// decimals, as the domain does.
-		c = money.Currency{Code: code, MinorUnits: 2}
-	}
-	return &model.Money{Amount: money.FormatAmount(minor, c), Currency: code}
-}
-
-func accountOf(v account.View) *model.Account {
-	return &model.Account{
-		ID:        v.ID.String(),
-		Owner:     v.Owner,
-		Currency:  v.Currency,
-		Balance:   moneyOf(v.Balance, v.Currency),
-		Status:    model.AccountStatus(v.Status),
-		Version:   int(v.Version),
-		OpenedAt:  v.OpenedAt,
-		UpdatedAt: v.UpdatedAt,
-	}
-}
-
-func payloadOf(r account.Result) *model.AccountPayload {
-	p := &model.AccountPayload{
-		AccountID: r.AccountID.String(),
-		Position:  r.Position,
-		Version:   int(r.Version),
-		UpToDate:  r.UpToDate,
-		Duplicate: r.Duplicate,
-	}
-	if r.Account != nil {
-		p.Account = accountOf(*r.Account)
-	}
-	return p
-}
-
-func operationOf(o account.Operation, currency string) *model.Operation {
-	return &model.Operation{
-		Kind:         model.OperationKind(o.Kind),
-		Amount:       moneyOf(o.Amount, currency),
-		BalanceAfter: moneyOf(o.BalanceAfter, currency),
-		Description:  o.Description,
-		Version:      int(o.Version),
-		Position:     o.Position,
-		RecordedAt:   o.RecordedAt,
-	}
+	return &model.Money{Amount: money.FormatAmount(minor, money.StoredCurrency(code)), Currency: code}
 }
 
 func storedEventOf(e eventstore.RecordedEvent) *model.StoredEvent {

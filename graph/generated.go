@@ -235,7 +235,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		AccountOperations       func(childComplexity int, accountID string, after *string) int
+		AccountOperations       func(childComplexity int, id string, after *string) int
 		AccountUpdated          func(childComplexity int, id string, afterVersion *int) int
 		PaymentAnalyticsUpdated func(childComplexity int, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) int
 		PaymentUpdated          func(childComplexity int, id string) int
@@ -272,7 +272,7 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error)
-	AccountOperations(ctx context.Context, accountID string, after *string) (<-chan *model.OperationEdge, error)
+	AccountOperations(ctx context.Context, id string, after *string) (<-chan *model.OperationEdge, error)
 	PaymentUpdated(ctx context.Context, id string) (<-chan *model.Payment, error)
 	PaymentAnalyticsUpdated(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error)
 }
@@ -1120,7 +1120,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.AccountOperations(childComplexity, args["accountId"].(string), args["after"].(*string)), true
+		return e.ComplexityRoot.Subscription.AccountOperations(childComplexity, args["id"].(string), args["after"].(*string)), true
 	case "Subscription.accountUpdated":
 		if e.ComplexityRoot.Subscription.AccountUpdated == nil {
 			break
@@ -1277,7 +1277,17 @@ Conventions:
   INVALID_STATE_TRANSITION, INTERNAL, ...
 - Every operation acts for the caller's organization (from the bearer
   token): another organization's accounts and payments are NOT_FOUND.
-- Lists are Relay cursor connections (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `).
+- Lists are Relay cursor connections (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `), each weighed by
+  ` + "`" + `first` + "`" + ` in the query complexity limit.
+- Names of ids: an argument or input field named ` + "`" + `id` + "`" + ` is the entity the field
+  is about (` + "`" + `account(id:)` + "`" + `, ` + "`" + `creditAccount(input: {id})` + "`" + `,
+  ` + "`" + `accountOperations(id:)` + "`" + `); ` + "`" + `<entity>Id` + "`" + ` is a reference to another entity
+  (` + "`" + `orderId` + "`" + ` on a payment). A create mutation takes no id: the server picks a
+  fresh UUIDv7 and returns it in the payload; with an ` + "`" + `idempotencyKey` + "`" + ` a retry
+  gets the first attempt's entity.
+- Free text (owner, description, names, reasons) is trimmed and must be
+  valid UTF-8 without control characters; idempotency keys are at most 200
+  bytes without control characters.
 """
 schema {
   query: Query
@@ -1368,7 +1378,7 @@ type Subscription {
   with the last cursor it saw misses nothing and receives nothing twice.
   NOT_FOUND when the account is not in the read model (yet).
   """
-  accountOperations(accountId: ID!, after: String): OperationEdge!
+  accountOperations(id: ID!, after: String): OperationEdge!
   """
   The projected payment: its current state first, then each time it changes
   (changes may be coalesced). NOT_FOUND when it is not in the read model.
@@ -1487,8 +1497,6 @@ type StoredEventEdge {
 }
 
 input OpenAccountInput {
-  "Optional client-chosen UUID for the new account; one is generated when absent."
-  accountId: ID
   owner: String!
   "ISO 4217 code, upper case, e.g. EUR."
   currency: String!
@@ -1499,7 +1507,8 @@ input OpenAccountInput {
 }
 
 input CreditAccountInput {
-  accountId: ID!
+  "The account."
+  id: ID!
   "Positive decimal string in the account's currency, e.g. \"10.00\"."
   amount: String!
   description: String
@@ -1509,7 +1518,8 @@ input CreditAccountInput {
 }
 
 input DebitAccountInput {
-  accountId: ID!
+  "The account."
+  id: ID!
   "Positive decimal string in the account's currency, e.g. \"10.00\"."
   amount: String!
   description: String
@@ -1518,7 +1528,8 @@ input DebitAccountInput {
 }
 
 input CloseAccountInput {
-  accountId: ID!
+  "The account."
+  id: ID!
   expectedVersion: Int
   idempotencyKey: String
 }
@@ -2501,14 +2512,14 @@ func (ec *executionContext) field_Query_payments_args(ctx context.Context, rawAr
 func (ec *executionContext) field_Subscription_accountOperations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "accountId",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["accountId"] = arg0
+	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
@@ -6124,7 +6135,7 @@ func (ec *executionContext) _Subscription_accountOperations(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().AccountOperations(ctx, fc.Args["accountId"].(string), fc.Args["after"].(*string))
+			return ec.Resolvers.Subscription().AccountOperations(ctx, fc.Args["id"].(string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OperationEdge) graphql.Marshaler {
@@ -7316,20 +7327,20 @@ func (ec *executionContext) unmarshalInputCloseAccountInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "expectedVersion", "idempotencyKey"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "accountId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalNID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.AccountID = data
+			it.ID = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -7360,20 +7371,20 @@ func (ec *executionContext) unmarshalInputCreditAccountInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "amount", "description", "expectedVersion", "idempotencyKey"}
+	fieldsInOrder := [...]string{"id", "amount", "description", "expectedVersion", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "accountId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalNID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.AccountID = data
+			it.ID = data
 		case "amount":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -7418,20 +7429,20 @@ func (ec *executionContext) unmarshalInputDebitAccountInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "amount", "description", "expectedVersion", "idempotencyKey"}
+	fieldsInOrder := [...]string{"id", "amount", "description", "expectedVersion", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "accountId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalNID2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.AccountID = data
+			it.ID = data
 		case "amount":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -7585,20 +7596,13 @@ func (ec *executionContext) unmarshalInputOpenAccountInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"accountId", "owner", "currency", "initialBalance", "idempotencyKey"}
+	fieldsInOrder := [...]string{"owner", "currency", "initialBalance", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "accountId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AccountID = data
 		case "owner":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -9990,13 +9994,13 @@ func (ec *executionContext) unmarshalNInitiatePaymentInput2githubᚗcomᚋchroni
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := model.MarshalInt(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -10329,13 +10333,13 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -10555,29 +10559,11 @@ func (ec *executionContext) marshalODuration2ᚖtimeᚐDuration(ctx context.Cont
 	return res
 }
 
-func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalID(v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalID(*v)
-	return res
-}
-
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -10587,7 +10573,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := model.MarshalInt(*v)
 	return res
 }
 
@@ -10643,7 +10629,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -10653,7 +10639,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalTime(*v)
 	return res
 }
 

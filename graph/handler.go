@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"time"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -33,13 +35,7 @@ type Limits struct {
 // example metrics.CommandExtension).
 func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Logger, extensions ...graphql.HandlerExtension) *handler.Server {
 	cfg := Config{Resolvers: r}
-	cfg.Complexity.Account.Operations = pageComplexity
-	cfg.Complexity.Query.Accounts = func(child int, first *int, _ *string, _ *string, _ *model.AccountStatus) int {
-		return pageComplexity(child, first, nil)
-	}
-	cfg.Complexity.Query.AccountHistory = func(child int, _ string, first *int, _ *string) int {
-		return pageComplexity(child, first, nil)
-	}
+	weighPages(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	addTransports(srv, streaming)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -62,6 +58,22 @@ func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Lo
 	srv.SetErrorPresenter(ErrorPresenter(logger))
 	srv.SetRecoverFunc(RecoverFunc(logger))
 	return srv
+}
+
+// weighPages gives every connection field (every field that takes `first`)
+// a complexity weighed by the page size it asks for. TestEveryPageIsWeighed
+// fails for a field that is missing here.
+func weighPages(c *ComplexityRoot) {
+	c.Account.Operations = pageComplexity
+	c.Query.Accounts = func(child int, first *int, _ *string, _ *string, _ *model.AccountStatus) int {
+		return pageComplexity(child, first, nil)
+	}
+	c.Query.AccountHistory = func(child int, _ string, first *int, _ *string) int {
+		return pageComplexity(child, first, nil)
+	}
+	c.Query.Payments = func(child int, _ *model.PaymentStatus, _ *time.Time, _ *time.Time, first *int, _ *string) int {
+		return pageComplexity(child, first, nil)
+	}
 }
 
 // pageComplexity weighs a connection field by the page size it asks for.

@@ -5,44 +5,25 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/graph/model"
-	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/payment"
-	"github.com/google/uuid"
 )
 
-// paymentCommand runs one payment command with the request's options; the
-// command gets the caller (actor and organization) from them, never from
-// the input.
-func (r *Resolver) paymentCommand(ctx context.Context, expectedVersion *int, idempotencyKey *string,
-	run func(payment.Caller, aggregate.Options) (payment.Result, error)) (*model.PaymentPayload, error) {
-	opts, err := commandOptions(ctx, expectedVersion, idempotencyKey)
-	if err != nil {
-		return nil, err
-	}
-	res, err := run(payment.Caller{Actor: opts.Metadata.Actor, Organization: opts.Metadata.Tenant}, opts)
-	if err != nil {
-		return nil, err
-	}
+// The payments context's resolver part: conversions of its read models and
+// results into GraphQL types, and its subscriptions.
+
+func paymentPayloadOf(res payment.Result) *model.PaymentPayload {
 	p := &model.PaymentPayload{
-		PaymentID: res.PaymentID.String(),
+		PaymentID: res.ID.String(),
 		Position:  res.Position,
 		Version:   int(res.Version),
 		UpToDate:  res.UpToDate,
 		Duplicate: res.Duplicate,
 	}
-	if res.Payment != nil {
-		p.Payment = paymentOf(*res.Payment)
+	if res.View != nil {
+		p.Payment = paymentOf(*res.View)
 	}
-	return p, nil
-}
-
-// paymentID parses a client-given payment id (BAD_USER_INPUT when malformed).
-func paymentID(raw string) (uuid.UUID, error) {
-	id, err := payment.ParseID(raw)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	return uuid.MustParse(id), nil
+	return p
 }
 
 func paymentOf(v payment.View) *model.Payment {
@@ -125,35 +106,18 @@ func analyticsRequest(ctx context.Context, from, to time.Time, bucket model.Anal
 
 // followPayment serves the paymentUpdated subscription.
 func (r *Resolver) followPayment(ctx context.Context, rawID string) (<-chan *model.Payment, error) {
-	org, err := organization(ctx)
+	id, err := payment.ParseID(rawID)
 	if err != nil {
 		return nil, err
 	}
-	id, err := paymentID(rawID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.PaymentReads.Get(ctx, org, id); err != nil {
-		return nil, err
-	}
-	sub := r.Hub.Subscribe(payment.ProjectionName, id.String())
-	return stream(ctx, r, sub, "paymentUpdated", func(emit func(*model.Payment) bool) error {
-		return r.PaymentReads.FollowPayment(ctx, sub, org, id, func(v payment.View) bool {
-			return emit(paymentOf(v))
-		})
-	}), nil
+	return subscribe(ctx, r, "paymentUpdated", func(ctx context.Context, org string) (live.Feed[payment.View], error) {
+		return r.payment.Reads.PaymentFeed(ctx, org, id)
+	}, paymentOf)
 }
 
 // followAnalytics serves the paymentAnalyticsUpdated subscription.
 func (r *Resolver) followAnalytics(ctx context.Context, from, to time.Time, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
-	req, err := analyticsRequest(ctx, from, to, bucket)
-	if err != nil {
-		return nil, err
-	}
-	sub := r.Hub.Subscribe(payment.ProjectionName, payment.OrganizationKey(req.Organization))
-	return stream(ctx, r, sub, "paymentAnalyticsUpdated", func(emit func(*model.PaymentAnalytics) bool) error {
-		return r.PaymentReads.FollowAnalytics(ctx, sub, req, func(a payment.Analytics) bool {
-			return emit(analyticsOf(a))
-		})
-	}), nil
+	return subscribe(ctx, r, "paymentAnalyticsUpdated", func(ctx context.Context, org string) (live.Feed[payment.Analytics], error) {
+		return r.payment.Reads.AnalyticsFeed(ctx, payment.AnalyticsRequest{Organization: org, From: from, To: to, Bucket: payment.Bucket(bucket)})
+	}, analyticsOf)
 }

@@ -1,6 +1,7 @@
 // Package graph is the GraphQL layer: the gqlgen executor (generated.go),
-// thin resolvers that turn inputs into commands and read models into types,
-// the error presenter, and the HTTP handler with its limits.
+// thin resolvers that turn inputs into commands and read models into types
+// (one graph/<context>.go per bounded context), the error presenter, and the
+// HTTP handler with its limits.
 package graph
 
 import (
@@ -9,34 +10,42 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
-	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/caller"
-	"github.com/chronicle-es/chronicle/internal/eventstore"
-	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/payment"
-	"github.com/google/uuid"
 )
 
-// Resolver is the root resolver. It holds the application services, the
-// live-update hub, and the goroutines of the open subscriptions.
+// Resolver is the root resolver: the bounded contexts' application values,
+// and the goroutines of the open subscriptions.
 type Resolver struct {
-	Accounts     *account.Service
-	AccountReads *account.ReadModel
-	Events       account.StreamReader
-	Payments     *payment.Service
-	PaymentReads *payment.ReadModel
-	// Hub rings the subscriptions when a projection has committed a change.
-	Hub *live.Hub
-	// Logger logs what ends a subscription other than its client
-	// (slog.Default() when nil).
-	Logger *slog.Logger
+	account *account.App
+	payment *payment.App
 
-	// streams runs one goroutine per open subscription.
-	streams sync.WaitGroup
+	registry *module.Registry
+	logger   *slog.Logger
+	// subscriptions runs one goroutine per open subscription.
+	subscriptions sync.WaitGroup
 }
+
+// NewResolver builds every bounded context from reg's dependencies and
+// registers it (its projections join reg's engine). This is the one list of
+// contexts: a context is added by its line here and its graph/<context>.go.
+// Errors: those of module.Registry.Err (a projection registered twice).
+func NewResolver(reg *module.Registry, logger *slog.Logger) (*Resolver, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	r := &Resolver{registry: reg, logger: logger}
+	r.account = module.Use(reg, account.Module)
+	r.payment = module.Use(reg, payment.Module)
+	return r, reg.Err()
+}
+
+// Registry returns the registry of the resolver's bounded contexts.
+func (r *Resolver) Registry() *module.Registry { return r.registry }
 
 // WaitSubscriptions waits until the goroutine of every subscription has
 // ended, or ctx ends (its error is returned). A subscription ends when its
@@ -45,7 +54,7 @@ type Resolver struct {
 func (r *Resolver) WaitSubscriptions(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
-		r.streams.Wait()
+		r.subscriptions.Wait()
 		close(done)
 	}()
 	select {
@@ -54,13 +63,6 @@ func (r *Resolver) WaitSubscriptions(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("subscriptions still running: %w", ctx.Err())
 	}
-}
-
-func (r *Resolver) logger() *slog.Logger {
-	if r.Logger != nil {
-		return r.Logger
-	}
-	return slog.Default()
 }
 
 // organization returns the caller's organization, the tenant every query,
@@ -74,58 +76,35 @@ func organization(ctx context.Context) (string, error) {
 	return "", apperr.New(apperr.Unauthenticated, "authentication required: no organization in the caller's identity")
 }
 
-// commandOptions builds the non-domain part of a command from the request:
-// the caller's actor and organization (Metadata.Tenant) become the events'
-// metadata, never anything from the input.
-func commandOptions(ctx context.Context, expectedVersion *int, idempotencyKey *string) (aggregate.Options, error) {
-	c := caller.From(ctx)
-	if _, err := organization(ctx); err != nil {
-		return aggregate.Options{}, err
-	}
-	commandID, err := uuid.NewV7()
-	if err != nil {
-		return aggregate.Options{}, fmt.Errorf("command id: %w", err)
-	}
-	return aggregate.Options{
+// commandOptions builds the non-domain part of a mutation's command: the
+// caller (actor, organization, correlation id) from the request, never from
+// the input.
+func commandOptions(ctx context.Context, expectedVersion *int, idempotencyKey *string) command.Options {
+	return command.Options{
 		ExpectedVersion: int64Ptr(expectedVersion),
 		IdempotencyKey:  deref(idempotencyKey),
-		Metadata: eventstore.Metadata{
-			Actor:         c.Actor,
-			Tenant:        c.Organization,
-			CorrelationID: c.CorrelationID,
-			CommandID:     commandID.String(),
-		},
-	}, nil
+		Caller:          caller.From(ctx),
+		Source:          command.SourceAPI,
+	}
 }
 
-// accountCommand runs one account command with the request's options and
-// maps its result to the payload.
-func (r *Resolver) accountCommand(ctx context.Context, expectedVersion *int, idempotencyKey *string, run func(aggregate.Options) (account.Result, error)) (*model.AccountPayload, error) {
-	opts, err := commandOptions(ctx, expectedVersion, idempotencyKey)
+// handle runs one command of a context's handler with the request's options
+// and converts its result into the mutation's payload.
+func handle[S, V, P any, C command.Command[S]](ctx context.Context, h *command.Handler[S, V], cmd C,
+	expectedVersion *int, idempotencyKey *string, payload func(command.Result[V]) P) (P, error) {
+	res, err := h.Handle(ctx, cmd, commandOptions(ctx, expectedVersion, idempotencyKey))
 	if err != nil {
-		return nil, err
+		var zero P
+		return zero, err
 	}
-	res, err := run(opts)
-	if err != nil {
-		return nil, err
-	}
-	return payloadOf(res), nil
-}
-
-// accountID parses a client-given account id (BAD_USER_INPUT when malformed).
-func accountID(raw string) (uuid.UUID, error) {
-	id, err := account.ParseID(raw)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	return uuid.MustParse(id), nil
+	return payload(res), nil
 }
 
 // byID answers a by-id query for the caller's organization: it parses the
 // client's id (BAD_USER_INPUT when malformed), reads the row of the caller's
 // organization (NOT_FOUND for another's) and converts it.
-func byID[V, M any](ctx context.Context, raw string, parse func(string) (uuid.UUID, error),
-	get func(context.Context, string, uuid.UUID) (V, error), convert func(V) M) (M, error) {
+func byID[ID, V, M any](ctx context.Context, raw string, parse func(string) (ID, error),
+	get func(context.Context, string, ID) (V, error), convert func(V) M) (M, error) {
 	var zero M
 	org, err := organization(ctx)
 	if err != nil {

@@ -11,18 +11,21 @@ import (
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
-	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
 
 // Operations is the resolver for the operations field.
 func (r *accountResolver) Operations(ctx context.Context, obj *model.Account, first *int, after *string) (*model.OperationConnection, error) {
-	id, err := accountID(obj.ID)
+	org, err := organization(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.AccountReads.Operations(ctx, id, first, deref(after))
+	id, err := account.ParseID(obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.account.Reads.Operations(ctx, org, id, first, deref(after))
 	if err != nil {
 		return nil, err
 	}
@@ -36,79 +39,67 @@ func (r *accountResolver) Operations(ctx context.Context, obj *model.Account, fi
 
 // OpenAccount is the resolver for the openAccount field.
 func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error) {
-	return r.accountCommand(ctx, nil, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Open(ctx, account.OpenAccount{
-			AccountID:      deref(input.AccountID),
-			Organization:   opts.Metadata.Tenant,
-			Owner:          input.Owner,
-			Currency:       input.Currency,
-			InitialBalance: deref(input.InitialBalance),
-		}, opts)
-	})
+	return handle(ctx, r.account.Commands, account.OpenAccount{
+		Owner:          input.Owner,
+		Currency:       input.Currency,
+		InitialBalance: deref(input.InitialBalance),
+	}, nil, input.IdempotencyKey, accountPayloadOf)
 }
 
 // CreditAccount is the resolver for the creditAccount field.
 func (r *mutationResolver) CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error) {
-	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Credit(ctx, account.CreditAccount{AccountID: input.AccountID, Organization: opts.Metadata.Tenant, Amount: input.Amount, Description: deref(input.Description)}, opts)
-	})
+	return handle(ctx, r.account.Commands, account.CreditAccount{ID: input.ID, Amount: input.Amount, Description: deref(input.Description)},
+		input.ExpectedVersion, input.IdempotencyKey, accountPayloadOf)
 }
 
 // DebitAccount is the resolver for the debitAccount field.
 func (r *mutationResolver) DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error) {
-	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Debit(ctx, account.DebitAccount{AccountID: input.AccountID, Organization: opts.Metadata.Tenant, Amount: input.Amount, Description: deref(input.Description)}, opts)
-	})
+	return handle(ctx, r.account.Commands, account.DebitAccount{ID: input.ID, Amount: input.Amount, Description: deref(input.Description)},
+		input.ExpectedVersion, input.IdempotencyKey, accountPayloadOf)
 }
 
 // CloseAccount is the resolver for the closeAccount field.
 func (r *mutationResolver) CloseAccount(ctx context.Context, input model.CloseAccountInput) (*model.AccountPayload, error) {
-	return r.accountCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(opts aggregate.Options) (account.Result, error) {
-		return r.Accounts.Close(ctx, account.CloseAccount{AccountID: input.AccountID, Organization: opts.Metadata.Tenant}, opts)
-	})
+	return handle(ctx, r.account.Commands, account.CloseAccount{ID: input.ID}, input.ExpectedVersion, input.IdempotencyKey, accountPayloadOf)
 }
 
 // InitiatePayment is the resolver for the initiatePayment field.
 func (r *mutationResolver) InitiatePayment(ctx context.Context, input model.InitiatePaymentInput) (*model.PaymentPayload, error) {
-	return r.paymentCommand(ctx, nil, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
-		return r.Payments.Initiate(ctx, payment.InitiatePayment{
-			Caller:        c,
-			CustomerName:  input.CustomerName,
-			CustomerEmail: input.CustomerEmail,
-			Amount:        input.Amount,
-			Currency:      input.Currency,
-		}, opts)
-	})
+	return handle(ctx, r.payment.Commands, payment.InitiatePayment{
+		CustomerName:  input.CustomerName,
+		CustomerEmail: input.CustomerEmail,
+		Amount:        input.Amount,
+		Currency:      input.Currency,
+	}, nil, input.IdempotencyKey, paymentPayloadOf)
 }
 
 // ProcessPayment is the resolver for the processPayment field.
 func (r *mutationResolver) ProcessPayment(ctx context.Context, input model.ProcessPaymentInput) (*model.PaymentPayload, error) {
-	return r.paymentCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
-		return r.Payments.Process(ctx, payment.ProcessPayment{Caller: c, PaymentID: input.ID}, opts)
-	})
+	return handle(ctx, r.payment.Commands, payment.ProcessPayment{ID: input.ID}, input.ExpectedVersion, input.IdempotencyKey, paymentPayloadOf)
 }
 
 // FailPayment is the resolver for the failPayment field.
 func (r *mutationResolver) FailPayment(ctx context.Context, input model.FailPaymentInput) (*model.PaymentPayload, error) {
-	return r.paymentCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
-		return r.Payments.Fail(ctx, payment.FailPayment{Caller: c, PaymentID: input.ID, Reason: input.Reason}, opts)
-	})
+	return handle(ctx, r.payment.Commands, payment.FailPayment{ID: input.ID, Reason: input.Reason}, input.ExpectedVersion, input.IdempotencyKey, paymentPayloadOf)
 }
 
 // RefundPayment is the resolver for the refundPayment field.
 func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error) {
-	return r.paymentCommand(ctx, input.ExpectedVersion, input.IdempotencyKey, func(c payment.Caller, opts aggregate.Options) (payment.Result, error) {
-		return r.Payments.Refund(ctx, payment.RefundPayment{Caller: c, PaymentID: input.ID, Reason: input.Reason, Amount: deref(input.Amount)}, opts)
-	})
+	return handle(ctx, r.payment.Commands, payment.RefundPayment{ID: input.ID, Reason: input.Reason, Amount: deref(input.Amount)},
+		input.ExpectedVersion, input.IdempotencyKey, paymentPayloadOf)
 }
 
 // Refunds is the resolver for the refunds field.
 func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*model.Refund, error) {
-	id, err := paymentID(obj.ID)
+	org, err := organization(ctx)
 	if err != nil {
 		return nil, err
 	}
-	refunds, err := r.PaymentReads.Refunds(ctx, id)
+	id, err := payment.ParseID(obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	refunds, err := r.payment.Reads.Refunds(ctx, org, id)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +112,7 @@ func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*m
 
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
-	return byID(ctx, id, accountID, r.AccountReads.Get, accountOf)
+	return byID(ctx, id, account.ParseID, r.account.Reads.Get, accountOf)
 }
 
 // Accounts is the resolver for the accounts field.
@@ -134,7 +125,7 @@ func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string,
 	if status != nil {
 		filter.Status = account.Status(*status)
 	}
-	p, err := r.AccountReads.List(ctx, filter)
+	p, err := r.account.Reads.List(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +143,11 @@ func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *in
 	if err != nil {
 		return nil, err
 	}
-	aid, err := accountID(id)
+	aid, err := account.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
-	p, err := account.History(ctx, r.Events, org, aid, first, deref(after))
+	p, err := r.account.History(ctx, org, aid, first, deref(after))
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +161,7 @@ func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *in
 
 // Payment is the resolver for the payment field.
 func (r *queryResolver) Payment(ctx context.Context, id string) (*model.Payment, error) {
-	return byID(ctx, id, paymentID, r.PaymentReads.Get, paymentOf)
+	return byID(ctx, id, payment.ParseID, r.payment.Reads.Get, paymentOf)
 }
 
 // Payments is the resolver for the payments field.
@@ -183,7 +174,7 @@ func (r *queryResolver) Payments(ctx context.Context, status *model.PaymentStatu
 	if status != nil {
 		filter.Status = payment.Status(*status)
 	}
-	p, err := r.PaymentReads.List(ctx, filter)
+	p, err := r.payment.Reads.List(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +192,7 @@ func (r *queryResolver) PaymentAnalytics(ctx context.Context, from *time.Time, t
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.PaymentReads.Analytics(ctx, req)
+	a, err := r.payment.Reads.Analytics(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +205,8 @@ func (r *subscriptionResolver) AccountUpdated(ctx context.Context, id string, af
 }
 
 // AccountOperations is the resolver for the accountOperations field.
-func (r *subscriptionResolver) AccountOperations(ctx context.Context, accountID string, after *string) (<-chan *model.OperationEdge, error) {
-	return r.followOperations(ctx, accountID, after)
+func (r *subscriptionResolver) AccountOperations(ctx context.Context, id string, after *string) (<-chan *model.OperationEdge, error) {
+	return r.followOperations(ctx, id, after)
 }
 
 // PaymentUpdated is the resolver for the paymentUpdated field.

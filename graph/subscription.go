@@ -3,89 +3,47 @@ package graph
 import (
 	"context"
 
-	"github.com/chronicle-es/chronicle/graph/model"
-	"github.com/chronicle-es/chronicle/internal/account"
-	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/chronicle-es/chronicle/internal/live"
 )
 
-// followAccount serves the accountUpdated subscription.
-func (r *Resolver) followAccount(ctx context.Context, rawID string, afterVersion *int) (<-chan *model.Account, error) {
+// subscribe serves a subscription from a read model's feed: it opens the
+// feed for the caller's organization (open's errors, e.g. NOT_FOUND or
+// BAD_USER_INPUT, refuse the subscription) and delivers what the feed
+// emits, converted.
+func subscribe[T, M any](ctx context.Context, r *Resolver, field string,
+	open func(ctx context.Context, organization string) (live.Feed[T], error), convert func(T) M) (<-chan M, error) {
 	org, err := organization(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := accountID(rawID)
+	feed, err := open(ctx, org)
 	if err != nil {
 		return nil, err
 	}
-	var after int64
-	if afterVersion != nil {
-		if *afterVersion < 0 {
-			return nil, apperr.New(apperr.BadUserInput, "afterVersion must not be negative")
-		}
-		after = int64(*afterVersion)
-	}
-	if _, err := r.AccountReads.Get(ctx, org, id); err != nil {
-		return nil, err
-	}
-	sub := r.Hub.Subscribe(account.ProjectionName, id.String())
-	return stream(ctx, r, sub, "accountUpdated", func(emit func(*model.Account) bool) error {
-		return r.AccountReads.FollowAccount(ctx, sub, org, id, after, func(v account.View) bool {
-			return emit(accountOf(v))
-		})
-	}), nil
+	return deliver(ctx, r, feed, field, convert), nil
 }
 
-// followOperations serves the accountOperations subscription.
-func (r *Resolver) followOperations(ctx context.Context, rawID string, after *string) (<-chan *model.OperationEdge, error) {
-	org, err := organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := accountID(rawID)
-	if err != nil {
-		return nil, err
-	}
-	acc, err := r.AccountReads.Get(ctx, org, id)
-	if err != nil {
-		return nil, err
-	}
-	afterVersion, err := account.ParseOperationsCursor(deref(after))
-	if err != nil {
-		return nil, err
-	}
-	sub := r.Hub.Subscribe(account.ProjectionName, id.String())
-	return stream(ctx, r, sub, "accountOperations", func(emit func(*model.OperationEdge) bool) error {
-		return r.AccountReads.FollowOperations(ctx, sub, id, afterVersion, func(op account.Operation, cursor string) bool {
-			return emit(&model.OperationEdge{Cursor: cursor, Node: operationOf(op, acc.Currency)})
-		})
-	}), nil
-}
-
-// stream runs follow in a goroutine of its own, which hands what follow
-// emits to the returned channel: the subscription's bounded buffer (one
+// deliver runs feed in a goroutine of its own, which hands what it emits,
+// converted, to the returned channel: the subscription's bounded buffer (one
 // value, besides the one gqlgen is writing out), so a slow client holds up
 // only its own goroutine, and the doorbell coalesces the changes meanwhile.
-// follow must return once emit returns false, which it does when ctx ends.
-// Then sub is closed and so is the channel, which completes the
-// subscription. A read error ends it too, and is logged.
-func stream[T any](ctx context.Context, r *Resolver, sub *live.Subscription, field string, follow func(emit func(T) bool) error) <-chan T {
-	out := make(chan T, 1)
-	r.streams.Go(func() {
+// The feed returns once ctx ends; then the channel is closed, which
+// completes the subscription. A read error ends it too, and is logged.
+func deliver[T, M any](ctx context.Context, r *Resolver, feed live.Feed[T], field string, convert func(T) M) <-chan M {
+	out := make(chan M, 1)
+	r.subscriptions.Go(func() {
 		defer close(out)
-		defer sub.Close()
-		err := follow(func(v T) bool {
+		err := feed.Run(ctx, func(v T) bool {
 			select {
-			case out <- v:
+			case out <- convert(v):
 				return true
 			case <-ctx.Done():
 				return false
 			}
 		})
 		if err != nil && ctx.Err() == nil {
-			r.logger().ErrorContext(ctx, "subscription ended by a read error", "field", field, "err", err,
+			r.logger.ErrorContext(ctx, "subscription ended by a read error", "field", field, "err", err,
 				"correlation_id", caller.From(ctx).CorrelationID)
 		}
 	})

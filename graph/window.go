@@ -6,6 +6,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
 
@@ -34,40 +35,31 @@ func analyticsWindow(ctx context.Context, from, to *time.Time, last *time.Durati
 
 // followAnalyticsWindow serves paymentAnalyticsUpdated. An absolute window
 // is followed as it is; a relative one is followed until the next bucket
-// boundary, then recomputed as of then (which pushes the moved window's
-// analytics: they differ at least in from and to) and followed again, until
-// ctx ends or the client stops reading.
+// boundary, then recomputed as of then and followed again (live.Renewed),
+// which pushes the moved window's analytics, until the client goes.
 func (r *Resolver) followAnalyticsWindow(ctx context.Context, from, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
-	req, err := analyticsWindow(ctx, from, to, last, bucket, time.Now())
-	if err != nil {
+	if _, err := analyticsWindow(ctx, from, to, last, bucket, time.Now()); err != nil {
 		return nil, err
 	}
 	if last == nil {
-		return r.followAnalytics(ctx, req.From, req.To, bucket)
+		return r.followAnalytics(ctx, *from, *to, bucket)
 	}
-	sub := r.Hub.Subscribe(payment.ProjectionName, payment.OrganizationKey(req.Organization))
-	width := bucketWidth(req.Bucket)
-	return stream(ctx, r, sub, "paymentAnalyticsUpdated", func(emit func(*model.PaymentAnalytics) bool) error {
-		for {
-			stopped := false
-			// The window moves when now reaches the end of its bucket.
-			windowCtx, cancel := context.WithDeadline(ctx, time.Now().Truncate(width).Add(width))
-			err := r.PaymentReads.FollowAnalytics(windowCtx, sub, req, func(a payment.Analytics) bool {
-				if !emit(analyticsOf(a)) {
-					stopped = true
-					return false
-				}
-				return true
-			})
-			cancel()
-			if err != nil || stopped || ctx.Err() != nil {
-				return err
-			}
-			if req, err = analyticsWindow(ctx, nil, nil, last, bucket, time.Now()); err != nil {
-				return err
-			}
+	width := bucketWidth(payment.Bucket(bucket))
+	open := func(ctx context.Context) (live.Feed[payment.Analytics], error) {
+		req, err := analyticsWindow(ctx, nil, nil, last, bucket, time.Now())
+		if err != nil {
+			return live.Feed[payment.Analytics]{}, err
 		}
-	}), nil
+		return r.payment.Reads.AnalyticsFeed(ctx, req)
+	}
+	return subscribe(ctx, r, "paymentAnalyticsUpdated", func(ctx context.Context, _ string) (live.Feed[payment.Analytics], error) {
+		first, err := open(ctx)
+		if err != nil {
+			return first, err
+		}
+		// The window moves when now reaches the end of its last bucket.
+		return live.Renewed(first, func() time.Time { return time.Now().Truncate(width).Add(width) }, open), nil
+	}, analyticsOf)
 }
 
 // bucketWidth is the length of one bucket.

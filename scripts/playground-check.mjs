@@ -30,13 +30,13 @@ const openAccount = `mutation {
   }
 }`;
 const creditAccount = (id) => `mutation {
-  creditAccount(input: { accountId: "${id}", amount: "25.50", description: "salary" }) {
+  creditAccount(input: { id: "${id}", amount: "25.50", description: "salary" }) {
     position
     account { balance { amount currency } version }
   }
 }`;
 const debitAccount = (id) => `mutation {
-  debitAccount(input: { accountId: "${id}", amount: "20.00", description: "groceries" }) {
+  debitAccount(input: { id: "${id}", amount: "20.00", description: "groceries" }) {
     account { balance { amount } version }
   }
 }`;
@@ -50,7 +50,7 @@ const accountQuery = (id) => `{
 }`;
 
 const operationsSubscription = (id) => `subscription {
-  accountOperations(accountId: "${id}") {
+  accountOperations(id: "${id}") {
     cursor
     node { kind amount { amount } balanceAfter { amount } version }
   }
@@ -205,7 +205,7 @@ try {
     const cm = document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror;
     return (cm ? cm.getValue() : '').includes('"accountOperations"');
   }, null, { timeout });
-  await postMutation(`mutation { creditAccount(input: { accountId: "${acct.id}", amount: "1.00", description: "from elsewhere" }) { version } }`);
+  await postMutation(`mutation { creditAccount(input: { id: "${acct.id}", amount: "1.00", description: "from elsewhere" }) { version } }`);
   await page.waitForFunction(() => {
     const cm = document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror;
     return (cm ? cm.getValue() : '').includes('"106.50"');

@@ -220,7 +220,8 @@ func (s *historySource) Next() bool {
 		s.err = err
 		return false
 	}
-	s.row = []any{eventID, a.id, account.Type.StreamType, a.version, e.typ, account.SchemaVersion, data, meta, s.gen.at}
+	version, _ := account.Type.Events.Version(e.typ)
+	s.row = []any{eventID, a.id, account.Type.StreamType, a.version, e.typ, version, data, meta, s.gen.at}
 	return true
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chronicle-es/chronicle/internal/config"
 	"net"
 	"net/http"
 	"net/url"
@@ -255,7 +256,7 @@ func freePort() (int, error) {
 // database, from where the bench creates and drops databases of its own
 // (chronicle_bench_*), whether or not DATABASE_URL's database exists.
 func adminDatabaseURL() (string, error) {
-	return withDatabase(envOr("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"), "postgres")
+	return withDatabase(envOr("DATABASE_URL", config.DefaultDatabaseURL), "postgres")
 }
 
 func envOr(name, def string) string {

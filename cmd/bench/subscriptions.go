@@ -92,7 +92,7 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int)
 				Version int `json:"version"`
 			} `json:"creditAccount"`
 		}
-		err := srv.graphql(ctx, `mutation($id: ID!) { creditAccount(input: {accountId: $id, amount: "0.01"}) { version } }`, map[string]any{"id": id}, &out)
+		err := srv.graphql(ctx, `mutation($id: ID!) { creditAccount(input: {id: $id, amount: "0.01"}) { version } }`, map[string]any{"id": id}, &out)
 		return out.CreditAccount.Version, err
 	}
 	// A first credit proves every subscription is live before measuring.

@@ -15,7 +15,7 @@ import (
 var (
 	// creditOp credits 0.01 and asks for the account as projected after the
 	// credit: the payload waits for the projection (read-your-writes).
-	creditOp = newOperation(`mutation($id: ID!) { creditAccount(input: {accountId: $id, amount: "0.01"}) { position upToDate account { balance { amount } version } } }`, "id")
+	creditOp = newOperation(`mutation($id: ID!) { creditAccount(input: {id: $id, amount: "0.01"}) { position upToDate account { balance { amount } version } } }`, "id")
 	// accountOp reads one account by id.
 	accountOp = newOperation(`query($id: ID!) { account(id: $id) { id owner status balance { amount currency } version updatedAt } }`, "id")
 	// constantOp is the constant-valued query: the same server, no resolver

@@ -19,25 +19,23 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/graph"
+	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
-	"github.com/chronicle-es/chronicle/internal/payment"
+	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/projection"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// defaultDatabaseURL matches internal/config's default.
-const defaultDatabaseURL = "postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"
-
 func main() {
-	name := flag.String("projection", "", "projection to rebuild (one of: "+strings.Join(slices.Sorted(maps.Keys(projections())), ", ")+")")
+	name := flag.String("projection", "", "projection to rebuild (one of: "+strings.Join(projectionNames(), ", ")+")")
 	batch := flag.Int("batch", 0, "events per replay batch (0: the default, 10000)")
 	lockTimeout := flag.Duration("lock-timeout", 0, "longest wait for the live tables' locks at the swap (0: the default, 2s)")
 	flag.Parse()
@@ -47,30 +45,50 @@ func main() {
 	}
 }
 
-// projections are the projections this command can rebuild, by name.
-func projections() map[string]projection.Projection {
-	return map[string]projection.Projection{
-		account.ProjectionName: account.Projection{},
-		payment.ProjectionName: payment.Projection{},
+// contexts returns the server's registry of bounded contexts (the same list
+// the server runs), built on pool without an engine: only their projections
+// are used.
+func contexts(pool *pgxpool.Pool) (*module.Registry, error) {
+	registry := module.NewRegistry(module.Deps{Pool: pool, Hub: live.NewHub()}, nil)
+	_, err := graph.NewResolver(registry, nil)
+	return registry, err
+}
+
+// projectionNames lists the projections that can be rebuilt.
+func projectionNames() []string {
+	registry, err := contexts(nil)
+	if err != nil {
+		return nil
 	}
+	var names []string
+	for _, p := range registry.Projections() {
+		names = append(names, p.Name())
+	}
+	return names
 }
 
 func run(name string, batch int, lockTimeout time.Duration) error {
-	p, ok := projections()[name]
-	if !ok {
-		return fmt.Errorf("unknown projection %q (-projection)", name)
+	// The server's configuration (DATABASE_URL and the rest, from the
+	// environment); a rebuild needs no token verification.
+	cfg, err := config.Parse()
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		url = defaultDatabaseURL
-	}
-	pool, err := database.Open(ctx, url, 4)
+	pool, err := database.Open(ctx, cfg.DatabaseURL, 4)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	registry, err := contexts(pool)
+	if err != nil {
+		return err
+	}
+	p, ok := registry.Projection(name)
+	if !ok {
+		return fmt.Errorf("unknown projection %q (-projection: one of %s)", name, strings.Join(projectionNames(), ", "))
+	}
 
 	var last time.Time
 	res, err := projection.Rebuild(ctx, pool, p, projection.RebuildOptions{

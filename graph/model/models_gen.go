@@ -60,13 +60,15 @@ type AnalyticsPoint struct {
 }
 
 type CloseAccountInput struct {
-	AccountID       string  `json:"accountId"`
+	// The account.
+	ID              string  `json:"id"`
 	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
 type CreditAccountInput struct {
-	AccountID string `json:"accountId"`
+	// The account.
+	ID string `json:"id"`
 	// Positive decimal string in the account's currency, e.g. "10.00".
 	Amount      string  `json:"amount"`
 	Description *string `json:"description,omitempty"`
@@ -91,7 +93,8 @@ type CurrencyTotals struct {
 }
 
 type DebitAccountInput struct {
-	AccountID string `json:"accountId"`
+	// The account.
+	ID string `json:"id"`
 	// Positive decimal string in the account's currency, e.g. "10.00".
 	Amount          string  `json:"amount"`
 	Description     *string `json:"description,omitempty"`
@@ -135,9 +138,7 @@ type Mutation struct {
 }
 
 type OpenAccountInput struct {
-	// Optional client-chosen UUID for the new account; one is generated when absent.
-	AccountID *string `json:"accountId,omitempty"`
-	Owner     string  `json:"owner"`
+	Owner string `json:"owner"`
 	// ISO 4217 code, upper case, e.g. EUR.
 	Currency string `json:"currency"`
 	// Decimal string, at least 0. Defaults to 0.

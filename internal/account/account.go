@@ -15,12 +15,11 @@
 package account
 
 import (
-	"fmt"
-
 	"github.com/google/uuid"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
 
@@ -96,7 +95,7 @@ var Type = aggregate.Type[Account]{
 	StreamType: "account",
 	Initial:    func() Account { return Account{} },
 	Evolve:     Evolve,
-	Decode:     Decode,
+	Events:     events,
 }
 
 // Evolve folds one event into the state and returns the new state. It never
@@ -111,10 +110,7 @@ var Type = aggregate.Type[Account]{
 func Evolve(a Account, event aggregate.Event) Account {
 	switch e := event.(type) {
 	case AccountOpened:
-		cur, err := money.LookupCurrency(e.Currency)
-		if err != nil {
-			cur = money.Currency{Code: e.Currency, MinorUnits: 2}
-		}
+		cur := money.StoredCurrency(e.Currency)
 		a.ID = e.AccountID
 		a.Organization = e.Organization
 		a.Owner = e.Owner
@@ -141,20 +137,9 @@ func Evolve(a Account, event aggregate.Event) Account {
 }
 
 // ParseID validates an account id: a UUID in the standard 36-character
-// hyphenated form (any letter case), not the nil UUID. It returns the
-// canonical lower-case form, e.g. "3F2504E0-4F89-11D3-9A0C-0305E82C3301" ->
-// "3f2504e0-4f89-11d3-9a0c-0305e82c3301". Any other input yields an error
-// wrapping ErrInvalidInput: `invalid input: malformed account id "x"`.
-func ParseID(s string) (string, error) {
-	if len(s) == 36 {
-		if id, err := uuid.Parse(s); err == nil && id != uuid.Nil {
-			return id.String(), nil
-		}
-	}
-	return "", fmt.Errorf("%w: malformed account id %s", ErrInvalidInput, apperr.Quote(s))
-}
-
-// formatMoney renders an amount with its currency code, e.g. "10.00 EUR".
-func formatMoney(minor int64, c money.Currency) string {
-	return money.FormatAmount(minor, c) + " " + c.Code
+// hyphenated form (any letter case), not the nil UUID. Any other input
+// yields an error wrapping ErrInvalidInput: `invalid input: malformed
+// account id "x"`.
+func ParseID(s string) (uuid.UUID, error) {
+	return command.ParseUUID(s, "account", ErrInvalidInput)
 }

@@ -10,7 +10,10 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/command/commandtest"
 	"github.com/chronicle-es/chronicle/internal/money"
+	"github.com/google/uuid"
 )
 
 const (
@@ -19,43 +22,38 @@ const (
 	idUpper = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
 )
 
-// scenario folds given into an Account, runs when.Decide on it and checks the
-// outcome: either exactly the then events (wantErr nil), or an error matching
-// wantErr with errors.Is and no events.
-func scenario(t *testing.T, given []aggregate.Event, when interface {
-	Decide(Account) ([]aggregate.Event, error)
-}, then []aggregate.Event, wantErr error) {
-	t.Helper()
-	state := Type.Fold(given...)
-	got, err := when.Decide(state)
-	if wantErr != nil {
-		if err == nil {
-			t.Fatalf("Decide(%+v) = %+v, want error %v", when, got, wantErr)
-		}
-		if !errors.Is(err, wantErr) {
-			t.Fatalf("Decide(%+v): error %q does not match %q", when, err, wantErr)
-		}
-		if len(got) != 0 {
-			t.Fatalf("Decide(%+v) returned events %+v with error %v", when, got, err)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatalf("Decide(%+v): unexpected error %v", when, err)
-	}
-	if !reflect.DeepEqual(got, then) {
-		t.Fatalf("Decide(%+v)\n got: %#v\nwant: %#v", when, got, then)
-	}
+// env is testOrg's caller acting on account id.
+var env = command.Env{StreamID: uuid.MustParse(id), Organization: testOrg, Actor: "tester"}
+
+// decideCase is one given/when/then row of a command's table.
+type decideCase struct {
+	name    string
+	given   []aggregate.Event
+	cmd     command.Command[Account]
+	then    []aggregate.Event
+	wantErr error
+	// as sends the command instead of env, when set.
+	as command.Env
 }
 
-// decideErr runs a command on the folded state and returns its error.
-func decideErr(t *testing.T, given []aggregate.Event, when Command) error {
+// runCases runs each case as a commandtest scenario sent by env: exactly
+// the then events, or an error matching wantErr and no events.
+func runCases(t *testing.T, cases []decideCase) {
 	t.Helper()
-	_, err := when.Decide(Type.Fold(given...))
-	if err == nil {
-		t.Fatalf("Decide(%+v): want error", when)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			as := env
+			if tt.as != (command.Env{}) {
+				as = tt.as
+			}
+			when := commandtest.Given(t, Type, tt.given...).As(as).When(tt.cmd)
+			if tt.wantErr != nil {
+				when.ThenError(tt.wantErr)
+				return
+			}
+			when.Then(tt.then...)
+		})
 	}
-	return err
 }
 
 func assertCode(t *testing.T, err error, want apperr.Code) {
@@ -70,432 +68,404 @@ func opened(currency string, initial int64) AccountOpened {
 	return AccountOpened{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: currency, InitialBalance: initial}
 }
 
-func events(es ...aggregate.Event) []aggregate.Event { return es }
+// history is a given stream of events.
+func history(es ...aggregate.Event) []aggregate.Event { return es }
 
 func TestOpenAccount(t *testing.T) {
-	tests := []struct {
-		name    string
-		given   []aggregate.Event
-		cmd     OpenAccount
-		then    []aggregate.Event
-		wantErr error
-	}{
+	runCases(t, []decideCase{
 		{
 			name: "zero initial balance (empty string)",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
-			then: events(opened("EUR", 0)),
+			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
+			then: history(opened("EUR", 0)),
 		},
 		{
 			name: "explicit zero initial balance",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "0.00"},
-			then: events(opened("EUR", 0)),
+			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "0.00"},
+			then: history(opened("EUR", 0)),
 		},
 		{
 			name: "positive initial balance",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12.50"},
-			then: events(opened("EUR", 1250)),
+			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12.50"},
+			then: history(opened("EUR", 1250)),
 		},
 		{
-			name: "owner trimmed, id canonicalised",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: idUpper, Owner: "  Ada Lovelace\t", Currency: "EUR", InitialBalance: "1"},
-			then: events(opened("EUR", 100)),
+			name: "owner trimmed",
+			cmd:  OpenAccount{Owner: "  Ada Lovelace\t", Currency: "EUR", InitialBalance: "1"},
+			then: history(opened("EUR", 100)),
 		},
 		{
 			name: "KWD with 3 decimals",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "KWD", InitialBalance: "1.234"},
-			then: events(opened("KWD", 1234)),
+			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "KWD", InitialBalance: "1.234"},
+			then: history(opened("KWD", 1234)),
 		},
 		{
 			name: "JPY without decimals",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1200"},
-			then: events(opened("JPY", 1200)),
+			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1200"},
+			then: history(opened("JPY", 1200)),
 		},
 		{
 			name: "owner of exactly 200 characters",
-			cmd:  OpenAccount{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"},
-			then: events(AccountOpened{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
+			cmd:  OpenAccount{Owner: strings.Repeat("é", 200), Currency: "EUR"},
+			then: history(AccountOpened{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
 		},
 		{
 			name:    "negative initial balance",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "-0.01"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "-0.01"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed initial balance",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12,50"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12,50"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "JPY with decimals",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1.5"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1.5"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "EUR with 3 decimals",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "1.000"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "1.000"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "unknown currency",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "ABC"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "ABC"},
 			wantErr: money.ErrUnknownCurrency,
 		},
 		{
 			name:    "lower-case currency",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "eur"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "eur"},
 			wantErr: money.ErrUnknownCurrency,
 		},
 		{
 			name:    "empty currency",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace"},
 			wantErr: money.ErrUnknownCurrency,
 		},
 		{
 			name:    "empty owner",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "", Currency: "EUR"},
+			cmd:     OpenAccount{Owner: "", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "blank owner",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: " \t\n ", Currency: "EUR"},
+			cmd:     OpenAccount{Owner: " \t\n ", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "owner too long",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: strings.Repeat("a", 201), Currency: "EUR"},
+			cmd:     OpenAccount{Owner: strings.Repeat("a", 201), Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "owner with control character",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada\x00Lovelace", Currency: "EUR"},
+			cmd:     OpenAccount{Owner: "Ada\x00Lovelace", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "owner not UTF-8",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada \xff", Currency: "EUR"},
-			wantErr: ErrInvalidInput,
-		},
-		{
-			name:    "malformed id",
-			cmd:     OpenAccount{Organization: testOrg, AccountID: "x", Owner: "Ada Lovelace", Currency: "EUR"},
+			cmd:     OpenAccount{Owner: "Ada \xff", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "already opened",
-			given:   events(opened("EUR", 0)),
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			given:   history(opened("EUR", 0)),
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrAccountExists,
 		},
 		{
 			name:    "no organization",
-			cmd:     OpenAccount{AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			as:      command.Env{StreamID: env.StreamID, Actor: "tester"},
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "already opened and closed",
-			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     OpenAccount{Organization: testOrg, AccountID: id, Owner: "Ada Lovelace", Currency: "EUR"},
+			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrAccountExists,
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
-		})
-	}
+	})
 }
 
 func TestCreditAccount(t *testing.T) {
-	tests := []struct {
-		name    string
-		given   []aggregate.Event
-		cmd     CreditAccount
-		then    []aggregate.Event
-		wantErr error
-	}{
+	runCases(t, []decideCase{
 		{
 			name:  "ok",
-			given: events(opened("EUR", 1000)),
-			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "2.50", Description: "salary"},
-			then:  events(AccountCredited{AccountID: id, Amount: 250, Description: "salary"}),
+			given: history(opened("EUR", 1000)),
+			cmd:   CreditAccount{Amount: "2.50", Description: "salary"},
+			then:  history(AccountCredited{AccountID: id, Amount: 250, Description: "salary"}),
 		},
 		{
 			name:  "smallest amount, description trimmed",
-			given: events(opened("EUR", 0)),
-			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "0.01", Description: "  tip  "},
-			then:  events(AccountCredited{AccountID: id, Amount: 1, Description: "tip"}),
+			given: history(opened("EUR", 0)),
+			cmd:   CreditAccount{Amount: "0.01", Description: "  tip  "},
+			then:  history(AccountCredited{AccountID: id, Amount: 1, Description: "tip"}),
 		},
 		{
 			name:  "JPY",
-			given: events(opened("JPY", 0)),
-			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "1200"},
-			then:  events(AccountCredited{AccountID: id, Amount: 1200}),
+			given: history(opened("JPY", 0)),
+			cmd:   CreditAccount{Amount: "1200"},
+			then:  history(AccountCredited{AccountID: id, Amount: 1200}),
 		},
 		{
 			name:  "KWD 3 decimals",
-			given: events(opened("KWD", 0)),
-			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "0.005"},
-			then:  events(AccountCredited{AccountID: id, Amount: 5}),
+			given: history(opened("KWD", 0)),
+			cmd:   CreditAccount{Amount: "0.005"},
+			then:  history(AccountCredited{AccountID: id, Amount: 5}),
 		},
 		{
 			name:  "description of exactly 500 characters",
-			given: events(opened("EUR", 0)),
-			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: strings.Repeat("ü", 500)},
-			then:  events(AccountCredited{AccountID: id, Amount: 100, Description: strings.Repeat("ü", 500)}),
+			given: history(opened("EUR", 0)),
+			cmd:   CreditAccount{Amount: "1", Description: strings.Repeat("ü", 500)},
+			then:  history(AccountCredited{AccountID: id, Amount: 100, Description: strings.Repeat("ü", 500)}),
 		},
 		{
 			name:  "up to the int64 limit",
-			given: events(opened("JPY", math.MaxInt64-10)),
-			cmd:   CreditAccount{Organization: testOrg, AccountID: id, Amount: "10"},
-			then:  events(AccountCredited{AccountID: id, Amount: 10}),
+			given: history(opened("JPY", math.MaxInt64-10)),
+			cmd:   CreditAccount{Amount: "10"},
+			then:  history(AccountCredited{AccountID: id, Amount: 10}),
 		},
 		{
 			name:    "zero",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "0.00"},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: "0.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "negative",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "-1.00"},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: "-1.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "ten"},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: "ten"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "empty amount",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: ""},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: ""},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for JPY",
-			given:   events(opened("JPY", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "100.5"},
+			given:   history(opened("JPY", 0)),
+			cmd:     CreditAccount{Amount: "100.5"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for EUR",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.001"},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: "1.001"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "description too long",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: "1", Description: strings.Repeat("a", 501)},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "description not UTF-8",
-			given:   events(opened("EUR", 0)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: "\xc3"},
+			given:   history(opened("EUR", 0)),
+			cmd:     CreditAccount{Amount: "1", Description: "\xc3"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "balance overflow",
-			given:   events(opened("JPY", math.MaxInt64-10)),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "11"},
+			given:   history(opened("JPY", math.MaxInt64-10)),
+			cmd:     CreditAccount{Amount: "11"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "unknown account",
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
+			cmd:     CreditAccount{Amount: "1.00"},
 			wantErr: ErrAccountNotFound,
 		},
 		{
 			name:    "closed account",
-			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
+			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     CreditAccount{Amount: "1.00"},
 			wantErr: ErrAccountClosed,
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
-		})
-	}
+	})
 }
 
 func TestDebitAccount(t *testing.T) {
-	tests := []struct {
-		name    string
-		given   []aggregate.Event
-		cmd     DebitAccount
-		then    []aggregate.Event
-		wantErr error
-	}{
+	runCases(t, []decideCase{
 		{
 			name:  "ok",
-			given: events(opened("EUR", 1000)),
-			cmd:   DebitAccount{Organization: testOrg, AccountID: id, Amount: "2.50", Description: "coffee"},
-			then:  events(AccountDebited{AccountID: id, Amount: 250, Description: "coffee"}),
+			given: history(opened("EUR", 1000)),
+			cmd:   DebitAccount{Amount: "2.50", Description: "coffee"},
+			then:  history(AccountDebited{AccountID: id, Amount: 250, Description: "coffee"}),
 		},
 		{
 			name:  "exact balance",
-			given: events(opened("EUR", 1000)),
-			cmd:   DebitAccount{Organization: testOrg, AccountID: id, Amount: "10.00"},
-			then:  events(AccountDebited{AccountID: id, Amount: 1000}),
+			given: history(opened("EUR", 1000)),
+			cmd:   DebitAccount{Amount: "10.00"},
+			then:  history(AccountDebited{AccountID: id, Amount: 1000}),
 		},
 		{
 			name:  "balance built from credits and debits",
-			given: events(opened("EUR", 0), AccountCredited{AccountID: id, Amount: 700}, AccountDebited{AccountID: id, Amount: 200}),
-			cmd:   DebitAccount{Organization: testOrg, AccountID: id, Amount: "5"},
-			then:  events(AccountDebited{AccountID: id, Amount: 500}),
+			given: history(opened("EUR", 0), AccountCredited{AccountID: id, Amount: 700}, AccountDebited{AccountID: id, Amount: 200}),
+			cmd:   DebitAccount{Amount: "5"},
+			then:  history(AccountDebited{AccountID: id, Amount: 500}),
 		},
 		{
 			name:    "beyond balance",
-			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "10.01"},
+			given:   history(opened("EUR", 1000)),
+			cmd:     DebitAccount{Amount: "10.01"},
 			wantErr: ErrInsufficientFunds,
 		},
 		{
 			name:    "empty account",
-			given:   events(opened("EUR", 0)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "0.01"},
+			given:   history(opened("EUR", 0)),
+			cmd:     DebitAccount{Amount: "0.01"},
 			wantErr: ErrInsufficientFunds,
 		},
 		{
 			name:    "zero",
-			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "0"},
+			given:   history(opened("EUR", 1000)),
+			cmd:     DebitAccount{Amount: "0"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "negative",
-			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "-5.00"},
+			given:   history(opened("EUR", 1000)),
+			cmd:     DebitAccount{Amount: "-5.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed",
-			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1e2"},
+			given:   history(opened("EUR", 1000)),
+			cmd:     DebitAccount{Amount: "1e2"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for JPY",
-			given:   events(opened("JPY", 1000)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1.0"},
+			given:   history(opened("JPY", 1000)),
+			cmd:     DebitAccount{Amount: "1.0"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "description too long",
-			given:   events(opened("EUR", 1000)),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1", Description: strings.Repeat("a", 501)},
+			given:   history(opened("EUR", 1000)),
+			cmd:     DebitAccount{Amount: "1", Description: strings.Repeat("a", 501)},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "unknown account",
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
+			cmd:     DebitAccount{Amount: "1.00"},
 			wantErr: ErrAccountNotFound,
 		},
 		{
 			name:    "closed account",
-			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     DebitAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
+			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     DebitAccount{Amount: "1.00"},
 			wantErr: ErrAccountClosed,
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
-		})
-	}
+	})
 }
 
 func TestCloseAccount(t *testing.T) {
-	tests := []struct {
-		name    string
-		given   []aggregate.Event
-		cmd     CloseAccount
-		then    []aggregate.Event
-		wantErr error
-	}{
+	runCases(t, []decideCase{
 		{
 			name:  "zero balance",
-			given: events(opened("EUR", 0)),
-			cmd:   CloseAccount{Organization: testOrg, AccountID: id},
-			then:  events(AccountClosed{AccountID: id}),
+			given: history(opened("EUR", 0)),
+			cmd:   CloseAccount{},
+			then:  history(AccountClosed{AccountID: id}),
 		},
 		{
 			name:  "balance brought back to zero",
-			given: events(opened("EUR", 500), AccountCredited{AccountID: id, Amount: 250}, AccountDebited{AccountID: id, Amount: 750}),
-			cmd:   CloseAccount{Organization: testOrg, AccountID: id},
-			then:  events(AccountClosed{AccountID: id}),
+			given: history(opened("EUR", 500), AccountCredited{AccountID: id, Amount: 250}, AccountDebited{AccountID: id, Amount: 750}),
+			cmd:   CloseAccount{},
+			then:  history(AccountClosed{AccountID: id}),
 		},
 		{
 			name:    "non-zero balance",
-			given:   events(opened("EUR", 1)),
-			cmd:     CloseAccount{Organization: testOrg, AccountID: id},
+			given:   history(opened("EUR", 1)),
+			cmd:     CloseAccount{},
 			wantErr: ErrNonZeroBalance,
 		},
 		{
 			name:    "already closed",
-			given:   events(opened("EUR", 0), AccountClosed{AccountID: id}),
-			cmd:     CloseAccount{Organization: testOrg, AccountID: id},
+			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			cmd:     CloseAccount{},
 			wantErr: ErrAccountClosed,
 		},
 		{
 			name:    "unknown account",
-			cmd:     CloseAccount{Organization: testOrg, AccountID: id},
+			cmd:     CloseAccount{},
 			wantErr: ErrAccountNotFound,
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			scenario(t, tt.given, tt.cmd, tt.then, tt.wantErr)
-		})
-	}
+	})
 }
 
 func TestErrorCodesAndMessages(t *testing.T) {
-	eur := events(opened("EUR", 1000))
+	eur := history(opened("EUR", 1000))
+	decide := func(given []aggregate.Event, cmd command.Command[Account], target error) error {
+		t.Helper()
+		return commandtest.Given(t, Type, given...).As(env).When(cmd).ThenError(target)
+	}
 
-	err := decideErr(t, eur, DebitAccount{Organization: testOrg, AccountID: id, Amount: "10.01"})
+	err := decide(eur, DebitAccount{Amount: "10.01"}, ErrInsufficientFunds)
 	assertCode(t, err, CodeInsufficientFunds)
 	if want := "insufficient funds: balance 10.00 EUR, debit 10.01 EUR"; err.Error() != want {
 		t.Errorf("message = %q, want %q", err, want)
 	}
 
-	err = decideErr(t, eur, CreditAccount{Organization: testOrg, AccountID: id, Amount: "0"})
+	err = decide(eur, CreditAccount{Amount: "0"}, ErrInvalidInput)
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "amount must be positive") {
 		t.Errorf("message %q does not say the amount must be positive", err)
 	}
 
-	err = decideErr(t, eur, CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.234"})
+	err = decide(eur, CreditAccount{Amount: "1.234"}, money.ErrMalformedAmount)
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "EUR has 2 decimal places") {
 		t.Errorf("message %q does not mention the decimal places", err)
 	}
 
-	err = decideErr(t, eur, CloseAccount{Organization: testOrg, AccountID: id})
+	err = decide(eur, CloseAccount{}, ErrNonZeroBalance)
 	assertCode(t, err, CodeNonZeroBalance)
 	if !strings.Contains(err.Error(), "10.00 EUR") {
 		t.Errorf("message %q does not mention the balance", err)
 	}
 
-	err = decideErr(t, nil, CreditAccount{Organization: testOrg, AccountID: id, Amount: "1"})
-	assertCode(t, err, apperr.NotFound)
+	assertCode(t, decide(nil, CreditAccount{Amount: "1"}, ErrAccountNotFound), apperr.NotFound)
 
-	closed := events(opened("EUR", 0), AccountClosed{AccountID: id})
-	assertCode(t, decideErr(t, closed, DebitAccount{Organization: testOrg, AccountID: id, Amount: "1"}), CodeAccountClosed)
-	assertCode(t, decideErr(t, closed, CloseAccount{Organization: testOrg, AccountID: id}), CodeAccountClosed)
+	closed := history(opened("EUR", 0), AccountClosed{AccountID: id})
+	assertCode(t, decide(closed, DebitAccount{Amount: "1"}, ErrAccountClosed), CodeAccountClosed)
+	assertCode(t, decide(closed, CloseAccount{}, ErrAccountClosed), CodeAccountClosed)
 
-	assertCode(t, decideErr(t, eur, OpenAccount{Organization: testOrg, AccountID: id, Owner: "x", Currency: "EUR"}), apperr.Conflict)
-	assertCode(t, decideErr(t, nil, OpenAccount{Organization: testOrg, AccountID: id, Owner: "", Currency: "EUR"}), apperr.BadUserInput)
-	assertCode(t, decideErr(t, nil, OpenAccount{Organization: testOrg, AccountID: id, Owner: "x", Currency: "eur"}), apperr.BadUserInput)
+	assertCode(t, decide(eur, OpenAccount{Owner: "x", Currency: "EUR"}, ErrAccountExists), apperr.Conflict)
+	assertCode(t, decide(nil, OpenAccount{Owner: "", Currency: "EUR"}, ErrInvalidInput), apperr.BadUserInput)
+	assertCode(t, decide(nil, OpenAccount{Owner: "x", Currency: "eur"}, money.ErrUnknownCurrency), apperr.BadUserInput)
 
-	err = decideErr(t, events(opened("JPY", math.MaxInt64)), CreditAccount{Organization: testOrg, AccountID: id, Amount: "1"})
+	err = decide(history(opened("JPY", math.MaxInt64)), CreditAccount{Amount: "1"}, ErrInvalidInput)
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "overflow") {
 		t.Errorf("message %q does not mention the overflow", err)
+	}
+
+	// Descriptions are checked as text: no control characters (NUL, which
+	// PostgreSQL cannot store, included), valid UTF-8; BAD_USER_INPUT,
+	// never INTERNAL.
+	for _, desc := range []string{"a\nb\u0007", "a\u0000b", "bad \xc3("} {
+		for _, cmd := range []command.Command[Account]{
+			CreditAccount{Amount: "1", Description: desc},
+			DebitAccount{Amount: "1", Description: desc},
+		} {
+			err := decide(eur, cmd, ErrInvalidInput)
+			assertCode(t, err, apperr.BadUserInput)
+			if !strings.Contains(err.Error(), "description") {
+				t.Errorf("message %q does not name the description", err)
+			}
+		}
 	}
 
 	// Codes as strings, as the API contract names them.
@@ -667,8 +637,8 @@ func TestParseID(t *testing.T) {
 	}
 	for in, want := range valid {
 		got, err := ParseID(in)
-		if err != nil || got != want {
-			t.Errorf("ParseID(%q) = %q, %v; want %q", in, got, err, want)
+		if err != nil || got != uuid.MustParse(want) || got.String() != want {
+			t.Errorf("ParseID(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
 
@@ -686,7 +656,7 @@ func TestParseID(t *testing.T) {
 	for _, in := range invalid {
 		got, err := ParseID(in)
 		if err == nil {
-			t.Errorf("ParseID(%q) = %q, want error", in, got)
+			t.Errorf("ParseID(%q) = %s, want error", in, got)
 			continue
 		}
 		if !errors.Is(err, ErrInvalidInput) {
@@ -707,15 +677,21 @@ func TestParseID(t *testing.T) {
 // NOT_FOUND, exactly as for an account that does not exist, and appends
 // nothing.
 func TestOtherOrganization(t *testing.T) {
-	given := events(opened("EUR", 1000))
-	for _, cmd := range []Command{
-		CreditAccount{Organization: "globex", AccountID: id, Amount: "1.00"},
-		DebitAccount{Organization: "globex", AccountID: id, Amount: "1.00"},
-		CloseAccount{Organization: "globex", AccountID: id},
-		CreditAccount{AccountID: id, Amount: "1.00"},
+	given := history(opened("EUR", 1000))
+	globex := command.Env{StreamID: env.StreamID, Organization: "globex", Actor: "eve"}
+	nobody := command.Env{StreamID: env.StreamID, Actor: "eve"}
+	for _, tc := range []struct {
+		as  command.Env
+		cmd command.Command[Account]
+	}{
+		{globex, CreditAccount{ID: id, Amount: "1.00"}},
+		{globex, DebitAccount{ID: id, Amount: "1.00"}},
+		{globex, CloseAccount{ID: id}},
+		{nobody, CreditAccount{ID: id, Amount: "1.00"}},
 	} {
-		scenario(t, given, cmd, nil, ErrAccountNotFound)
+		err := commandtest.Given(t, Type, given...).As(tc.as).When(tc.cmd).ThenError(ErrAccountNotFound)
+		assertCode(t, err, apperr.NotFound)
 	}
-	scenario(t, given, CreditAccount{Organization: testOrg, AccountID: id, Amount: "1.00"},
-		events(AccountCredited{AccountID: id, Amount: 100}), nil)
+	commandtest.Given(t, Type, given...).As(env).When(CreditAccount{ID: id, Amount: "1.00"}).
+		Then(AccountCredited{AccountID: id, Amount: 100})
 }

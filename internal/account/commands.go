@@ -3,11 +3,9 @@ package account
 import (
 	"fmt"
 	"math"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
-	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
@@ -21,28 +19,27 @@ const (
 	MaxDescriptionLength = 500
 )
 
-// Command is implemented by every account command: a pure decision from the
-// current state to new events (empty on error) or a domain error.
-type Command interface {
-	Decide(a Account) ([]aggregate.Event, error)
-}
-
-var (
-	_ Command = OpenAccount{}
-	_ Command = CreditAccount{}
-	_ Command = DebitAccount{}
-	_ Command = CloseAccount{}
+// Command names, stored with idempotency keys.
+const (
+	cmdOpen   = "OpenAccount"
+	cmdCredit = "CreditAccount"
+	cmdDebit  = "DebitAccount"
+	cmdClose  = "CloseAccount"
 )
 
-// OpenAccount opens a new account. AccountID is a UUID (see ParseID), Owner a
-// name, Currency an ISO 4217 code ("EUR"), InitialBalance a decimal string in
-// that currency ("12.50"; "" means zero).
+var (
+	_ command.Command[Account] = OpenAccount{}
+	_ command.Creator          = OpenAccount{}
+	_ command.Command[Account] = CreditAccount{}
+	_ command.Command[Account] = DebitAccount{}
+	_ command.Command[Account] = CloseAccount{}
+)
+
+// OpenAccount opens a new account, under an id the handler picks. Owner is
+// a name, Currency an ISO 4217 code ("EUR"), InitialBalance a decimal string
+// in that currency ("12.50"; "" means zero). The account belongs to the
+// caller's organization.
 type OpenAccount struct {
-	// AccountID is the new account's UUID, any letter case.
-	AccountID string
-	// Organization is the caller's organization (never client input); the
-	// account belongs to it.
-	Organization string
 	// Owner is the owner's name, 1..200 characters after trimming.
 	Owner string
 	// Currency is an upper-case ISO 4217 code, e.g. "EUR".
@@ -51,25 +48,31 @@ type OpenAccount struct {
 	InitialBalance string
 }
 
-// Decide returns a single AccountOpened with the canonical id, the trimmed
+// Name implements command.Command.
+func (OpenAccount) Name() string { return cmdOpen }
+
+// Target implements command.Command: a new account's id is picked by the
+// handler.
+func (OpenAccount) Target() string { return "" }
+
+// Creates implements command.Creator.
+func (OpenAccount) Creates() {}
+
+// Decide returns a single AccountOpened with the account's id, the trimmed
 // owner and the initial balance in minor units. Errors:
 //   - ErrAccountExists (CONFLICT) if the account is already opened;
-//   - ErrInvalidInput (BAD_USER_INPUT) for a malformed id, an owner that is
-//     empty after trimming, longer than 200 characters or not valid text, or a
-//     negative initial balance;
+//   - ErrInvalidInput (BAD_USER_INPUT) for an owner that is empty after
+//     trimming, longer than 200 characters or not valid text, or a negative
+//     initial balance;
 //   - money.ErrUnknownCurrency (BAD_USER_INPUT) for a currency that is not an
 //     upper-case active ISO 4217 code;
 //   - money.ErrMalformedAmount (BAD_USER_INPUT) for an initial balance that is
 //     not a valid amount in the currency (e.g. "1.5" in JPY).
-func (c OpenAccount) Decide(a Account) ([]aggregate.Event, error) {
+func (c OpenAccount) Decide(a Account, env command.Env) ([]aggregate.Event, error) {
 	if a.Opened {
 		return nil, fmt.Errorf("%w: %s", ErrAccountExists, a.ID)
 	}
-	id, err := ParseID(c.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := validateOwner(c.Owner)
+	owner, err := input.Field(ErrInvalidInput, input.Text, "owner", c.Owner, MaxOwnerLength)
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +88,15 @@ func (c OpenAccount) Decide(a Account) ([]aggregate.Event, error) {
 		}
 		if initial < 0 {
 			return nil, fmt.Errorf("%w: initial balance must not be negative, got %s",
-				ErrInvalidInput, formatMoney(initial, cur))
+				ErrInvalidInput, money.Format(initial, cur))
 		}
 	}
-	if c.Organization == "" {
+	if env.Organization == "" {
 		return nil, fmt.Errorf("%w: an account must belong to an organization", ErrInvalidInput)
 	}
 	return []aggregate.Event{AccountOpened{
-		AccountID:      id,
-		Organization:   c.Organization,
+		AccountID:      env.StreamID.String(),
+		Organization:   env.Organization,
 		Owner:          owner,
 		Currency:       cur.Code,
 		InitialBalance: initial,
@@ -101,19 +104,22 @@ func (c OpenAccount) Decide(a Account) ([]aggregate.Event, error) {
 }
 
 // CreditAccount pays Amount, a decimal string in the account's currency
-// ("12.50"), into the account, with an optional Description.
+// ("12.50"), into account ID, with an optional Description.
 type CreditAccount struct {
-	// AccountID is the account's UUID.
-	AccountID string
-	// Organization is the caller's organization; an account of another one
-	// is not found.
-	Organization string
+	// ID is the account's UUID.
+	ID string
 	// Amount is a positive decimal amount in the account's currency.
 	Amount string
 	// Description is optional free text, at most 500 characters after
 	// trimming.
 	Description string
 }
+
+// Name implements command.Command.
+func (CreditAccount) Name() string { return cmdCredit }
+
+// Target implements command.Command.
+func (c CreditAccount) Target() string { return c.ID }
 
 // Decide returns a single AccountCredited with the amount in minor units.
 // Errors:
@@ -123,28 +129,26 @@ type CreditAccount struct {
 //   - money.ErrMalformedAmount (BAD_USER_INPUT) if Amount is not a valid
 //     amount in the account's currency;
 //   - ErrInvalidInput (BAD_USER_INPUT) if Amount is zero or negative, if the
-//     description is longer than 500 characters or not valid text, or if the
-//     new balance would exceed the int64 range.
-func (c CreditAccount) Decide(a Account) ([]aggregate.Event, error) {
-	amount, desc, err := validateMovement(a, c.Organization, c.AccountID, c.Amount, c.Description)
+//     description is longer than 500 characters or not valid text (control
+//     characters included), or if the new balance would exceed the int64
+//     range.
+func (c CreditAccount) Decide(a Account, env command.Env) ([]aggregate.Event, error) {
+	amount, desc, err := validateMovement(a, env, c.Amount, c.Description)
 	if err != nil {
 		return nil, err
 	}
 	if amount > math.MaxInt64-a.Balance {
 		return nil, fmt.Errorf("%w: credit of %s would overflow the balance of %s",
-			ErrInvalidInput, formatMoney(amount, a.Currency), formatMoney(a.Balance, a.Currency))
+			ErrInvalidInput, money.Format(amount, a.Currency), money.Format(a.Balance, a.Currency))
 	}
 	return []aggregate.Event{AccountCredited{AccountID: a.ID, Amount: amount, Description: desc}}, nil
 }
 
 // DebitAccount takes Amount, a decimal string in the account's currency
-// ("12.50"), out of the account, with an optional Description.
+// ("12.50"), out of account ID, with an optional Description.
 type DebitAccount struct {
-	// AccountID is the account's UUID.
-	AccountID string
-	// Organization is the caller's organization; an account of another one
-	// is not found.
-	Organization string
+	// ID is the account's UUID.
+	ID string
 	// Amount is a positive decimal amount in the account's currency.
 	Amount string
 	// Description is optional free text, at most 500 characters after
@@ -152,44 +156,53 @@ type DebitAccount struct {
 	Description string
 }
 
+// Name implements command.Command.
+func (DebitAccount) Name() string { return cmdDebit }
+
+// Target implements command.Command.
+func (c DebitAccount) Target() string { return c.ID }
+
 // Decide returns a single AccountDebited with the amount in minor units. The
 // balance may reach zero but never go below. Errors: as for CreditAccount
 // (except overflow), plus ErrInsufficientFunds (INSUFFICIENT_FUNDS) if the
 // amount exceeds the balance, with a message such as
 // "insufficient funds: balance 10.00 EUR, debit 10.01 EUR".
-func (c DebitAccount) Decide(a Account) ([]aggregate.Event, error) {
-	amount, desc, err := validateMovement(a, c.Organization, c.AccountID, c.Amount, c.Description)
+func (c DebitAccount) Decide(a Account, env command.Env) ([]aggregate.Event, error) {
+	amount, desc, err := validateMovement(a, env, c.Amount, c.Description)
 	if err != nil {
 		return nil, err
 	}
 	if amount > a.Balance {
 		return nil, fmt.Errorf("%w: balance %s, debit %s",
-			ErrInsufficientFunds, formatMoney(a.Balance, a.Currency), formatMoney(amount, a.Currency))
+			ErrInsufficientFunds, money.Format(a.Balance, a.Currency), money.Format(amount, a.Currency))
 	}
 	return []aggregate.Event{AccountDebited{AccountID: a.ID, Amount: amount, Description: desc}}, nil
 }
 
-// CloseAccount closes an account whose balance is zero.
+// CloseAccount closes account ID, whose balance must be zero.
 type CloseAccount struct {
-	// AccountID is the account's UUID.
-	AccountID string
-	// Organization is the caller's organization; an account of another one
-	// is not found.
-	Organization string
+	// ID is the account's UUID.
+	ID string
 }
+
+// Name implements command.Command.
+func (CloseAccount) Name() string { return cmdClose }
+
+// Target implements command.Command.
+func (c CloseAccount) Target() string { return c.ID }
 
 // Decide returns a single AccountClosed. Errors:
 //   - ErrAccountNotFound (NOT_FOUND) if the account was never opened, or
 //     belongs to another organization;
 //   - ErrAccountClosed (ACCOUNT_CLOSED) if it is already closed;
 //   - ErrNonZeroBalance (NON_ZERO_BALANCE) if the balance is not zero.
-func (c CloseAccount) Decide(a Account) ([]aggregate.Event, error) {
-	if err := checkOpen(a, c.Organization, c.AccountID); err != nil {
+func (c CloseAccount) Decide(a Account, env command.Env) ([]aggregate.Event, error) {
+	if err := checkOpen(a, env); err != nil {
 		return nil, err
 	}
 	if a.Balance != 0 {
 		return nil, fmt.Errorf("%w: balance is %s; debit it to zero first",
-			ErrNonZeroBalance, formatMoney(a.Balance, a.Currency))
+			ErrNonZeroBalance, money.Format(a.Balance, a.Currency))
 	}
 	return []aggregate.Event{AccountClosed{AccountID: a.ID}}, nil
 }
@@ -197,9 +210,9 @@ func (c CloseAccount) Decide(a Account) ([]aggregate.Event, error) {
 // checkOpen reports ErrAccountNotFound or ErrAccountClosed. An account of
 // another organization is not found: a tenant cannot tell it from one that
 // does not exist.
-func checkOpen(a Account, organization, requestedID string) error {
-	if !a.Opened || a.Organization != organization {
-		return fmt.Errorf("%w: %s", ErrAccountNotFound, apperr.Quote(requestedID))
+func checkOpen(a Account, env command.Env) error {
+	if !a.Opened || a.Organization != env.Organization {
+		return fmt.Errorf("%w: %s", ErrAccountNotFound, env.StreamID)
 	}
 	if a.Status == StatusClosed {
 		return fmt.Errorf("%w: %s", ErrAccountClosed, a.ID)
@@ -209,37 +222,19 @@ func checkOpen(a Account, organization, requestedID string) error {
 
 // validateMovement holds the checks shared by credits and debits: the account
 // is open, the amount is a positive amount in its currency, the description
-// is acceptable. It returns the amount in minor units and the trimmed
+// is acceptable text. It returns the amount in minor units and the trimmed
 // description.
-func validateMovement(a Account, organization, requestedID, amountText, description string) (int64, string, error) {
-	if err := checkOpen(a, organization, requestedID); err != nil {
+func validateMovement(a Account, env command.Env, amountText, description string) (int64, string, error) {
+	if err := checkOpen(a, env); err != nil {
 		return 0, "", err
 	}
-	amount, err := money.ParseAmount(amountText, a.Currency)
+	amount, err := money.ParsePositive(amountText, a.Currency, ErrInvalidInput)
 	if err != nil {
 		return 0, "", err
 	}
-	if amount <= 0 {
-		return 0, "", fmt.Errorf("%w: amount must be positive, got %s",
-			ErrInvalidInput, formatMoney(amount, a.Currency))
-	}
-	desc := strings.TrimSpace(description)
-	if !utf8.ValidString(desc) {
-		return 0, "", fmt.Errorf("%w: description is not valid UTF-8 text", ErrInvalidInput)
-	}
-	if n := utf8.RuneCountInString(desc); n > MaxDescriptionLength {
-		return 0, "", fmt.Errorf("%w: description is %d characters long, at most %d are allowed",
-			ErrInvalidInput, n, MaxDescriptionLength)
+	desc, err := input.Field(ErrInvalidInput, input.OptionalText, "description", description, MaxDescriptionLength)
+	if err != nil {
+		return 0, "", err
 	}
 	return amount, desc, nil
-}
-
-// validateOwner trims the owner name and checks it is 1..200 characters of
-// valid text without control characters.
-func validateOwner(s string) (string, error) {
-	owner, err := input.Text("owner", s, MaxOwnerLength)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s", ErrInvalidInput, input.Message(err))
-	}
-	return owner, nil
 }

@@ -1,23 +1,15 @@
 package account
 
-import (
-	"fmt"
-
-	"github.com/chronicle-es/chronicle/internal/aggregate"
-)
+import "github.com/chronicle-es/chronicle/internal/aggregate"
 
 // Stored event type names. They are part of the stored contract: never change
-// them (add an upcaster in Decode instead).
+// them (register an upcaster in events instead).
 const (
 	EventAccountOpened   = "AccountOpened"
 	EventAccountCredited = "AccountCredited"
 	EventAccountDebited  = "AccountDebited"
 	EventAccountClosed   = "AccountClosed"
 )
-
-// SchemaVersion is the schema version of the JSON shapes below; Decode
-// accepts only this version.
-const SchemaVersion = 1
 
 // AccountOpened records that an account was opened. Stored as
 // {"accountId","organization","owner","currency","initialBalance"};
@@ -83,28 +75,14 @@ type AccountClosed struct {
 // EventType returns "AccountClosed".
 func (AccountClosed) EventType() string { return EventAccountClosed }
 
-// Decode turns a stored account event back into its Go value (a value, not a
-// pointer: AccountOpened, AccountCredited, AccountDebited or AccountClosed).
-// It is the Decode of Type.
-//
-// An unknown eventType yields an error wrapping aggregate.ErrUnknownEventType;
-// a schemaVersion other than SchemaVersion, or data that is not the JSON
-// shape of the event, yields a plain (internal) error.
-func Decode(eventType string, schemaVersion int, data []byte) (aggregate.Event, error) {
-	switch eventType {
-	case EventAccountOpened:
-		return decodeAs[AccountOpened](eventType, schemaVersion, data)
-	case EventAccountCredited:
-		return decodeAs[AccountCredited](eventType, schemaVersion, data)
-	case EventAccountDebited:
-		return decodeAs[AccountDebited](eventType, schemaVersion, data)
-	case EventAccountClosed:
-		return decodeAs[AccountClosed](eventType, schemaVersion, data)
-	default:
-		return nil, fmt.Errorf("account: event type %q: %w", eventType, aggregate.ErrUnknownEventType)
-	}
-}
-
-func decodeAs[E aggregate.Event](eventType string, schemaVersion int, data []byte) (aggregate.Event, error) {
-	return aggregate.DecodeJSON[E]("account", eventType, schemaVersion, SchemaVersion, data)
-}
+// events declares the account events and their current schema versions:
+// the repository stamps new events with them, and Type.Decode reads them
+// (older versions through upcasters registered here).
+var events = func() *aggregate.Events {
+	r := aggregate.NewEvents("account")
+	aggregate.Register[AccountOpened](r, 1)
+	aggregate.Register[AccountCredited](r, 1)
+	aggregate.Register[AccountDebited](r, 1)
+	aggregate.Register[AccountClosed](r, 1)
+	return r
+}()

@@ -20,8 +20,12 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/caller"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/money"
 	"github.com/chronicle-es/chronicle/internal/page"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
@@ -39,8 +43,47 @@ const projWaitLimit = 20 * time.Second
 // testOrg owns every account these tests open.
 const testOrg = "acme"
 
-// tenant is the command metadata of testOrg's caller.
-var tenant = eventstore.Metadata{Actor: "tester", Tenant: testOrg}
+// tenant is the command options of testOrg's caller.
+var tenant = command.Options{Caller: caller.Caller{Actor: "tester", Organization: testOrg}}
+
+// withKey returns tenant's options with an idempotency key.
+func withKey(key string) command.Options {
+	o := tenant
+	o.IdempotencyKey = key
+	return o
+}
+
+// testService runs account commands for the tests through the context's
+// handler, and opens accounts at ids the tests choose through the
+// repository (clients never choose ids; these tests need to know them
+// before the account exists).
+type testService struct {
+	*account.App
+	repo *aggregate.Repository[account.Account]
+}
+
+func newTestService(store *eventstore.Store, pool *pgxpool.Pool, eng *projection.Engine, wait time.Duration) testService {
+	app := account.New(module.Deps{Pool: pool, Store: store, Commands: command.Deps{Store: store, Waiter: eng, Wait: wait}, Hub: live.NewHub()})
+	return testService{App: app, repo: aggregate.NewRepository(store, account.Type)}
+}
+
+// openAt opens the account id; the result has no view (UpToDate false).
+func (s testService) openAt(ctx context.Context, id string, cmd account.OpenAccount, opts command.Options) (account.Result, error) {
+	uid := uuid.MustParse(id)
+	env := command.Env{StreamID: uid, Actor: opts.Caller.Actor, Organization: opts.Caller.Organization}
+	res, err := s.repo.Handle(ctx, uid, cmd.Name(), aggregate.Options{Creates: true, IdempotencyKey: opts.IdempotencyKey,
+		Metadata: eventstore.Metadata{Actor: env.Actor, Tenant: env.Organization}},
+		func(a account.Account) ([]aggregate.Event, error) { return cmd.Decide(a, env) })
+	if err != nil {
+		return account.Result{}, err
+	}
+	return account.Result{ID: uid, Outcome: command.Outcome{Position: res.LastPosition, Version: res.ToVersion, Duplicate: res.Duplicate}}, nil
+}
+
+// run runs cmd through the handler.
+func (s testService) run(ctx context.Context, cmd command.Command[account.Account], opts command.Options) (account.Result, error) {
+	return s.Commands.Handle(ctx, cmd, opts)
+}
 
 // projRunEngine runs an engine with the accounts projection until the test
 // ends (and waits for Run to return then).
@@ -104,7 +147,7 @@ func projDecode(t *testing.T, recorded []eventstore.RecordedEvent) []aggregate.E
 	t.Helper()
 	out := make([]aggregate.Event, len(recorded))
 	for i, re := range recorded {
-		e, err := account.Decode(re.Type, re.SchemaVersion, re.Data)
+		e, err := account.Type.Decode(re.Type, re.SchemaVersion, re.Data)
 		if err != nil {
 			t.Fatalf("decode event %d of %s: %v", re.Version, re.StreamID, err)
 		}
@@ -208,7 +251,7 @@ func projAmount(minor int64, code string) string {
 // projection's pool (running the engine) and, apart from it, a large pool for
 // the writers and the read model, with a service that does not wait for the
 // projection.
-func projConcurrentSetup(t *testing.T, ctx context.Context) (*pgxpool.Pool, *eventstore.Store, *account.ReadModel, *projection.Engine, *account.Service) {
+func projConcurrentSetup(t *testing.T, ctx context.Context) (*pgxpool.Pool, *eventstore.Store, *account.ReadModel, *projection.Engine, testService) {
 	t.Helper()
 	pool, url := pgtest.NewPool(t)
 	writers, err := database.Open(ctx, url, 24)
@@ -217,9 +260,9 @@ func projConcurrentSetup(t *testing.T, ctx context.Context) (*pgxpool.Pool, *eve
 	}
 	t.Cleanup(writers.Close)
 	store := eventstore.New(writers)
-	reads := account.NewReadModel(writers)
 	eng := projRunEngine(t, pool)
-	return pool, store, reads, eng, account.NewService(store, reads, eng, 0)
+	svc := newTestService(store, writers, eng, 0)
+	return pool, store, svc.Reads, eng, svc
 }
 
 // TestProjectionEqualsFold: while many goroutines run random commands, the
@@ -281,16 +324,16 @@ func TestProjectionEqualsFold(t *testing.T) {
 				switch {
 				case c == 0 || op == 0:
 					kind = "open"
-					res, err = svc.Open(ctx, account.OpenAccount{Organization: testOrg, AccountID: id, Owner: owners[i%len(owners)], Currency: code,
-						InitialBalance: projAmount(int64(rnd.IntN(3))*int64(rnd.IntN(2000)), code)}, aggregate.Options{Metadata: tenant})
+					res, err = svc.openAt(ctx, id, account.OpenAccount{Owner: owners[i%len(owners)], Currency: code,
+						InitialBalance: projAmount(int64(rnd.IntN(3))*int64(rnd.IntN(2000)), code)}, tenant)
 				case op < 9:
 					kind = "credit"
-					res, err = svc.Credit(ctx, account.CreditAccount{Organization: testOrg, AccountID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
-						Description: fmt.Sprintf("credit %d/%d", w, c)}, aggregate.Options{Metadata: tenant})
+					res, err = svc.run(ctx, account.CreditAccount{ID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
+						Description: fmt.Sprintf("credit %d/%d", w, c)}, tenant)
 				case op < 14:
 					kind = "debit"
-					res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
-						Description: fmt.Sprintf("debit %d/%d", w, c)}, aggregate.Options{Metadata: tenant})
+					res, err = svc.run(ctx, account.DebitAccount{ID: id, Amount: projAmount(1+int64(rnd.IntN(5000)), code),
+						Description: fmt.Sprintf("debit %d/%d", w, c)}, tenant)
 				case op < 17:
 					// Drain the balance so that closes can succeed.
 					kind = "drain"
@@ -302,10 +345,10 @@ func TestProjectionEqualsFold(t *testing.T) {
 					if state.Balance <= 0 {
 						continue
 					}
-					res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: id, Amount: projAmount(state.Balance, code)}, aggregate.Options{Metadata: tenant})
+					res, err = svc.run(ctx, account.DebitAccount{ID: id, Amount: projAmount(state.Balance, code)}, tenant)
 				default:
 					kind = "close"
-					res, err = svc.Close(ctx, account.CloseAccount{Organization: testOrg, AccountID: id}, aggregate.Options{Metadata: tenant})
+					res, err = svc.run(ctx, account.CloseAccount{ID: id}, tenant)
 				}
 				if err != nil {
 					matched := false
@@ -331,8 +374,8 @@ func TestProjectionEqualsFold(t *testing.T) {
 					continue
 				}
 				// Up to date: the projected account includes the command.
-				if res.Account == nil || res.Account.ID != ids[i] || res.Account.Version < res.Version {
-					t.Errorf("%s %s: up-to-date result %+v with account %+v", kind, id, res, res.Account)
+				if res.View == nil || res.View.ID != ids[i] || res.View.Version < res.Version {
+					t.Errorf("%s %s: up-to-date result %+v with account %+v", kind, id, res, res.View)
 				}
 			}
 		})
@@ -378,8 +421,8 @@ func TestProjectionHotStreams(t *testing.T) {
 
 	hot := []uuid.UUID{uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())}
 	for _, id := range hot {
-		if _, err := svc.Open(ctx, account.OpenAccount{Organization: testOrg, AccountID: id.String(), Owner: "hot", Currency: "EUR", InitialBalance: "50.00"},
-			aggregate.Options{Metadata: tenant, IdempotencyKey: "open-" + id.String()}); err != nil {
+		if _, err := svc.openAt(ctx, id.String(), account.OpenAccount{Owner: "hot", Currency: "EUR", InitialBalance: "50.00"},
+			withKey("open-"+id.String())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -393,7 +436,7 @@ func TestProjectionHotStreams(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for c := range 12 {
 				id := hot[rnd.IntN(len(hot))].String()
-				opts := aggregate.Options{Metadata: tenant, IdempotencyKey: fmt.Sprintf("hot-%d-%d", w, c)}
+				opts := withKey(fmt.Sprintf("hot-%d-%d", w, c))
 				amount := projAmount(1+int64(rnd.IntN(1000)), "EUR")
 				for attempt := range 1 + rnd.IntN(2) { // some keys twice
 					var (
@@ -401,9 +444,9 @@ func TestProjectionHotStreams(t *testing.T) {
 						err error
 					)
 					if c%3 == 2 {
-						res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: id, Amount: amount}, opts)
+						res, err = svc.run(ctx, account.DebitAccount{ID: id, Amount: amount}, opts)
 					} else {
-						res, err = svc.Credit(ctx, account.CreditAccount{Organization: testOrg, AccountID: id, Amount: amount}, opts)
+						res, err = svc.run(ctx, account.CreditAccount{ID: id, Amount: amount}, opts)
 					}
 					switch {
 					case errors.Is(err, account.ErrInsufficientFunds):
@@ -442,21 +485,21 @@ func TestReadModel(t *testing.T) {
 	ctx := projCtx(t)
 	pool, _ := pgtest.NewPool(t)
 	store := eventstore.New(pool)
-	reads := account.NewReadModel(pool)
 	eng := projRunEngine(t, pool)
-	svc := account.NewService(store, reads, eng, projWaitLimit)
-	none := aggregate.Options{Metadata: tenant}
+	svc := newTestService(store, pool, eng, projWaitLimit)
+	reads := svc.Reads
+	none := tenant
 
 	open := func(owner, currency, initial string) uuid.UUID {
 		t.Helper()
-		res, err := svc.Open(ctx, account.OpenAccount{Organization: testOrg, Owner: owner, Currency: currency, InitialBalance: initial}, none)
+		res, err := svc.run(ctx, account.OpenAccount{Owner: owner, Currency: currency, InitialBalance: initial}, none)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.UpToDate || res.Account == nil || res.Version != 1 || res.Account.Owner != owner || res.Account.Status != account.StatusOpen {
-			t.Fatalf("open: %+v (account %+v)", res, res.Account)
+		if !res.UpToDate || res.View == nil || res.Version != 1 || res.View.Owner != owner || res.View.Status != account.StatusOpen {
+			t.Fatalf("open: %+v (account %+v)", res, res.View)
 		}
-		return res.Account.ID
+		return res.View.ID
 	}
 	a1 := open("alice", "EUR", "10.00")
 	b1 := open("bob", "JPY", "")
@@ -481,18 +524,18 @@ func TestReadModel(t *testing.T) {
 			err error
 		)
 		if m.credit {
-			res, err = svc.Credit(ctx, account.CreditAccount{Organization: testOrg, AccountID: a1.String(), Amount: m.amount, Description: desc}, none)
+			res, err = svc.run(ctx, account.CreditAccount{ID: a1.String(), Amount: m.amount, Description: desc}, none)
 		} else {
-			res, err = svc.Debit(ctx, account.DebitAccount{Organization: testOrg, AccountID: a1.String(), Amount: m.amount, Description: desc}, none)
+			res, err = svc.run(ctx, account.DebitAccount{ID: a1.String(), Amount: m.amount, Description: desc}, none)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.UpToDate || res.Account == nil || res.Account.Balance != m.after || res.Version != int64(i+2) || res.Account.Version != res.Version {
-			t.Fatalf("move %d: %+v (account %+v)", i, res, res.Account)
+		if !res.UpToDate || res.View == nil || res.View.Balance != m.after || res.Version != int64(i+2) || res.View.Version != res.Version {
+			t.Fatalf("move %d: %+v (account %+v)", i, res, res.View)
 		}
 	}
-	if _, err := svc.Close(ctx, account.CloseAccount{Organization: testOrg, AccountID: b2.String()}, none); err != nil {
+	if _, err := svc.run(ctx, account.CloseAccount{ID: b2.String()}, none); err != nil {
 		t.Fatal(err)
 	}
 	projWaitAll(t, ctx, pool, eng)
@@ -609,7 +652,7 @@ func TestReadModel(t *testing.T) {
 		opsAt  string
 	)
 	for i := 0; ; i++ {
-		p, err := reads.Operations(ctx, a1, &two, opsAt)
+		p, err := reads.Operations(ctx, testOrg, a1, &two, opsAt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -636,18 +679,23 @@ func TestReadModel(t *testing.T) {
 			t.Fatalf("operation %d: %+v, want %s %d -> %d", i, o, kind, m.minor, m.after)
 		}
 	}
-	if p, err := reads.Operations(ctx, b1, nil, ""); err != nil || len(p.Items) != 0 || p.HasNextPage {
+	if p, err := reads.Operations(ctx, testOrg, b1, nil, ""); err != nil || len(p.Items) != 0 || p.HasNextPage {
 		t.Fatalf("operations of b1: %+v, %v", p, err)
 	}
-	if p, err := reads.Operations(ctx, uuid.Must(uuid.NewV7()), nil, ""); err != nil || len(p.Items) != 0 {
+	if p, err := reads.Operations(ctx, testOrg, uuid.Must(uuid.NewV7()), nil, ""); err != nil || len(p.Items) != 0 {
 		t.Fatalf("operations of an unknown account: %+v, %v", p, err)
 	}
+	// Every read takes the organization: another one's operations are not
+	// there (the read trusted its caller to have checked before).
+	if p, err := reads.Operations(ctx, "globex", a1, nil, ""); err != nil || len(p.Items) != 0 {
+		t.Fatalf("operations of a1 for another organization: %+v, %v", p, err)
+	}
 	for _, bad := range []string{"???", page.Encode("account", a1.String()), page.Encode("operation", "-1"), page.Encode("operation", "x")} {
-		if _, err := reads.Operations(ctx, a1, nil, bad); !errors.Is(err, page.ErrInvalidPage) {
+		if _, err := reads.Operations(ctx, testOrg, a1, nil, bad); !errors.Is(err, page.ErrInvalidPage) {
 			t.Fatalf("Operations(after %q): %v, want ErrInvalidPage", bad, err)
 		}
 	}
-	if _, err := reads.Operations(ctx, a1, &zero, ""); !errors.Is(err, page.ErrInvalidPage) {
+	if _, err := reads.Operations(ctx, testOrg, a1, &zero, ""); !errors.Is(err, page.ErrInvalidPage) {
 		t.Fatalf("Operations(first 0): %v, want ErrInvalidPage", err)
 	}
 

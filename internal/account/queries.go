@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/input"
+	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/page"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -61,10 +63,13 @@ const (
 // account streams.
 type ReadModel struct {
 	pool *pgxpool.Pool
+	hub  *live.Hub
 }
 
-// NewReadModel returns a ReadModel on pool.
-func NewReadModel(pool *pgxpool.Pool) *ReadModel { return &ReadModel{pool: pool} }
+// NewReadModel returns a ReadModel on pool whose live feeds are rung by hub.
+func NewReadModel(pool *pgxpool.Pool, hub *live.Hub) *ReadModel {
+	return &ReadModel{pool: pool, hub: hub}
+}
 
 const viewColumns = `id, organization, owner, currency, balance, status, version, opened_at, updated_at`
 
@@ -104,6 +109,9 @@ func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], er
 			return page.Page[View]{}, fmt.Errorf("%w: malformed cursor %q", page.ErrInvalidPage, f.After)
 		}
 	}
+	if err := input.Filter("owner", f.Owner, MaxOwnerLength); err != nil {
+		return page.Page[View]{}, fmt.Errorf("%w: %s", ErrInvalidInput, input.Message(err))
+	}
 	if f.Status != "" && f.Status != StatusOpen && f.Status != StatusClosed {
 		return page.Page[View]{}, fmt.Errorf("%w: unknown status %q", ErrInvalidInput, f.Status)
 	}
@@ -120,14 +128,15 @@ func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], er
 	return page.Make(views, size, func(v View) string { return page.Encode(accountCursor, v.ID.String()) }), nil
 }
 
-// Operations returns the account's credits and debits in version order.
+// Operations returns the credits and debits of the account of organization
+// in version order (none for another organization's account).
 // Errors: page.ErrInvalidPage.
-func (m *ReadModel) Operations(ctx context.Context, accountID uuid.UUID, first *int, after string) (page.Page[Operation], error) {
+func (m *ReadModel) Operations(ctx context.Context, organization string, accountID uuid.UUID, first *int, after string) (page.Page[Operation], error) {
 	size, afterVersion, err := page.Int64After(operationCursor, first, after)
 	if err != nil {
 		return page.Page[Operation]{}, err
 	}
-	ops, err := m.operationsAfter(ctx, accountID, afterVersion, size+1)
+	ops, err := m.operationsAfter(ctx, organization, accountID, afterVersion, size+1)
 	if err != nil {
 		return page.Page[Operation]{}, err
 	}
@@ -176,7 +185,7 @@ func openedBy(events []eventstore.RecordedEvent, organization string) (bool, err
 	if len(events) == 0 || events[0].StreamType != Type.StreamType || events[0].Version != 1 {
 		return false, nil
 	}
-	e, err := Decode(events[0].Type, events[0].SchemaVersion, events[0].Data)
+	e, err := Type.Decode(events[0].Type, events[0].SchemaVersion, events[0].Data)
 	if err != nil {
 		return false, err
 	}
@@ -186,10 +195,12 @@ func openedBy(events []eventstore.RecordedEvent, organization string) (bool, err
 
 // operationsAfter returns up to limit operations of the account with version
 // > afterVersion, in version order.
-func (m *ReadModel) operationsAfter(ctx context.Context, accountID uuid.UUID, afterVersion int64, limit int) ([]Operation, error) {
+func (m *ReadModel) operationsAfter(ctx context.Context, organization string, accountID uuid.UUID, afterVersion int64, limit int) ([]Operation, error) {
 	rows, err := m.pool.Query(ctx, `SELECT account_id, kind, amount, balance_after, description, version, position, recorded_at
-		FROM account_operations WHERE account_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
-		accountID, afterVersion, limit)
+		FROM account_operations WHERE account_id = $1 AND version > $2
+			AND EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND organization = $4)
+		ORDER BY version LIMIT $3`,
+		accountID, afterVersion, limit, organization)
 	if err != nil {
 		return nil, fmt.Errorf("list operations: %w", err)
 	}

@@ -2,7 +2,6 @@ package account_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -30,13 +29,13 @@ func TestRebuildMatchesApply(t *testing.T) {
 
 	appendEvent := func(stream uuid.UUID, streamType string, e aggregate.Event) eventstore.AppendResult {
 		t.Helper()
-		data, err := json.Marshal(e)
+		name, version, data, err := account.Type.Events.Encode(e)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res, err := store.Append(ctx, eventstore.AppendRequest{
 			StreamID: stream, StreamType: streamType, ExpectedVersion: eventstore.Any,
-			Events: []eventstore.EventData{{Type: e.EventType(), SchemaVersion: account.SchemaVersion, Data: data}},
+			Events: []eventstore.EventData{{Type: name, SchemaVersion: version, Data: data}},
 		})
 		if err != nil {
 			t.Fatal(err)

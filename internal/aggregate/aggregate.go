@@ -8,10 +8,7 @@
 // domain; the Repository does the loading and appending.
 package aggregate
 
-import (
-	"encoding/json"
-	"fmt"
-)
+import "fmt"
 
 // Event is a domain event: a Go value that names the type under which it is
 // stored. The name is part of the stored contract and must never change for
@@ -23,15 +20,17 @@ type Event interface {
 // Type describes one kind of aggregate to the repository.
 type Type[S any] struct {
 	// StreamType is stored with every event of the stream, e.g. "account".
+	// A stream of another type is, to this aggregate, a stream that does not
+	// exist.
 	StreamType string
 	// Initial returns the state before any event.
 	Initial func() S
 	// Evolve folds one event into the state. It must not fail: events are
 	// facts that already happened.
 	Evolve func(state S, event Event) S
-	// Decode turns a stored event back into its Go value. schemaVersion is
-	// the stored schema version, for upcasting old shapes.
-	Decode func(eventType string, schemaVersion int, data []byte) (Event, error)
+	// Events declares the aggregate's event types and their schema
+	// versions; it decodes (and upcasts) stored events and stamps new ones.
+	Events *Events
 }
 
 // Fold applies events in order to the initial state.
@@ -43,20 +42,11 @@ func (t Type[S]) Fold(events ...Event) S {
 	return s
 }
 
-// ErrUnknownEventType is wrapped by Decode functions for a type they do not know.
-var ErrUnknownEventType = fmt.Errorf("unknown event type")
-
-// DecodeJSON decodes data, the JSON payload of a stored event of type
-// eventType, into an E, for Decode functions of event types stored as plain
-// JSON. context names the bounded context in error messages ("account").
-// Errors (internal): a schemaVersion other than want, malformed JSON.
-func DecodeJSON[E Event](context, eventType string, schemaVersion, want int, data []byte) (Event, error) {
-	if schemaVersion != want {
-		return nil, fmt.Errorf("%s: %s: unsupported schema version %d (want %d)", context, eventType, schemaVersion, want)
-	}
-	var e E
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, fmt.Errorf("%s: decode %s: %w", context, eventType, err)
-	}
-	return e, nil
+// Decode turns a stored event of this aggregate back into its Go value
+// (see Events.Decode).
+func (t Type[S]) Decode(eventType string, schemaVersion int, data []byte) (Event, error) {
+	return t.Events.Decode(eventType, schemaVersion, data)
 }
+
+// ErrUnknownEventType is wrapped by Decode for a type it does not know.
+var ErrUnknownEventType = fmt.Errorf("unknown event type")

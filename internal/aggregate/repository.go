@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -32,7 +31,12 @@ type Options struct {
 	// IdempotencyKey, when not empty, makes the command happen at most once
 	// per tenant (Metadata.Tenant): see StoredIdempotencyKey.
 	IdempotencyKey string
-	Metadata       eventstore.Metadata
+	// Creates marks a command that creates its stream under an id picked
+	// for this attempt: the stream must not exist, and a retry with the
+	// same idempotency key (under another fresh id) finds the first
+	// attempt's result by the key alone.
+	Creates  bool
+	Metadata eventstore.Metadata
 }
 
 // StoredIdempotencyKey is the key under which the event store records
@@ -79,9 +83,16 @@ func (r *Repository[S]) Load(ctx context.Context, id uuid.UUID) (S, int64, error
 }
 
 // fold evolves the initial state through events, the whole stream of
-// aggregate id, and returns it with the stream's version.
+// aggregate id, and returns it with the stream's version. A stream of
+// another stream type is, to this aggregate, one that does not exist
+// (version 0): a command for it finds no aggregate (NOT_FOUND), and an id
+// of another context can never be decoded as this one's.
+
 func (r *Repository[S]) fold(id uuid.UUID, events []eventstore.FoldEvent) (S, int64, error) {
 	state := r.typ.Initial()
+	if len(events) > 0 && events[0].StreamType != r.typ.StreamType {
+		return state, 0, nil
+	}
 	for _, fe := range events {
 		e, err := r.typ.Decode(fe.Type, fe.SchemaVersion, fe.Data)
 		if err != nil {
@@ -114,7 +125,11 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 	}
 	key := opts.StoredIdempotencyKey()
 	if key != "" {
-		res, found, err := r.store.LookupIdempotencyKey(ctx, key, id, command)
+		lookupID := id
+		if opts.Creates {
+			lookupID = uuid.Nil // the key, not this attempt's fresh id, names it
+		}
+		res, found, err := r.store.LookupIdempotencyKey(ctx, key, lookupID, command)
 		if err != nil || found {
 			return res, err
 		}
@@ -131,6 +146,9 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	if opts.Creates && version != 0 {
+		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: eventstore.NoStream, Actual: version}
+	}
 	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != version {
 		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: *opts.ExpectedVersion, Actual: version}
 	}
@@ -139,7 +157,7 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 	}
 	req.ExpectedVersion = version
 	res, err := r.store.Append(ctx, req)
-	if opts.ExpectedVersion != nil || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+	if opts.ExpectedVersion != nil || opts.Creates || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return res, err
 	}
 
@@ -165,11 +183,11 @@ func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventDat
 	}
 	out := make([]eventstore.EventData, len(events))
 	for i, e := range events {
-		data, err := json.Marshal(e)
+		name, version, data, err := r.typ.Events.Encode(e)
 		if err != nil {
-			return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+			return nil, err
 		}
-		out[i] = eventstore.EventData{Type: e.EventType(), SchemaVersion: 1, Data: data}
+		out[i] = eventstore.EventData{Type: name, SchemaVersion: version, Data: data}
 	}
 	return out, nil
 }

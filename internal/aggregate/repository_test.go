@@ -2,7 +2,6 @@ package aggregate_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // A counter that may not go above its limit: the smallest aggregate with an
@@ -29,6 +29,14 @@ func (incremented) EventType() string { return "Incremented" }
 
 var errOverLimit = apperr.New("OVER_LIMIT", "over limit")
 
+// counterEvents registers the counter's events, both at schema version 1.
+var counterEvents = func() *aggregate.Events {
+	r := aggregate.NewEvents("counter")
+	aggregate.Register[created](r, 1)
+	aggregate.Register[incremented](r, 1)
+	return r
+}()
+
 var counterType = aggregate.Type[counter]{
 	StreamType: "counter",
 	Initial:    func() counter { return counter{} },
@@ -41,17 +49,7 @@ var counterType = aggregate.Type[counter]{
 		}
 		return c
 	},
-	Decode: func(typ string, _ int, data []byte) (aggregate.Event, error) {
-		switch typ {
-		case "Created":
-			var e created
-			return e, json.Unmarshal(data, &e)
-		case "Incremented":
-			var e incremented
-			return e, json.Unmarshal(data, &e)
-		}
-		return nil, aggregate.ErrUnknownEventType
-	},
+	Events: counterEvents,
 }
 
 func increment(c counter) ([]aggregate.Event, error) {
@@ -59,6 +57,14 @@ func increment(c counter) ([]aggregate.Event, error) {
 		return nil, errOverLimit
 	}
 	return []aggregate.Event{incremented{By: 1}}, nil
+}
+
+// newRepository returns a counter repository on a database of its own, and
+// the database's pool.
+func newRepository(t *testing.T) (*aggregate.Repository[counter], *pgxpool.Pool) {
+	t.Helper()
+	pool, _ := pgtest.NewPool(t)
+	return aggregate.NewRepository(eventstore.New(pool), counterType), pool
 }
 
 func newCounter(t *testing.T, limit int) (*aggregate.Repository[counter], *eventstore.Store, uuid.UUID) {
@@ -74,6 +80,14 @@ func newCounter(t *testing.T, limit int) (*aggregate.Repository[counter], *event
 		t.Fatal(err)
 	}
 	return repo, store, id
+}
+
+// create creates a counter of limit 5, unless it exists.
+func create(c counter) ([]aggregate.Event, error) {
+	if c.Limit != 0 {
+		return nil, errors.New("already created")
+	}
+	return []aggregate.Event{created{Limit: 5}}, nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -218,15 +232,8 @@ func TestHandleDomainErrorAppendsNothing(t *testing.T) {
 
 func TestHandleCreatesStreamOnce(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.NewPool(t)
-	repo := aggregate.NewRepository(eventstore.New(pool), counterType)
+	repo, _ := newRepository(t)
 	id := uuid.New()
-	create := func(c counter) ([]aggregate.Event, error) {
-		if c.Limit != 0 {
-			return nil, errors.New("already created")
-		}
-		return []aggregate.Event{created{Limit: 5}}, nil
-	}
 	var wg sync.WaitGroup
 	var ok atomic.Int32
 	for range 20 {

@@ -13,8 +13,8 @@ import (
 
 // Config is every setting of a Chronicle server.
 type Config struct {
-	// DatabaseURL is the PostgreSQL connection URL.
-	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"`
+	// DatabaseURL is the PostgreSQL connection URL [DefaultDatabaseURL].
+	DatabaseURL string `env:"DATABASE_URL"`
 	// DatabaseMaxConns caps the pool; 0 keeps pgxpool's default
 	// (max(4, number of CPUs)). Requests use it; projections have a pool of
 	// their own. Measured on 2 cores (cmd/bench/limits.md), 8 or 16 did not
@@ -140,14 +140,35 @@ func (c Config) Origins() []string {
 	return c.AllowedOrigins
 }
 
-// FromEnv reads the Config from the process environment.
+// DefaultDatabaseURL is the DATABASE_URL of a local development server:
+// the one place it is written in Go (scripts/ensure-services.sh, which
+// cannot import it, has a copy that TestDefaultDatabaseURLInScripts keeps
+// equal).
+const DefaultDatabaseURL = "postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"
+
+// FromEnv reads the Config from the process environment and validates it
+// for a server (Validate).
 func FromEnv() (Config, error) {
+	cfg, err := Parse()
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Parse reads the Config from the process environment without the server's
+// validation, for tools that use only part of it (cmd/rebuild needs the
+// database, not token verification). Errors: a malformed value.
+func Parse() (Config, error) {
 	cfg, err := env.ParseAs[Config]()
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = DefaultDatabaseURL
+	}
 	cfg.AllowedOrigins = cleanList(cfg.AllowedOrigins)
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 // Default returns the defaults, as FromEnv would with an empty environment.
@@ -156,6 +177,7 @@ func Default() Config {
 	if err != nil {
 		panic(err) // the defaults are constants; a failure is a programming error
 	}
+	cfg.DatabaseURL = DefaultDatabaseURL
 	return cfg
 }
 

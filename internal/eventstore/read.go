@@ -22,6 +22,8 @@ func (s *Store) ReadStream(ctx context.Context, streamID uuid.UUID, afterVersion
 // FoldEvent is the part of a stored event that rebuilding state from a
 // stream needs (see ReadStreamForFold).
 type FoldEvent struct {
+	// StreamType is the stream's type, the same for all its events.
+	StreamType string
 	// Version is the 1-based index of the event within its stream.
 	Version       int64
 	Type          string
@@ -39,7 +41,7 @@ type FoldEvent struct {
 // encoding/json) made it about half as costly. ReadStream stays the
 // audit-trail read.
 func (s *Store) ReadStreamForFold(ctx context.Context, streamID uuid.UUID) ([]FoldEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT version, type, schema_version, data FROM events
+	rows, err := s.pool.Query(ctx, `SELECT stream_type, version, type, schema_version, data FROM events
 		WHERE stream_id = $1 ORDER BY version`, streamID)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
@@ -48,7 +50,7 @@ func (s *Store) ReadStreamForFold(ctx context.Context, streamID uuid.UUID) ([]Fo
 	var events []FoldEvent
 	for rows.Next() {
 		var e FoldEvent
-		if err := rows.Scan(&e.Version, &e.Type, &e.SchemaVersion, (*[]byte)(&e.Data)); err != nil {
+		if err := rows.Scan(&e.StreamType, &e.Version, &e.Type, &e.SchemaVersion, (*[]byte)(&e.Data)); err != nil {
 			return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 		}
 		events = append(events, e)
@@ -61,7 +63,7 @@ func (s *Store) ReadStreamForFold(ctx context.Context, streamID uuid.UUID) ([]Fo
 
 // FoldEvent returns the part of e that FoldEvent holds.
 func (e RecordedEvent) FoldEvent() FoldEvent {
-	return FoldEvent{Version: e.Version, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data}
+	return FoldEvent{StreamType: e.StreamType, Version: e.Version, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data}
 }
 
 func readStream(ctx context.Context, q Querier, streamID uuid.UUID, afterVersion int64, limit int) ([]RecordedEvent, error) {

@@ -226,3 +226,14 @@ var minorUnits = map[string]int{
 	"ZMW": 2, // Zambian Kwacha
 	"ZWG": 2, // Zimbabwe Gold
 }
+
+// StoredCurrency returns the currency of a code read back from a stored
+// event or row: LookupCurrency's, or, for a code withdrawn from ISO 4217
+// since it was stored, the code with 2 minor units (the most common
+// exponent), so that old streams still fold and old amounts still print.
+func StoredCurrency(code string) Currency {
+	if c, err := LookupCurrency(code); err == nil {
+		return c
+	}
+	return Currency{Code: code, MinorUnits: 2}
+}

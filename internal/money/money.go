@@ -172,3 +172,23 @@ func example(c Currency) string {
 	}
 	return "1234." + frac[:min(c.MinorUnits, len(frac))]
 }
+
+// Format renders an amount with its currency code, e.g. "10.00 EUR": the
+// form every domain message uses.
+func Format(minor int64, c Currency) string {
+	return FormatAmount(minor, c) + " " + c.Code
+}
+
+// ParsePositive parses a decimal amount in c and checks it is above zero.
+// Errors: ParseAmount's; one wrapping invalid for zero or a negative amount
+// ("amount must be positive, got -1.00 EUR").
+func ParsePositive(s string, c Currency, invalid error) (int64, error) {
+	amount, err := ParseAmount(s, c)
+	if err != nil {
+		return 0, err
+	}
+	if amount <= 0 {
+		return 0, fmt.Errorf("%w: amount must be positive, got %s", invalid, Format(amount, c))
+	}
+	return amount, nil
+}

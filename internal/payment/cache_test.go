@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/caller"
+	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/google/uuid"
 )
@@ -21,7 +24,7 @@ import (
 func TestCacheNeverStale(t *testing.T) {
 	r := newRig(t, true, nil)
 	ctx := testCtx(t)
-	uncached := payment.NewReadModel(r.pool, nil)
+	uncached := payment.New(module.Deps{Pool: r.pool, Hub: live.NewHub()}).Reads
 	window := func(org string) payment.AnalyticsRequest {
 		now := time.Now().UTC()
 		return payment.AnalyticsRequest{Organization: org, From: now.Add(-2 * time.Hour), To: now.Add(2 * time.Hour), Bucket: payment.BucketHour}
@@ -54,7 +57,7 @@ func TestCacheNeverStale(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
-			who := payment.Caller{Actor: "writer", Organization: fmt.Sprintf("org-%d", w)}
+			who := caller.Caller{Actor: "writer", Organization: fmt.Sprintf("org-%d", w)}
 			rnd := rand.New(rand.NewPCG(uint64(w), 99))
 			var mine []uuid.UUID
 			for step := range steps {
@@ -63,21 +66,21 @@ func TestCacheNeverStale(t *testing.T) {
 					err error
 				)
 				if len(mine) == 0 || rnd.IntN(3) == 0 {
-					res, err = r.service.Initiate(ctx, payment.InitiatePayment{Caller: who, CustomerName: "C", CustomerEmail: "c@example.com",
+					res, err = r.service.Handle(ctx, payment.InitiatePayment{CustomerName: "C", CustomerEmail: "c@example.com",
 						Amount: "100.00", Currency: "EUR"}, opts(who))
 					if err == nil {
-						mine = append(mine, res.PaymentID)
-						known.Store(res.PaymentID, who.Organization)
+						mine = append(mine, res.ID)
+						known.Store(res.ID, who.Organization)
 					}
 				} else {
 					id := mine[rnd.IntN(len(mine))].String()
 					switch rnd.IntN(3) {
 					case 0:
-						res, err = r.service.Process(ctx, payment.ProcessPayment{Caller: who, PaymentID: id}, opts(who))
+						res, err = r.service.Handle(ctx, payment.ProcessPayment{ID: id}, opts(who))
 					case 1:
-						res, err = r.service.Fail(ctx, payment.FailPayment{Caller: who, PaymentID: id, Reason: "x"}, opts(who))
+						res, err = r.service.Handle(ctx, payment.FailPayment{ID: id, Reason: "x"}, opts(who))
 					default:
-						res, err = r.service.Refund(ctx, payment.RefundPayment{Caller: who, PaymentID: id, Reason: "x", Amount: "10.00"}, opts(who))
+						res, err = r.service.Handle(ctx, payment.RefundPayment{ID: id, Reason: "x", Amount: "10.00"}, opts(who))
 					}
 					if err != nil {
 						continue // an illegal transition: nothing changed
@@ -87,13 +90,13 @@ func TestCacheNeverStale(t *testing.T) {
 					t.Errorf("%s step %d: %v", who.Organization, step, err)
 					return
 				}
-				if !res.UpToDate || res.Payment == nil {
+				if !res.UpToDate || res.View == nil {
 					t.Errorf("%s step %d: not up to date", who.Organization, step)
 					return
 				}
-				got, err := r.reads.Get(ctx, who.Organization, res.PaymentID)
-				if err != nil || got.Version != res.Version || !reflect.DeepEqual(got, *res.Payment) {
-					t.Errorf("%s step %d: cached payment v%d %s (%v), want v%d %s", who.Organization, step, got.Version, got.Status, err, res.Version, res.Payment.Status)
+				got, err := r.reads.Get(ctx, who.Organization, res.ID)
+				if err != nil || got.Version != res.Version || !reflect.DeepEqual(got, *res.View) {
+					t.Errorf("%s step %d: cached payment v%d %s (%v), want v%d %s", who.Organization, step, got.Version, got.Status, err, res.Version, res.View.Status)
 					return
 				}
 				req := window(who.Organization)
@@ -124,19 +127,19 @@ func TestCacheNeverStale(t *testing.T) {
 func TestNoCache(t *testing.T) {
 	r := newRig(t, false, nil)
 	ctx := testCtx(t)
-	who := payment.Caller{Actor: "a", Organization: "acme"}
-	res, err := r.service.Initiate(ctx, payment.InitiatePayment{Caller: who, CustomerName: "C", CustomerEmail: "c@example.com", Amount: "1.00", Currency: "EUR"}, opts(who))
+	who := caller.Caller{Actor: "a", Organization: "acme"}
+	res, err := r.service.Handle(ctx, payment.InitiatePayment{CustomerName: "C", CustomerEmail: "c@example.com", Amount: "1.00", Currency: "EUR"}, opts(who))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.service.Process(ctx, payment.ProcessPayment{Caller: who, PaymentID: res.PaymentID.String()}, opts(who)); err != nil {
+	if _, err := r.service.Handle(ctx, payment.ProcessPayment{ID: res.ID.String()}, opts(who)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := r.reads.Get(ctx, who.Organization, res.PaymentID)
+	got, err := r.reads.Get(ctx, who.Organization, res.ID)
 	if err != nil || got.Status != payment.StatusProcessed {
 		t.Fatalf("payment: %+v, %v", got, err)
 	}
-	if _, err := r.reads.Get(ctx, "globex", res.PaymentID); err == nil {
+	if _, err := r.reads.Get(ctx, "globex", res.ID); err == nil {
 		t.Fatal("another organization read the payment")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
@@ -19,56 +20,54 @@ const (
 	MaxReasonLength = 500
 )
 
-// Command is implemented by every payment command: a pure decision from the
-// current state to new events (none on error) or a domain error.
-type Command interface {
-	Decide(p Payment) ([]aggregate.Event, error)
-}
-
-var (
-	_ Command = InitiatePayment{}
-	_ Command = ProcessPayment{}
-	_ Command = FailPayment{}
-	_ Command = RefundPayment{}
+// Command names, stored with idempotency keys.
+const (
+	cmdInitiate = "InitiatePayment"
+	cmdProcess  = "ProcessPayment"
+	cmdFail     = "FailPayment"
+	cmdRefund   = "RefundPayment"
 )
 
-// Caller is who sends a command: the subject and organization of the
-// caller's token (never client input).
-type Caller struct {
-	Actor        string
-	Organization string
-}
+var (
+	_ command.Command[Payment] = InitiatePayment{}
+	_ command.Creator          = InitiatePayment{}
+	_ command.Command[Payment] = ProcessPayment{}
+	_ command.Command[Payment] = FailPayment{}
+	_ command.Command[Payment] = RefundPayment{}
+)
 
 // InitiatePayment starts a payment of Amount ("12.50") in Currency ("EUR")
-// from a customer.
+// from a customer, under an id the handler picks.
 type InitiatePayment struct {
-	Caller
-	// PaymentID is the new payment's UUID (the service generates one).
-	PaymentID     string
 	CustomerName  string
 	CustomerEmail string
 	Amount        string
 	Currency      string
 }
 
+// Name implements command.Command.
+func (InitiatePayment) Name() string { return cmdInitiate }
+
+// Target implements command.Command: the handler picks a new payment's id.
+func (InitiatePayment) Target() string { return "" }
+
+// Creates implements command.Creator.
+func (InitiatePayment) Creates() {}
+
 // Decide returns one PaymentInitiated. Errors: ErrPaymentExists (CONFLICT)
-// when the id is taken; ErrInvalidInput for a malformed id, a name that is
-// empty or longer than 200 characters, an e-mail address that is not a
-// plain addr-spec ("ada@example.com") of at most 254 characters, or an
-// amount that is not positive; money.ErrUnknownCurrency and
-// money.ErrMalformedAmount (BAD_USER_INPUT).
-func (c InitiatePayment) Decide(p Payment) ([]aggregate.Event, error) {
+// when the id is taken; ErrInvalidInput for a name that is empty or longer
+// than 200 characters, an e-mail address that is not a plain addr-spec
+// ("ada@example.com") of at most 254 characters, or an amount that is not
+// positive; money.ErrUnknownCurrency and money.ErrMalformedAmount
+// (BAD_USER_INPUT).
+func (c InitiatePayment) Decide(p Payment, env command.Env) ([]aggregate.Event, error) {
 	if p.Status != "" {
 		return nil, fmt.Errorf("%w: %s", ErrPaymentExists, p.ID)
 	}
-	id, err := ParseID(c.PaymentID)
-	if err != nil {
-		return nil, err
-	}
-	if c.Organization == "" {
+	if env.Organization == "" {
 		return nil, fmt.Errorf("%w: a payment must belong to an organization", ErrInvalidInput)
 	}
-	name, err := validateText("customerName", c.CustomerName, MaxCustomerNameLength)
+	name, err := input.Field(ErrInvalidInput, input.Text, "customerName", c.CustomerName, MaxCustomerNameLength)
 	if err != nil {
 		return nil, err
 	}
@@ -80,60 +79,75 @@ func (c InitiatePayment) Decide(p Payment) ([]aggregate.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	amount, err := positiveAmount(c.Amount, cur)
+	amount, err := money.ParsePositive(c.Amount, cur, ErrInvalidInput)
 	if err != nil {
 		return nil, err
 	}
 	return []aggregate.Event{PaymentInitiated{
-		PaymentID: id, Organization: c.Organization, CustomerName: name, CustomerEmail: email,
-		Amount: amount, Currency: cur.Code, InitiatedBy: c.Actor,
+		PaymentID: env.StreamID.String(), Organization: env.Organization, CustomerName: name, CustomerEmail: email,
+		Amount: amount, Currency: cur.Code, InitiatedBy: env.Actor,
 	}}, nil
 }
 
-// ProcessPayment marks an INITIATED payment PROCESSED.
+// ProcessPayment marks INITIATED payment ID PROCESSED.
 type ProcessPayment struct {
-	Caller
-	PaymentID string
+	ID string
 }
+
+// Name implements command.Command.
+func (ProcessPayment) Name() string { return cmdProcess }
+
+// Target implements command.Command.
+func (c ProcessPayment) Target() string { return c.ID }
 
 // Decide returns one PaymentProcessed. Errors: ErrPaymentNotFound;
 // ErrInvalidStateTransition unless the payment is INITIATED.
-func (c ProcessPayment) Decide(p Payment) ([]aggregate.Event, error) {
-	if err := transition(p, c.Organization, c.PaymentID, "process", StatusInitiated); err != nil {
+func (c ProcessPayment) Decide(p Payment, env command.Env) ([]aggregate.Event, error) {
+	if err := transition(p, env, "process", StatusInitiated); err != nil {
 		return nil, err
 	}
-	return []aggregate.Event{PaymentProcessed{PaymentID: p.ID, ProcessedBy: c.Actor}}, nil
+	return []aggregate.Event{PaymentProcessed{PaymentID: p.ID, ProcessedBy: env.Actor}}, nil
 }
 
-// FailPayment marks an INITIATED payment FAILED, for Reason.
+// FailPayment marks INITIATED payment ID FAILED, for Reason.
 type FailPayment struct {
-	Caller
-	PaymentID string
-	Reason    string
+	ID     string
+	Reason string
 }
+
+// Name implements command.Command.
+func (FailPayment) Name() string { return cmdFail }
+
+// Target implements command.Command.
+func (c FailPayment) Target() string { return c.ID }
 
 // Decide returns one PaymentFailed. Errors: ErrPaymentNotFound;
 // ErrInvalidStateTransition unless the payment is INITIATED; ErrInvalidInput
 // for a reason that is empty or longer than 500 characters.
-func (c FailPayment) Decide(p Payment) ([]aggregate.Event, error) {
-	if err := transition(p, c.Organization, c.PaymentID, "fail", StatusInitiated); err != nil {
+func (c FailPayment) Decide(p Payment, env command.Env) ([]aggregate.Event, error) {
+	if err := transition(p, env, "fail", StatusInitiated); err != nil {
 		return nil, err
 	}
-	reason, err := validateText("reason", c.Reason, MaxReasonLength)
+	reason, err := input.Field(ErrInvalidInput, input.Text, "reason", c.Reason, MaxReasonLength)
 	if err != nil {
 		return nil, err
 	}
-	return []aggregate.Event{PaymentFailed{PaymentID: p.ID, Reason: reason, FailedBy: c.Actor}}, nil
+	return []aggregate.Event{PaymentFailed{PaymentID: p.ID, Reason: reason, FailedBy: env.Actor}}, nil
 }
 
-// RefundPayment refunds Amount ("5.00"; "" means all that is left) of a
-// PROCESSED or PARTIALLY_REFUNDED payment, for Reason.
+// RefundPayment refunds Amount ("5.00"; "" means all that is left) of
+// PROCESSED or PARTIALLY_REFUNDED payment ID, for Reason.
 type RefundPayment struct {
-	Caller
-	PaymentID string
-	Reason    string
-	Amount    string
+	ID     string
+	Reason string
+	Amount string
 }
+
+// Name implements command.Command.
+func (RefundPayment) Name() string { return cmdRefund }
+
+// Target implements command.Command.
+func (c RefundPayment) Target() string { return c.ID }
 
 // Decide returns one PaymentRefunded; the payment becomes REFUNDED when
 // nothing is left to refund, else PARTIALLY_REFUNDED. Errors:
@@ -142,32 +156,32 @@ type RefundPayment struct {
 // reason, an amount that is not positive or more than what is left
 // ("refund of 80.00 EUR exceeds the 50.00 EUR left to refund");
 // money.ErrMalformedAmount.
-func (c RefundPayment) Decide(p Payment) ([]aggregate.Event, error) {
-	if err := transition(p, c.Organization, c.PaymentID, "refund", StatusProcessed, StatusPartiallyRefunded); err != nil {
+func (c RefundPayment) Decide(p Payment, env command.Env) ([]aggregate.Event, error) {
+	if err := transition(p, env, "refund", StatusProcessed, StatusPartiallyRefunded); err != nil {
 		return nil, err
 	}
-	reason, err := validateText("reason", c.Reason, MaxReasonLength)
+	reason, err := input.Field(ErrInvalidInput, input.Text, "reason", c.Reason, MaxReasonLength)
 	if err != nil {
 		return nil, err
 	}
 	amount := p.Refundable()
 	if c.Amount != "" {
-		if amount, err = positiveAmount(c.Amount, p.Currency); err != nil {
+		if amount, err = money.ParsePositive(c.Amount, p.Currency, ErrInvalidInput); err != nil {
 			return nil, err
 		}
 		if amount > p.Refundable() {
 			return nil, fmt.Errorf("%w: refund of %s exceeds the %s left to refund",
-				ErrInvalidInput, formatMoney(amount, p.Currency), formatMoney(p.Refundable(), p.Currency))
+				ErrInvalidInput, money.Format(amount, p.Currency), money.Format(p.Refundable(), p.Currency))
 		}
 	}
-	return []aggregate.Event{PaymentRefunded{PaymentID: p.ID, Amount: amount, Reason: reason, RefundedBy: c.Actor}}, nil
+	return []aggregate.Event{PaymentRefunded{PaymentID: p.ID, Amount: amount, Reason: reason, RefundedBy: env.Actor}}, nil
 }
 
-// transition checks that the payment exists in organization and is in one
-// of the statuses from which action is allowed.
-func transition(p Payment, organization, requestedID, action string, from ...Status) error {
-	if p.Status == "" || p.Organization != organization {
-		return fmt.Errorf("%w: %s", ErrPaymentNotFound, apperr.Quote(requestedID))
+// transition checks that the payment exists in the caller's organization
+// and is in one of the statuses from which action is allowed.
+func transition(p Payment, env command.Env, action string, from ...Status) error {
+	if p.Status == "" || p.Organization != env.Organization {
+		return fmt.Errorf("%w: %s", ErrPaymentNotFound, env.StreamID)
 	}
 	for _, s := range from {
 		if p.Status == s {
@@ -175,28 +189,6 @@ func transition(p Payment, organization, requestedID, action string, from ...Sta
 		}
 	}
 	return fmt.Errorf("%w: cannot %s a %s payment", ErrInvalidStateTransition, action, p.Status)
-}
-
-// positiveAmount parses a decimal amount in cur and checks it is > 0.
-func positiveAmount(s string, cur money.Currency) (int64, error) {
-	amount, err := money.ParseAmount(s, cur)
-	if err != nil {
-		return 0, err
-	}
-	if amount <= 0 {
-		return 0, fmt.Errorf("%w: amount must be positive, got %s", ErrInvalidInput, formatMoney(amount, cur))
-	}
-	return amount, nil
-}
-
-// validateText trims s and checks it is 1..maxLen characters of valid text
-// without control characters (ErrInvalidInput otherwise).
-func validateText(field, s string, maxLen int) (string, error) {
-	t, err := input.Text(field, s, maxLen)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s", ErrInvalidInput, input.Message(err))
-	}
-	return t, nil
 }
 
 // validateEmail accepts a bare RFC 5322 addr-spec with a domain that has a

@@ -1,10 +1,6 @@
 package payment
 
-import (
-	"fmt"
-
-	"github.com/chronicle-es/chronicle/internal/aggregate"
-)
+import "github.com/chronicle-es/chronicle/internal/aggregate"
 
 // Stored event type names: part of the stored contract, never change them.
 const (
@@ -13,9 +9,6 @@ const (
 	EventPaymentFailed    = "PaymentFailed"
 	EventPaymentRefunded  = "PaymentRefunded"
 )
-
-// SchemaVersion is the schema version of the JSON shapes below.
-const SchemaVersion = 1
 
 // PaymentInitiated records a new payment. Stored as {"paymentId",
 // "organization","customerName","customerEmail","amount","currency",
@@ -68,24 +61,14 @@ type PaymentRefunded struct {
 // EventType returns "PaymentRefunded".
 func (PaymentRefunded) EventType() string { return EventPaymentRefunded }
 
-// Decode turns a stored payment event back into its Go value. Errors: an
-// unknown type wraps aggregate.ErrUnknownEventType; another schema version
-// or malformed JSON is an internal error.
-func Decode(eventType string, schemaVersion int, data []byte) (aggregate.Event, error) {
-	switch eventType {
-	case EventPaymentInitiated:
-		return decodeAs[PaymentInitiated](eventType, schemaVersion, data)
-	case EventPaymentProcessed:
-		return decodeAs[PaymentProcessed](eventType, schemaVersion, data)
-	case EventPaymentFailed:
-		return decodeAs[PaymentFailed](eventType, schemaVersion, data)
-	case EventPaymentRefunded:
-		return decodeAs[PaymentRefunded](eventType, schemaVersion, data)
-	default:
-		return nil, fmt.Errorf("payment: event type %q: %w", eventType, aggregate.ErrUnknownEventType)
-	}
-}
-
-func decodeAs[E aggregate.Event](eventType string, schemaVersion int, data []byte) (aggregate.Event, error) {
-	return aggregate.DecodeJSON[E]("payment", eventType, schemaVersion, SchemaVersion, data)
-}
+// events declares the payment events and their current schema versions:
+// the repository stamps new events with them, and Type.Decode reads them
+// (older versions through upcasters registered here).
+var events = func() *aggregate.Events {
+	r := aggregate.NewEvents("payment")
+	aggregate.Register[PaymentInitiated](r, 1)
+	aggregate.Register[PaymentProcessed](r, 1)
+	aggregate.Register[PaymentFailed](r, 1)
+	aggregate.Register[PaymentRefunded](r, 1)
+	return r
+}()

@@ -10,24 +10,32 @@ import (
 	"github.com/google/uuid"
 )
 
-// FollowPayment calls emit with the payment each time its version grows
-// (the current state first), until ctx ends, emit returns false or a read
-// fails. sub must be a Subscription to (ProjectionName, id) taken before the
-// call. A payment not projected yet, or of another organization, is waited
-// for silently (the resolver has checked it exists).
-func (m *ReadModel) FollowPayment(ctx context.Context, sub *live.Subscription, organization string, id uuid.UUID, emit func(View) bool) error {
-	key := "payment:" + strconv.Quote(organization) + ":" + id.String()
-	return live.FollowVersions(ctx, sub, key, 0,
+// PaymentFeed is the live feed of organization's payment id: the projected
+// payment at once, then each time its version grows. Errors:
+// ErrPaymentNotFound when it is not in the read model of organization
+// (yet); read errors.
+func (m *ReadModel) PaymentFeed(ctx context.Context, organization string, id uuid.UUID) (live.Feed[View], error) {
+	return live.EntityFeed(ctx, m.hub, ProjectionName, "payment", organization, id, 0,
 		func(ctx context.Context) (View, error) { return m.Get(ctx, organization, id) },
-		func(v View) int64 { return v.Version }, ErrPaymentNotFound, emit)
+		func(v View) int64 { return v.Version }, ErrPaymentNotFound)
 }
 
-// FollowAnalytics calls emit with the analytics of req (normalized) at once,
-// then again after each projected change in req.Organization that changes
-// them, until ctx ends, emit returns false or a read fails. sub must be a
-// Subscription to (ProjectionName, OrganizationKey(req.Organization)) taken
-// before the call. Subscribers of the same request share one read.
-func (m *ReadModel) FollowAnalytics(ctx context.Context, sub *live.Subscription, req AnalyticsRequest, emit func(Analytics) bool) error {
+// AnalyticsFeed is the live feed of the analytics of req: at once, then
+// again after each projected change in req.Organization that changes them.
+// Subscribers of the same request share one read. Errors: those of
+// AnalyticsRequest.Normalize (BAD_USER_INPUT).
+func (m *ReadModel) AnalyticsFeed(ctx context.Context, req AnalyticsRequest) (live.Feed[Analytics], error) {
+	req, err := req.Normalize()
+	if err != nil {
+		return live.Feed[Analytics]{}, err
+	}
+	return live.Watch(ctx, m.hub, ProjectionName, []string{OrganizationKey(req.Organization)}, nil,
+		func(ctx context.Context, sub *live.Subscription, emit func(Analytics) bool) error {
+			return m.followAnalytics(ctx, sub, req, emit)
+		})
+}
+
+func (m *ReadModel) followAnalytics(ctx context.Context, sub *live.Subscription, req AnalyticsRequest, emit func(Analytics) bool) error {
 	var (
 		last *Analytics
 		key  = "analytics:" + strconv.Quote(req.Organization) + ":" + req.From.Format(time.RFC3339) + ":" +

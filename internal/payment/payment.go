@@ -11,17 +11,16 @@
 //
 // Like package account, the domain is pure: commands decide events from the
 // folded Payment state. Who did what (initiated by, processed by, ...) comes
-// from the caller's identity, which the service puts in each command; a
+// from the caller's identity, which the command handler gives Decide; a
 // payment of another organization is not found.
 package payment
 
 import (
-	"fmt"
-
 	"github.com/google/uuid"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/money"
 )
 
@@ -98,7 +97,7 @@ var Type = aggregate.Type[Payment]{
 	StreamType: "payment",
 	Initial:    func() Payment { return Payment{} },
 	Evolve:     Evolve,
-	Decode:     Decode,
+	Events:     events,
 }
 
 // Evolve folds one event into the state. It never fails and re-checks
@@ -107,10 +106,7 @@ var Type = aggregate.Type[Payment]{
 func Evolve(p Payment, event aggregate.Event) Payment {
 	switch e := event.(type) {
 	case PaymentInitiated:
-		cur, err := money.LookupCurrency(e.Currency)
-		if err != nil { // a code withdrawn since: keep it, with 2 decimals
-			cur = money.Currency{Code: e.Currency, MinorUnits: 2}
-		}
+		cur := money.StoredCurrency(e.Currency)
 		p = Payment{ID: e.PaymentID, Organization: e.Organization, Currency: cur, Amount: e.Amount, Status: StatusInitiated}
 	case PaymentProcessed:
 		p.Status = StatusProcessed
@@ -132,18 +128,8 @@ func statusAfterRefund(refunded, amount int64) Status {
 	return StatusPartiallyRefunded
 }
 
-// ParseID validates a payment id (a UUID, not the nil one) and returns its
-// canonical lower-case form. Errors: ErrInvalidInput.
-func ParseID(s string) (string, error) {
-	if len(s) == 36 {
-		if id, err := uuid.Parse(s); err == nil && id != uuid.Nil {
-			return id.String(), nil
-		}
-	}
-	return "", fmt.Errorf("%w: malformed payment id %s", ErrInvalidInput, apperr.Quote(s))
-}
-
-// formatMoney renders an amount with its currency code, e.g. "10.00 EUR".
-func formatMoney(minor int64, c money.Currency) string {
-	return money.FormatAmount(minor, c) + " " + c.Code
+// ParseID validates a payment id (a UUID, not the nil one).
+// Errors: ErrInvalidInput.
+func ParseID(s string) (uuid.UUID, error) {
+	return command.ParseUUID(s, "payment", ErrInvalidInput)
 }

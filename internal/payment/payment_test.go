@@ -1,7 +1,6 @@
 package payment
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -9,7 +8,10 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/command/commandtest"
 	"github.com/chronicle-es/chronicle/internal/money"
+	"github.com/google/uuid"
 )
 
 const (
@@ -17,32 +19,20 @@ const (
 	org = "acme"
 )
 
+// Who sends the commands, on payment pid: alice and bob of org, eve of
+// another organization.
 var (
-	alice = Caller{Actor: "alice", Organization: org}
-	bob   = Caller{Actor: "bob", Organization: org}
-	eve   = Caller{Actor: "eve", Organization: "globex"}
+	alice = as("alice", org)
+	bob   = as("bob", org)
+	eve   = as("eve", "globex")
 )
 
-// scenario: given events, when a command, then exactly these events, or an
-// error matching wantErr (errors.Is) and no events.
-func scenario(t *testing.T, given []aggregate.Event, when Command, then []aggregate.Event, wantErr error) {
-	t.Helper()
-	got, err := when.Decide(Type.Fold(given...))
-	if wantErr != nil {
-		if !errors.Is(err, wantErr) || len(got) != 0 {
-			t.Fatalf("%T%+v: got %+v, %v; want no events and %v", when, when, got, err, wantErr)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatalf("%T%+v: unexpected error %v", when, when, err)
-	}
-	if !reflect.DeepEqual(got, then) {
-		t.Fatalf("%T%+v\n got: %#v\nwant: %#v", when, when, got, then)
-	}
+func as(actor, organization string) command.Env {
+	return command.Env{StreamID: uuid.MustParse(pid), Actor: actor, Organization: organization}
 }
 
-func events(es ...aggregate.Event) []aggregate.Event { return es }
+// history is a given stream of events.
+func history(es ...aggregate.Event) []aggregate.Event { return es }
 
 func initiated(amount int64) PaymentInitiated {
 	return PaymentInitiated{PaymentID: pid, Organization: org, CustomerName: "Ada Lovelace",
@@ -59,23 +49,21 @@ func refunded(amount int64) PaymentRefunded {
 }
 
 func TestInitiatePayment(t *testing.T) {
-	ok := InitiatePayment{Caller: alice, PaymentID: pid, CustomerName: "  Ada Lovelace ", CustomerEmail: "ada@EXAMPLE.com",
-		Amount: "100.00", Currency: "EUR"}
-	scenario(t, nil, ok, events(initiated(10000)), nil)
+	ok := InitiatePayment{CustomerName: "  Ada Lovelace ", CustomerEmail: "ada@EXAMPLE.com", Amount: "100.00", Currency: "EUR"}
+	commandtest.Given(t, Type).As(alice).When(ok).Then(initiated(10000))
 
 	with := func(f func(*InitiatePayment)) InitiatePayment { c := ok; f(&c); return c }
 	jpy := with(func(c *InitiatePayment) { c.Amount, c.Currency = "1200", "JPY" })
 	want := initiated(1200)
 	want.Currency = "JPY"
-	scenario(t, nil, jpy, events(want), nil)
+	commandtest.Given(t, Type).As(alice).When(jpy).Then(want)
 
 	for name, tc := range map[string]struct {
 		cmd  InitiatePayment
 		want error
 	}{
 		"exists":            {ok, ErrPaymentExists},
-		"malformed id":      {with(func(c *InitiatePayment) { c.PaymentID = "42" }), ErrInvalidInput},
-		"no organization":   {with(func(c *InitiatePayment) { c.Organization = "" }), ErrInvalidInput},
+		"no organization":   {ok, ErrInvalidInput},
 		"no name":           {with(func(c *InitiatePayment) { c.CustomerName = " " }), ErrInvalidInput},
 		"long name":         {with(func(c *InitiatePayment) { c.CustomerName = strings.Repeat("a", 201) }), ErrInvalidInput},
 		"control in name":   {with(func(c *InitiatePayment) { c.CustomerName = "Ada\nL" }), ErrInvalidInput},
@@ -95,12 +83,16 @@ func TestInitiatePayment(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var given []aggregate.Event
-			if name == "exists" {
-				given = events(initiated(500))
+			sender := alice
+			switch name {
+			case "exists":
+				given = history(initiated(500))
+			case "no organization":
+				sender.Organization = ""
 			}
-			scenario(t, given, tc.cmd, nil, tc.want)
-			if code, _ := apperr.CodeOf(tc.want); code != apperr.BadUserInput && code != apperr.Conflict {
-				t.Fatalf("%v has code %q", tc.want, code)
+			err := commandtest.Given(t, Type, given...).As(sender).When(tc.cmd).ThenError(tc.want)
+			if code, _ := apperr.CodeOf(err); code != apperr.BadUserInput && code != apperr.Conflict {
+				t.Fatalf("%v has code %q", err, code)
 			}
 		})
 	}
@@ -110,118 +102,134 @@ func TestInitiatePayment(t *testing.T) {
 // give their event, all others INVALID_STATE_TRANSITION with no event.
 func TestLifecycle(t *testing.T) {
 	histories := map[Status][]aggregate.Event{
-		StatusInitiated:         events(initiated(10000)),
-		StatusProcessed:         events(initiated(10000), processed),
-		StatusFailed:            events(initiated(10000), failed),
-		StatusPartiallyRefunded: events(initiated(10000), processed, refunded(2500)),
-		StatusRefunded:          events(initiated(10000), processed, refunded(10000)),
+		StatusInitiated:         history(initiated(10000)),
+		StatusProcessed:         history(initiated(10000), processed),
+		StatusFailed:            history(initiated(10000), failed),
+		StatusPartiallyRefunded: history(initiated(10000), processed, refunded(2500)),
+		StatusRefunded:          history(initiated(10000), processed, refunded(10000)),
 	}
-	process := ProcessPayment{Caller: bob, PaymentID: pid}
-	fail := FailPayment{Caller: bob, PaymentID: pid, Reason: " card declined "}
-	refund := RefundPayment{Caller: bob, PaymentID: pid, Reason: "returned", Amount: "10.00"}
+	process := ProcessPayment{ID: pid}
+	fail := FailPayment{ID: pid, Reason: " card declined "}
+	refund := RefundPayment{ID: pid, Reason: "returned", Amount: "10.00"}
 	for status, given := range histories {
 		if got := Type.Fold(given...).Status; got != status {
 			t.Fatalf("fold of %v = %s, want %s", given, got, status)
 		}
 		t.Run(string(status), func(t *testing.T) {
+			when := func(cmd command.Command[Payment]) *commandtest.Outcome[Payment] {
+				return commandtest.Given(t, Type, given...).As(bob).When(cmd)
+			}
 			if status == StatusInitiated {
-				scenario(t, given, process, events(processed), nil)
-				scenario(t, given, fail, events(failed), nil)
+				when(process).Then(processed)
+				when(fail).Then(failed)
 			} else {
-				scenario(t, given, process, nil, ErrInvalidStateTransition)
-				scenario(t, given, fail, nil, ErrInvalidStateTransition)
+				when(process).ThenError(ErrInvalidStateTransition)
+				when(fail).ThenError(ErrInvalidStateTransition)
 			}
 			if status == StatusProcessed || status == StatusPartiallyRefunded {
-				scenario(t, given, refund, events(refunded(1000)), nil)
+				when(refund).Then(refunded(1000))
 			} else {
-				scenario(t, given, refund, nil, ErrInvalidStateTransition)
+				when(refund).ThenError(ErrInvalidStateTransition)
 			}
 		})
 	}
-	if _, err := process.Decide(Type.Fold(histories[StatusRefunded]...)); err == nil ||
-		err.Error() != "invalid state transition: cannot process a REFUNDED payment" {
+	err := commandtest.Given(t, Type, histories[StatusRefunded]...).As(bob).When(process).ThenError(ErrInvalidStateTransition)
+	if err.Error() != "invalid state transition: cannot process a REFUNDED payment" {
 		t.Fatalf("message: %v", err)
+	}
+	if code, _ := apperr.CodeOf(err); code != CodeInvalidStateTransition {
+		t.Fatalf("code %q, want %q", code, CodeInvalidStateTransition)
 	}
 }
 
 func TestRefunds(t *testing.T) {
-	given := events(initiated(10000), processed)
+	given := history(initiated(10000), processed)
 	refund := func(amount string) RefundPayment {
-		return RefundPayment{Caller: bob, PaymentID: pid, Reason: "returned", Amount: amount}
+		return RefundPayment{ID: pid, Reason: "returned", Amount: amount}
+	}
+	when := func(given []aggregate.Event, cmd command.Command[Payment]) *commandtest.Outcome[Payment] {
+		t.Helper()
+		return commandtest.Given(t, Type, given...).As(bob).When(cmd)
 	}
 	// Without an amount: all that is left, which makes it REFUNDED.
-	scenario(t, given, refund(""), events(refunded(10000)), nil)
-	scenario(t, events(initiated(10000), processed, refunded(2500)), refund(""), events(refunded(7500)), nil)
+	when(given, refund("")).Then(refunded(10000))
+	when(history(initiated(10000), processed, refunded(2500)), refund("")).Then(refunded(7500))
 	// Exactly what is left, in two steps.
 	after := append(given, refunded(2500))
 	if s := Type.Fold(after...); s.Status != StatusPartiallyRefunded || s.Refundable() != 7500 {
 		t.Fatalf("after a partial refund: %+v", s)
 	}
-	scenario(t, after, refund("75.00"), events(refunded(7500)), nil)
+	when(after, refund("75.00")).Then(refunded(7500))
 	if s := Type.Fold(append(after, refunded(7500))...); s.Status != StatusRefunded || s.Refundable() != 0 {
 		t.Fatalf("after refunding the rest: %+v", s)
 	}
 	// More than what is left, zero, negative, malformed, no reason.
-	_, err := refund("75.01").Decide(Type.Fold(after...))
-	if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "refund of 75.01 EUR exceeds the 75.00 EUR left to refund") {
+	err := when(after, refund("75.01")).ThenError(ErrInvalidInput)
+	if !strings.Contains(err.Error(), "refund of 75.01 EUR exceeds the 75.00 EUR left to refund") {
 		t.Fatalf("over-refund: %v", err)
 	}
-	scenario(t, given, refund("0"), nil, ErrInvalidInput)
-	scenario(t, given, refund("-5.00"), nil, ErrInvalidInput)
-	scenario(t, given, refund("5.001"), nil, money.ErrMalformedAmount)
-	scenario(t, given, RefundPayment{Caller: bob, PaymentID: pid, Amount: "1.00"}, nil, ErrInvalidInput)
-	scenario(t, given, RefundPayment{Caller: bob, PaymentID: pid, Reason: strings.Repeat("r", 501)}, nil, ErrInvalidInput)
+	when(given, refund("0")).ThenError(ErrInvalidInput)
+	when(given, refund("-5.00")).ThenError(ErrInvalidInput)
+	when(given, refund("5.001")).ThenError(money.ErrMalformedAmount)
+	when(given, RefundPayment{ID: pid, Amount: "1.00"}).ThenError(ErrInvalidInput)
+	when(given, RefundPayment{ID: pid, Reason: strings.Repeat("r", 501)}).ThenError(ErrInvalidInput)
 	// A failure reason is required too.
-	scenario(t, events(initiated(10000)), FailPayment{Caller: bob, PaymentID: pid, Reason: "\t"}, nil, ErrInvalidInput)
+	when(history(initiated(10000)), FailPayment{ID: pid, Reason: "\t"}).ThenError(ErrInvalidInput)
 }
 
-// TestActorsComeFromTheCaller: who did what is the caller's identity.
+// TestActorsComeFromTheCaller: who did what is the sender's identity
+// (command.Env.Actor), never a field of the command.
 func TestActorsComeFromTheCaller(t *testing.T) {
-	carol := Caller{Actor: "carol", Organization: org}
-	scenario(t, events(initiated(100)), ProcessPayment{Caller: carol, PaymentID: pid},
-		events(PaymentProcessed{PaymentID: pid, ProcessedBy: "carol"}), nil)
-	scenario(t, events(initiated(100)), FailPayment{Caller: carol, PaymentID: pid, Reason: "x"},
-		events(PaymentFailed{PaymentID: pid, Reason: "x", FailedBy: "carol"}), nil)
-	scenario(t, events(initiated(100), processed), RefundPayment{Caller: carol, PaymentID: pid, Reason: "x"},
-		events(PaymentRefunded{PaymentID: pid, Amount: 100, Reason: "x", RefundedBy: "carol"}), nil)
+	carol := as("carol", org)
+	commandtest.Given(t, Type, initiated(100)).As(carol).When(ProcessPayment{ID: pid}).
+		Then(PaymentProcessed{PaymentID: pid, ProcessedBy: "carol"})
+	commandtest.Given(t, Type, initiated(100)).As(carol).When(FailPayment{ID: pid, Reason: "x"}).
+		Then(PaymentFailed{PaymentID: pid, Reason: "x", FailedBy: "carol"})
+	commandtest.Given(t, Type, initiated(100), processed).As(carol).When(RefundPayment{ID: pid, Reason: "x"}).
+		Then(PaymentRefunded{PaymentID: pid, Amount: 100, Reason: "x", RefundedBy: "carol"})
+	initiatedByCarol := initiated(100)
+	initiatedByCarol.InitiatedBy = "carol"
+	commandtest.Given(t, Type).As(carol).When(InitiatePayment{CustomerName: "Ada Lovelace", CustomerEmail: "ada@example.com", Amount: "1.00", Currency: "EUR"}).
+		Then(initiatedByCarol)
 }
 
 // TestOtherOrganization: another organization's payment is not found, for
 // every command, whatever its status.
 func TestOtherOrganization(t *testing.T) {
-	given := events(initiated(10000), processed)
-	for _, cmd := range []Command{
-		ProcessPayment{Caller: eve, PaymentID: pid},
-		FailPayment{Caller: eve, PaymentID: pid, Reason: "x"},
-		RefundPayment{Caller: eve, PaymentID: pid, Reason: "x"},
-		InitiatePayment{Caller: eve, PaymentID: pid, CustomerName: "x", CustomerEmail: "x@y.z", Amount: "1", Currency: "EUR"},
+	given := history(initiated(10000), processed)
+	for _, cmd := range []command.Command[Payment]{
+		ProcessPayment{ID: pid},
+		FailPayment{ID: pid, Reason: "x"},
+		RefundPayment{ID: pid, Reason: "x"},
+		InitiatePayment{CustomerName: "x", CustomerEmail: "x@y.z", Amount: "1", Currency: "EUR"},
 	} {
 		want := ErrPaymentNotFound
 		if _, ok := cmd.(InitiatePayment); ok {
 			want = ErrPaymentExists
 		}
-		scenario(t, given, cmd, nil, want)
+		commandtest.Given(t, Type, given...).As(eve).When(cmd).ThenError(want)
 	}
-	scenario(t, nil, ProcessPayment{Caller: alice, PaymentID: pid}, nil, ErrPaymentNotFound)
+	err := commandtest.Given(t, Type).As(alice).When(ProcessPayment{ID: pid}).ThenError(ErrPaymentNotFound)
+	if code, _ := apperr.CodeOf(err); code != apperr.NotFound {
+		t.Fatalf("code %q, want NOT_FOUND", code)
+	}
 }
 
 func TestDecodeRoundTrip(t *testing.T) {
 	for _, e := range []aggregate.Event{initiated(5), processed, failed, refunded(3)} {
-		data, err := encodeJSON(e)
-		if err != nil {
-			t.Fatal(err)
+		name, version, data, err := Type.Events.Encode(e)
+		if err != nil || name != e.EventType() || version != 1 {
+			t.Fatalf("Encode(%#v) = %s v%d, %v; want %s v1", e, name, version, err, e.EventType())
 		}
-		got, err := Decode(e.EventType(), SchemaVersion, data)
+		got, err := Type.Decode(name, version, data)
 		if err != nil || !reflect.DeepEqual(got, e) {
 			t.Fatalf("Decode(%s) = %#v, %v; want %#v", data, got, err, e)
 		}
 	}
-	if _, err := Decode("PaymentVanished", 1, []byte(`{}`)); !errors.Is(err, aggregate.ErrUnknownEventType) {
+	if _, err := Type.Decode("PaymentVanished", 1, []byte(`{}`)); !errors.Is(err, aggregate.ErrUnknownEventType) {
 		t.Fatalf("unknown type: %v", err)
 	}
-	if _, err := Decode(EventPaymentProcessed, 2, []byte(`{}`)); err == nil {
+	if _, err := Type.Decode(EventPaymentProcessed, 2, []byte(`{}`)); err == nil {
 		t.Fatal("unknown schema version decoded")
 	}
 }
-
-func encodeJSON(e aggregate.Event) ([]byte, error) { return json.Marshal(e) }

@@ -95,7 +95,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 		if re.StreamType != Type.StreamType {
 			continue
 		}
-		e, err := Decode(re.Type, re.SchemaVersion, re.Data)
+		e, err := Type.Decode(re.Type, re.SchemaVersion, re.Data)
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", re.Position, err)
 		}

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/caller"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
 	"github.com/chronicle-es/chronicle/internal/projection"
@@ -34,7 +36,7 @@ type rig struct {
 	engine  *projection.Engine
 	cache   *readcache.Cache
 	reads   *payment.ReadModel
-	service *payment.Service
+	service *command.Handler[payment.Payment, payment.View]
 	counter *counter
 }
 
@@ -77,8 +79,10 @@ func newRig(t *testing.T, withCache bool, setup func(context.Context, *pgxpool.P
 	}
 	runUntilCleanup(t, eng.Run)
 	r.engine = eng
-	r.reads = payment.NewReadModel(pool, r.cache)
-	r.service = payment.NewService(r.store, r.reads, r.cache, eng, waitLimit, logger)
+	app := payment.New(module.Deps{Pool: pool, Store: r.store, Cache: r.cache, Hub: live.NewHub(), Logger: logger,
+		Commands: command.Deps{Store: r.store, Waiter: eng, Wait: waitLimit, Logger: logger}})
+	r.reads = app.Reads
+	r.service = app.Commands
 	return r
 }
 
@@ -105,8 +109,8 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func opts(c payment.Caller) aggregate.Options {
-	return aggregate.Options{Metadata: eventstore.Metadata{Actor: c.Actor, Tenant: c.Organization}}
+func opts(c caller.Caller) command.Options {
+	return command.Options{Caller: c}
 }
 
 // spreadHistory makes the test database record each payment stream's events
@@ -137,37 +141,37 @@ func amountText(minor int64, currency string) string {
 
 // randomLife drives one payment through a random lifecycle, trying an
 // illegal transition now and then (which must fail and append nothing).
-func randomLife(t *testing.T, ctx context.Context, svc *payment.Service, rnd *rand.Rand, who payment.Caller) {
+func randomLife(t *testing.T, ctx context.Context, svc *command.Handler[payment.Payment, payment.View], rnd *rand.Rand, who caller.Caller) {
 	cur := currencies[rnd.IntN(len(currencies))]
 	amount := 1 + rnd.Int64N(100000)
-	res, err := svc.Initiate(ctx, payment.InitiatePayment{Caller: who, CustomerName: "Customer", CustomerEmail: "c@example.com",
+	res, err := svc.Handle(ctx, payment.InitiatePayment{CustomerName: "Customer", CustomerEmail: "c@example.com",
 		Amount: amountText(amount, cur), Currency: cur}, opts(who))
 	if err != nil {
 		t.Errorf("initiate: %v", err)
 		return
 	}
-	id := res.PaymentID.String()
+	id := res.ID.String()
 	illegal := func(err error) {
 		if !errors.Is(err, payment.ErrInvalidStateTransition) {
 			t.Errorf("illegal transition: %v, want INVALID_STATE_TRANSITION", err)
 		}
 	}
 	if rnd.IntN(5) == 0 {
-		_, err := svc.Refund(ctx, payment.RefundPayment{Caller: who, PaymentID: id, Reason: "early"}, opts(who))
+		_, err := svc.Handle(ctx, payment.RefundPayment{ID: id, Reason: "early"}, opts(who))
 		illegal(err)
 	}
 	switch rnd.IntN(5) {
 	case 0: // stays INITIATED
 		return
 	case 1:
-		if _, err := svc.Fail(ctx, payment.FailPayment{Caller: who, PaymentID: id, Reason: "declined"}, opts(who)); err != nil {
+		if _, err := svc.Handle(ctx, payment.FailPayment{ID: id, Reason: "declined"}, opts(who)); err != nil {
 			t.Errorf("fail: %v", err)
 		}
-		_, err := svc.Process(ctx, payment.ProcessPayment{Caller: who, PaymentID: id}, opts(who))
+		_, err := svc.Handle(ctx, payment.ProcessPayment{ID: id}, opts(who))
 		illegal(err)
 		return
 	}
-	if _, err := svc.Process(ctx, payment.ProcessPayment{Caller: who, PaymentID: id}, opts(who)); err != nil {
+	if _, err := svc.Handle(ctx, payment.ProcessPayment{ID: id}, opts(who)); err != nil {
 		t.Errorf("process: %v", err)
 		return
 	}
@@ -181,13 +185,13 @@ func randomLife(t *testing.T, ctx context.Context, svc *payment.Service, rnd *ra
 		} else {
 			left = 0
 		}
-		if _, err := svc.Refund(ctx, payment.RefundPayment{Caller: who, PaymentID: id, Reason: "returned", Amount: part}, opts(who)); err != nil {
+		if _, err := svc.Handle(ctx, payment.RefundPayment{ID: id, Reason: "returned", Amount: part}, opts(who)); err != nil {
 			t.Errorf("refund %q: %v", part, err)
 			return
 		}
 	}
 	if left == 0 {
-		_, err := svc.Refund(ctx, payment.RefundPayment{Caller: who, PaymentID: id, Reason: "again"}, opts(who))
+		_, err := svc.Handle(ctx, payment.RefundPayment{ID: id, Reason: "again"}, opts(who))
 		illegal(err)
 	}
 }
@@ -221,7 +225,7 @@ func foldStored(t *testing.T, ctx context.Context, pool *pgxpool.Pool) []expecte
 		if err := rows.Scan(&id, &typ, &sv, &data, &at); err != nil {
 			t.Fatal(err)
 		}
-		e, err := payment.Decode(typ, sv, data)
+		e, err := payment.Type.Decode(typ, sv, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +293,7 @@ func expectedTotals(rows []expectedRow, match func(expectedRow) bool) payment.To
 func TestAnalyticsEqualStoredEvents(t *testing.T) {
 	r := newRig(t, true, spreadHistory)
 	ctx := testCtx(t)
-	orgs := []payment.Caller{{Actor: "ann", Organization: "acme"}, {Actor: "bo", Organization: "globex"}, {Actor: "cy", Organization: "initech"}}
+	orgs := []caller.Caller{{Actor: "ann", Organization: "acme"}, {Actor: "bo", Organization: "globex"}, {Actor: "cy", Organization: "initech"}}
 	const workers, perWorker = 10, 100
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -362,7 +366,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 	ctx := testCtx(t)
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for i := range 60 {
-		randomLife(t, ctx, r.service, rnd, payment.Caller{Actor: "a", Organization: fmt.Sprintf("org-%d", i%3)})
+		randomLife(t, ctx, r.service, rnd, caller.Caller{Actor: "a", Organization: fmt.Sprintf("org-%d", i%3)})
 	}
 	dump := func() string {
 		var out string
@@ -384,5 +388,5 @@ func TestRebuildEqualsLive(t *testing.T) {
 		t.Fatalf("rebuilt read model differs:\nlive:    %.500s\nrebuilt: %.500s", before, after)
 	}
 	// The live runner goes on on the new tables.
-	randomLife(t, ctx, r.service, rnd, payment.Caller{Actor: "a", Organization: "org-0"})
+	randomLife(t, ctx, r.service, rnd, caller.Caller{Actor: "a", Organization: "org-0"})
 }

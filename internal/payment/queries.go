@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/page"
 	"github.com/chronicle-es/chronicle/internal/readcache"
 	"github.com/google/uuid"
@@ -89,11 +90,13 @@ func (v *View) normalizeTimes() {
 type ReadModel struct {
 	pool  *pgxpool.Pool
 	cache *readcache.Cache
+	hub   *live.Hub
 }
 
-// NewReadModel returns a ReadModel on pool; cache may be nil (no caching).
-func NewReadModel(pool *pgxpool.Pool, cache *readcache.Cache) *ReadModel {
-	return &ReadModel{pool: pool, cache: cache}
+// NewReadModel returns a ReadModel on pool; cache may be nil (no caching);
+// hub rings its live feeds.
+func NewReadModel(pool *pgxpool.Pool, cache *readcache.Cache, hub *live.Hub) *ReadModel {
+	return &ReadModel{pool: pool, cache: cache, hub: hub}
 }
 
 // checkpointJoin selects the payments projection's checkpoint in the same
@@ -128,9 +131,10 @@ func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) 
 	return *v, nil
 }
 
-// GetFresh reads the payment from the database, bypassing the cache.
+// getFromDatabase reads the payment from the database, bypassing the cache:
+// the read after a command, before the command has raised the cache's floor.
 // Errors: as Get.
-func (m *ReadModel) GetFresh(ctx context.Context, organization string, id uuid.UUID) (View, error) {
+func (m *ReadModel) getFromDatabase(ctx context.Context, organization string, id uuid.UUID) (View, error) {
 	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM payments WHERE id = $1 AND organization = $2`, id, organization))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return View{}, fmt.Errorf("%w: %s", ErrPaymentNotFound, id)
@@ -257,11 +261,12 @@ func parseListKey(key string) (time.Time, uuid.UUID, bool) {
 	return t, id, err == nil
 }
 
-// Refunds returns the payment's refunds, oldest first. The caller has
-// checked that the payment is its organization's.
-func (m *ReadModel) Refunds(ctx context.Context, paymentID uuid.UUID) ([]Refund, error) {
-	rows, err := m.pool.Query(ctx, `SELECT amount, reason, refunded_by, refunded_at, version
-		FROM payment_refunds WHERE payment_id = $1 ORDER BY version`, paymentID)
+// Refunds returns the refunds of organization's payment, oldest first (none
+// for another organization's payment).
+func (m *ReadModel) Refunds(ctx context.Context, organization string, paymentID uuid.UUID) ([]Refund, error) {
+	rows, err := m.pool.Query(ctx, `SELECT r.amount, r.reason, r.refunded_by, r.refunded_at, r.version
+		FROM payment_refunds r JOIN payments p ON p.id = r.payment_id AND p.organization = $2
+		WHERE r.payment_id = $1 ORDER BY r.version`, paymentID, organization)
 	if err != nil {
 		return nil, fmt.Errorf("list refunds: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/chronicle-es/chronicle/internal/config"
 	"io/fs"
 	"os"
 	"testing"
@@ -25,7 +26,7 @@ import (
 )
 
 // DefaultURL is used when DATABASE_URL is not set.
-const DefaultURL = "postgres://postgres:postgres@127.0.0.1:5432/chronicle?sslmode=disable"
+const DefaultURL = config.DefaultDatabaseURL
 
 // ServerURL returns DATABASE_URL or DefaultURL.
 func ServerURL() string {

@@ -59,19 +59,29 @@ type Engine struct {
 	watches map[string]*watch
 }
 
-// NewEngine returns an engine for projections on pool. Names must be unique.
+// NewEngine returns an engine for projections on pool (more may be added
+// with Register before Run). Names must be unique.
 func NewEngine(pool *pgxpool.Pool, cfg Config, projections ...Projection) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	e := &Engine{pool: pool, cfg: cfg, watches: make(map[string]*watch, len(projections))}
 	for _, p := range projections {
-		if _, dup := e.watches[p.Name()]; dup {
-			return nil, fmt.Errorf("projection %q registered twice", p.Name())
+		if err := e.Register(p); err != nil {
+			return nil, err
 		}
-		w := newWatch()
-		e.watches[p.Name()] = w
-		e.runners = append(e.runners, &runner{pool: pool, proj: p, cfg: cfg, watch: w, wake: make(chan struct{}, 1)})
 	}
 	return e, nil
+}
+
+// Register adds projection p; call it before Run. Errors: a projection of
+// the same name is already registered.
+func (e *Engine) Register(p Projection) error {
+	if _, dup := e.watches[p.Name()]; dup {
+		return fmt.Errorf("projection %q registered twice", p.Name())
+	}
+	w := newWatch()
+	e.watches[p.Name()] = w
+	e.runners = append(e.runners, &runner{pool: e.pool, proj: p, cfg: e.cfg, watch: w, wake: make(chan struct{}, 1)})
+	return nil
 }
 
 // Run runs the projections until ctx is cancelled: a listener for the store's

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -160,16 +159,8 @@ func refuse(w http.ResponseWriter, err error) {
 		challenge += `, error="invalid_token"`
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	type gqlError struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	}
-	_ = json.NewEncoder(w).Encode(struct {
-		Errors []gqlError `json:"errors"`
-	}{[]gqlError{{Message: err.Error(), Extensions: map[string]any{"code": string(apperr.Unauthenticated)}}}})
+	writeError(w, http.StatusUnauthorized, string(apperr.Unauthenticated), err.Error())
 }
 
 // websocketInit returns the WebSocket connection_init handler, which sets

@@ -117,7 +117,7 @@ func TestAuthenticationHTTP(t *testing.T) {
 	alice.Header.Set("X-Actor", "mallory")
 	alice.Header.Set("X-Organization", "evil")
 	id := open(t, alice, servertest.Vars{"owner": "Alice " + randomSuffix(), "currency": "EUR", "initialBalance": "10.00"}).Account.ID
-	credit(t, alice, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, alice, servertest.Vars{"id": id, "amount": "1.00"})
 	for i, ev := range allHistory(t, alice, id) {
 		if got := actors([]storedEvent{ev}); got[0] != "alice" {
 			t.Errorf("event %d: actor %q, want alice (the token's subject)", i, got[0])
@@ -243,7 +243,7 @@ func TestAuthenticationWebSocket(t *testing.T) {
 		defer ws.Abort()
 		mustInit(t, ws, initPayload)
 		s := newSubs(t, ws)
-		s.subscribe("credit", creditMutation, servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "1.00"}})
+		s.subscribe("credit", creditMutation, servertest.Vars{"input": servertest.Vars{"id": id, "amount": "1.00"}})
 		var out struct {
 			CreditAccount payload `json:"creditAccount"`
 		}
@@ -273,7 +273,7 @@ func TestAuthenticationDevMode(t *testing.T) {
 	id := open(t, anon, servertest.Vars{"owner": "Dev " + randomSuffix(), "currency": "EUR", "initialBalance": "1.00"}).Account.ID
 	bob := srv.ClientWithToken("")
 	bob.Header.Set("X-Actor", "bob")
-	credit(t, bob, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, bob, servertest.Vars{"id": id, "amount": "1.00"})
 	if got := actors(allHistory(t, anon, id)); !slices.Equal(got, []string{"dana", "bob"}) {
 		t.Errorf("actors %q, want dana (DEV_ACTOR) then bob (X-Actor)", got)
 	}
@@ -306,7 +306,7 @@ func TestAuthenticationDevMode(t *testing.T) {
 	// With a token, the token names the caller, not X-Actor.
 	tok := srv.ClientAs("erin", "dev")
 	tok.Header.Set("X-Actor", "mallory")
-	credit(t, tok, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, tok, servertest.Vars{"id": id, "amount": "1.00"})
 	if got := actors(allHistory(t, anon, id)); !slices.Equal(got, []string{"dana", "bob", "erin"}) {
 		t.Errorf("actors %q, want erin last (the token's subject)", got)
 	}
@@ -407,7 +407,7 @@ func TestStreamsEndWhenTheTokenExpires(t *testing.T) {
 		t.Errorf("SSE stream still open after its token expired")
 	}
 	// The connections with valid tokens still get updates.
-	credit(t, long, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, long, servertest.Vars{"id": id, "amount": "1.00"})
 	for _, ws := range []*servertest.WSConn{conns[1], conns[3]} {
 		m, err := ws.Next(ctxTimeout(t, 10*time.Second))
 		if err != nil || !m.IsNext() {

@@ -20,7 +20,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 
 	t.Run("credit", func(t *testing.T) {
 		id := open(t, c, servertest.Vars{"owner": "Idem", "currency": "EUR", "initialBalance": "10.00"}).Account.ID
-		input := servertest.Vars{"accountId": id, "amount": "2.50", "idempotencyKey": "credit-" + randomSuffix()}
+		input := servertest.Vars{"id": id, "amount": "2.50", "idempotencyKey": "credit-" + randomSuffix()}
 		first := credit(t, c, input)
 		second := credit(t, c, input)
 		if first.Duplicate || !second.Duplicate {
@@ -36,7 +36,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 			t.Errorf("account = %+v, want 12.50 at version 2 (credited once)", a)
 		}
 		// The key still answers after later changes.
-		credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+		credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 		third := credit(t, c, input)
 		if !third.Duplicate || third.Position != first.Position || third.Version != 2 {
 			t.Errorf("replay after a later change = %+v, want the original result", third)
@@ -67,7 +67,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 
 	t.Run("concurrent duplicates", func(t *testing.T) {
 		id := open(t, c, servertest.Vars{"owner": "Idem concurrent", "currency": "EUR"}).Account.ID
-		input := servertest.Vars{"accountId": id, "amount": "1.00", "idempotencyKey": "conc-" + randomSuffix()}
+		input := servertest.Vars{"id": id, "amount": "1.00", "idempotencyKey": "conc-" + randomSuffix()}
 		const n = 10
 		results := make([]payload, n)
 		var wg sync.WaitGroup
@@ -128,7 +128,7 @@ func TestConcurrentCredits(t *testing.T) {
 			<-start
 			resp, err := c.Do(ctx, servertest.Request{
 				Query:     creditMutation,
-				Variables: servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "1.00", "description": fmt.Sprintf("credit %d", i)}},
+				Variables: servertest.Vars{"input": servertest.Vars{"id": id, "amount": "1.00", "description": fmt.Sprintf("credit %d", i)}},
 			})
 			if err != nil {
 				t.Errorf("credit %d: %v", i, err)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"github.com/google/uuid"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,16 +22,8 @@ func TestErrorCodes(t *testing.T) {
 	eur := open(t, c, servertest.Vars{"owner": "Errors " + randomSuffix(), "currency": "EUR", "initialBalance": "10.00"}).Account.ID
 	jpy := open(t, c, servertest.Vars{"owner": "Errors JPY", "currency": "JPY", "initialBalance": "1000"}).Account.ID
 
-	in := func(kv ...any) servertest.Vars {
-		v := servertest.Vars{}
-		for i := 0; i < len(kv); i += 2 {
-			v[kv[i].(string)] = kv[i+1]
-		}
-		return servertest.Vars{"input": v}
-	}
-
 	t.Run("INSUFFICIENT_FUNDS", func(t *testing.T) {
-		e := c.MustFail(t, "INSUFFICIENT_FUNDS", debitMutation, in("accountId", eur, "amount", "10.01"))
+		e := c.MustFail(t, "INSUFFICIENT_FUNDS", debitMutation, in("id", eur, "amount", "10.01"))
 		if !strings.Contains(e.Message, "10.00 EUR") || !strings.Contains(e.Message, "10.01 EUR") {
 			t.Errorf("message %q does not name the balance and the debit", e.Message)
 		}
@@ -44,21 +37,21 @@ func TestErrorCodes(t *testing.T) {
 		query string
 		vars  servertest.Vars
 	}{
-		{"negative amount", creditMutation, in("accountId", eur, "amount", "-1.00")},
-		{"negative debit", debitMutation, in("accountId", eur, "amount", "-1.00")},
-		{"zero amount", creditMutation, in("accountId", eur, "amount", "0.00")},
-		{"comma amount", creditMutation, in("accountId", eur, "amount", "1,00")},
-		{"word amount", creditMutation, in("accountId", eur, "amount", "abc")},
-		{"exponent amount", creditMutation, in("accountId", eur, "amount", "1e3")},
-		{"empty amount", creditMutation, in("accountId", eur, "amount", "")},
-		{"padded amount", creditMutation, in("accountId", eur, "amount", " 1.00")},
-		{"too many EUR decimals", creditMutation, in("accountId", eur, "amount", "1.001")},
-		{"decimals in JPY", creditMutation, in("accountId", jpy, "amount", "1.5")},
-		{"too long description", creditMutation, in("accountId", eur, "amount", "1.00", "description", strings.Repeat("x", 501))},
-		{"negative expectedVersion", creditMutation, in("accountId", eur, "amount", "1.00", "expectedVersion", -1)},
-		{"malformed id in credit", creditMutation, in("accountId", "not-a-uuid", "amount", "1.00")},
-		{"malformed id in close", closeMutation, in("accountId", "not-a-uuid")},
-		{"nil uuid", creditMutation, in("accountId", "00000000-0000-0000-0000-000000000000", "amount", "1.00")},
+		{"negative amount", creditMutation, in("id", eur, "amount", "-1.00")},
+		{"negative debit", debitMutation, in("id", eur, "amount", "-1.00")},
+		{"zero amount", creditMutation, in("id", eur, "amount", "0.00")},
+		{"comma amount", creditMutation, in("id", eur, "amount", "1,00")},
+		{"word amount", creditMutation, in("id", eur, "amount", "abc")},
+		{"exponent amount", creditMutation, in("id", eur, "amount", "1e3")},
+		{"empty amount", creditMutation, in("id", eur, "amount", "")},
+		{"padded amount", creditMutation, in("id", eur, "amount", " 1.00")},
+		{"too many EUR decimals", creditMutation, in("id", eur, "amount", "1.001")},
+		{"decimals in JPY", creditMutation, in("id", jpy, "amount", "1.5")},
+		{"too long description", creditMutation, in("id", eur, "amount", "1.00", "description", strings.Repeat("x", 501))},
+		{"negative expectedVersion", creditMutation, in("id", eur, "amount", "1.00", "expectedVersion", -1)},
+		{"malformed id in credit", creditMutation, in("id", "not-a-uuid", "amount", "1.00")},
+		{"malformed id in close", closeMutation, in("id", "not-a-uuid")},
+		{"nil uuid", creditMutation, in("id", "00000000-0000-0000-0000-000000000000", "amount", "1.00")},
 		{"malformed id in account", accountQuery, servertest.Vars{"id": "not-a-uuid"}},
 		{"malformed id in history", historyQuery, servertest.Vars{"id": "not-a-uuid"}},
 		{"unknown currency", openMutation, in("owner", "Bob", "currency", "XYZ")},
@@ -68,7 +61,6 @@ func TestErrorCodes(t *testing.T) {
 		{"empty owner", openMutation, in("owner", "", "currency", "EUR")},
 		{"blank owner", openMutation, in("owner", "   ", "currency", "EUR")},
 		{"too long owner", openMutation, in("owner", strings.Repeat("o", 201), "currency", "EUR")},
-		{"malformed accountId in open", openMutation, in("accountId", "not-a-uuid", "owner", "Bob", "currency", "EUR")},
 		{"first 0", operationsQuery, servertest.Vars{"id": eur, "first": 0}},
 		{"first 101", historyQuery, servertest.Vars{"id": eur, "first": 101}},
 		{"garbage cursor", operationsQuery, servertest.Vars{"id": eur, "after": "garbage!"}},
@@ -114,40 +106,38 @@ func TestErrorCodes(t *testing.T) {
 		if a := getAccount(t, c, strings.ToUpper(eur)); a.ID != eur {
 			t.Errorf("account(upper-case id) = %s, want %s", a.ID, eur)
 		}
-		c.MustFail(t, "NOT_FOUND", creditMutation, in("accountId", missing, "amount", "1.00"))
-		c.MustFail(t, "NOT_FOUND", debitMutation, in("accountId", missing, "amount", "1.00"))
-		c.MustFail(t, "NOT_FOUND", closeMutation, in("accountId", missing))
+		c.MustFail(t, "NOT_FOUND", creditMutation, in("id", missing, "amount", "1.00"))
+		c.MustFail(t, "NOT_FOUND", debitMutation, in("id", missing, "amount", "1.00"))
+		c.MustFail(t, "NOT_FOUND", closeMutation, in("id", missing))
 		// The refused commands created no stream: its history is not found.
 		c.MustFail(t, "NOT_FOUND", historyQuery, servertest.Vars{"id": missing})
 	})
 
 	t.Run("CONFLICT", func(t *testing.T) {
 		id := open(t, c, servertest.Vars{"owner": "Conflict", "currency": "EUR"}).Account.ID
-		p := credit(t, c, servertest.Vars{"accountId": id, "amount": "5.00", "expectedVersion": 1})
+		p := credit(t, c, servertest.Vars{"id": id, "amount": "5.00", "expectedVersion": 1})
 		if p.Version != 2 {
 			t.Fatalf("credit at expectedVersion 1 -> version %d, want 2", p.Version)
 		}
-		e := c.MustFail(t, "CONFLICT", creditMutation, in("accountId", id, "amount", "5.00", "expectedVersion", 1))
+		e := c.MustFail(t, "CONFLICT", creditMutation, in("id", id, "amount", "5.00", "expectedVersion", 1))
 		if !strings.Contains(e.Message, "version") {
 			t.Errorf("conflict message %q does not mention the version", e.Message)
 		}
-		c.MustFail(t, "CONFLICT", debitMutation, in("accountId", id, "amount", "1.00", "expectedVersion", 7))
-		c.MustFail(t, "CONFLICT", closeMutation, in("accountId", id, "expectedVersion", 0))
-		if p := debit(t, c, servertest.Vars{"accountId": id, "amount": "5.00", "expectedVersion": 2}); p.Version != 3 || p.Account.Balance.Amount != "0.00" {
+		c.MustFail(t, "CONFLICT", debitMutation, in("id", id, "amount", "1.00", "expectedVersion", 7))
+		c.MustFail(t, "CONFLICT", closeMutation, in("id", id, "expectedVersion", 0))
+		if p := debit(t, c, servertest.Vars{"id": id, "amount": "5.00", "expectedVersion": 2}); p.Version != 3 || p.Account.Balance.Amount != "0.00" {
 			t.Errorf("debit at expectedVersion 2 = %+v", p)
 		}
-		// Opening an id that is taken.
-		c.MustFail(t, "CONFLICT", openMutation, in("accountId", id, "owner", "Mallory", "currency", "EUR"))
 		if n := len(allHistory(t, c, id)); n != 3 {
 			t.Errorf("history has %d events, want 3", n)
 		}
 	})
 
-	t.Run("client-chosen id", func(t *testing.T) {
-		id := randomUUID()
-		p := open(t, c, servertest.Vars{"accountId": strings.ToUpper(id), "owner": "Chosen", "currency": "KWD", "initialBalance": "1.250"})
-		if p.Account == nil || p.Account.ID != id || p.Account.Balance != (money{"1.250", "KWD"}) {
-			t.Errorf("open with a client-chosen id = %+v (account %+v)", p, p.Account)
+	t.Run("server-chosen id", func(t *testing.T) {
+		p := open(t, c, servertest.Vars{"owner": "Chosen", "currency": "KWD", "initialBalance": "1.250"})
+		id, err := uuid.Parse(p.AccountID)
+		if err != nil || id.Version() != 7 || p.Account == nil || p.Account.ID != p.AccountID || p.Account.Balance != (money{"1.250", "KWD"}) {
+			t.Errorf("open = %+v (account %+v), want a UUIDv7 id", p, p.Account)
 		}
 	})
 
@@ -160,9 +150,9 @@ func TestErrorCodes(t *testing.T) {
 			{"unknown field", `query($id: ID!) { account(id: $id) { id nope } }`, servertest.Vars{"id": eur}, "GRAPHQL_VALIDATION_FAILED"},
 			{"syntax error", `query { account(id: `, nil, "GRAPHQL_PARSE_FAILED"},
 			{"missing variable", accountQuery, nil, "GRAPHQL_VALIDATION_FAILED"},
-			{"wrong variable type", creditMutation, in("accountId", eur, "amount", "1.00", "expectedVersion", "abc"), "GRAPHQL_VALIDATION_FAILED"},
-			{"object for a string", creditMutation, in("accountId", eur, "amount", servertest.Vars{"a": 1}), "GRAPHQL_VALIDATION_FAILED"},
-			{"unknown input field", creditMutation, in("accountId", eur, "amount", "1.00", "bogus", 1), "GRAPHQL_VALIDATION_FAILED"},
+			{"wrong variable type", creditMutation, in("id", eur, "amount", "1.00", "expectedVersion", "abc"), "GRAPHQL_VALIDATION_FAILED"},
+			{"object for a string", creditMutation, in("id", eur, "amount", servertest.Vars{"a": 1}), "GRAPHQL_VALIDATION_FAILED"},
+			{"unknown input field", creditMutation, in("id", eur, "amount", "1.00", "bogus", 1), "GRAPHQL_VALIDATION_FAILED"},
 			{"unknown enum value", accountsQuery, servertest.Vars{"status": "FROZEN"}, "GRAPHQL_VALIDATION_FAILED"},
 		}
 		for _, tc := range cases {
@@ -191,9 +181,9 @@ func TestErrorCodes(t *testing.T) {
 
 	t.Run("idempotency key reused for another command", func(t *testing.T) {
 		key := "reuse-" + randomSuffix()
-		credit(t, c, servertest.Vars{"accountId": jpy, "amount": "1", "idempotencyKey": key})
-		c.MustFail(t, "BAD_USER_INPUT", debitMutation, in("accountId", jpy, "amount", "1", "idempotencyKey", key))
-		c.MustFail(t, "BAD_USER_INPUT", creditMutation, in("accountId", eur, "amount", "1.00", "idempotencyKey", key))
+		credit(t, c, servertest.Vars{"id": jpy, "amount": "1", "idempotencyKey": key})
+		c.MustFail(t, "BAD_USER_INPUT", debitMutation, in("id", jpy, "amount", "1", "idempotencyKey", key))
+		c.MustFail(t, "BAD_USER_INPUT", creditMutation, in("id", eur, "amount", "1.00", "idempotencyKey", key))
 	})
 }
 
@@ -220,7 +210,7 @@ func TestInternalErrorHidesDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	resp := c.MustDo(t, creditMutation, servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "1.00"}})
+	resp := c.MustDo(t, creditMutation, servertest.Vars{"input": servertest.Vars{"id": id, "amount": "1.00"}})
 	if resp.Status != http.StatusOK || len(resp.Errors) != 1 {
 		t.Fatalf("HTTP %d, errors %+v, want one error", resp.Status, resp.Errors)
 	}
@@ -231,7 +221,7 @@ func TestInternalErrorHidesDetails(t *testing.T) {
 	if body := string(resp.Body); strings.Contains(body, "schema") || strings.Contains(body, "99") || strings.Contains(body, id) {
 		t.Errorf("response leaks details: %s", body)
 	}
-	if log := srv.Log(); !strings.Contains(log, "internal error") || !strings.Contains(log, "unsupported schema version") {
+	if log := srv.Log(); !strings.Contains(log, "internal error") || !strings.Contains(log, "stored schema version 99 is newer") {
 		t.Errorf("the cause was not logged:\n%s", log)
 	}
 	// The rest of the API still works.

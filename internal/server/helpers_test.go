@@ -20,7 +20,7 @@ fragment AccountFields on Account {
 }`
 	payloadFields = `
 fragment PayloadFields on AccountPayload {
-  position version upToDate duplicate
+  accountId position version upToDate duplicate
   account { ...AccountFields }
 }` + accountFields
 
@@ -81,6 +81,7 @@ type account struct {
 }
 
 type payload struct {
+	AccountID string   `json:"accountId"`
 	Position  int64    `json:"position"`
 	Version   int      `json:"version"`
 	UpToDate  bool     `json:"upToDate"`
@@ -329,4 +330,14 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// in returns the variables {"input": {k1: v1, k2: v2, ...}} of a mutation
+// from alternating keys and values.
+func in(kv ...any) servertest.Vars {
+	v := servertest.Vars{}
+	for i := 0; i < len(kv); i += 2 {
+		v[kv[i].(string)] = kv[i+1]
+	}
+	return servertest.Vars{"input": v}
 }

@@ -45,11 +45,11 @@ func TestReadYourWritesTimeout(t *testing.T) {
 	srv := servertest.StartWith(t, cfg)
 	c := srv.Client()
 
-	// The client picks the id: the payload has no account id of its own,
-	// and its account is null until the projection has run.
-	id := randomUUID()
+	// The payload names the new account, whose view is null until the
+	// projection has run.
 	began := time.Now()
-	p := open(t, c, servertest.Vars{"accountId": id, "owner": "Standby", "currency": "EUR", "initialBalance": "7.00"})
+	p := open(t, c, servertest.Vars{"owner": "Standby", "currency": "EUR", "initialBalance": "7.00"})
+	id := p.AccountID
 	if waited := time.Since(began); waited < 300*time.Millisecond {
 		t.Errorf("openAccount answered after %v, before the read-your-writes timeout", waited)
 	}
@@ -57,7 +57,7 @@ func TestReadYourWritesTimeout(t *testing.T) {
 		t.Fatalf("openAccount payload = %+v (account %+v), want upToDate false, account null, version 1", p, p.Account)
 	}
 	// The write is stored: the domain sees it, the event log shows it.
-	p = credit(t, c, servertest.Vars{"accountId": id, "amount": "3.00"})
+	p = credit(t, c, servertest.Vars{"id": id, "amount": "3.00"})
 	if p.UpToDate || p.Account != nil || p.Version != 2 {
 		t.Fatalf("creditAccount payload = %+v, want upToDate false, account null, version 2", p)
 	}
@@ -99,7 +99,7 @@ func TestReadYourWritesTimeout(t *testing.T) {
 	// New writes are projected again. (Whether within this server's short
 	// 300ms wait depends on the load on the machine and on transactions
 	// elsewhere in the cluster, so only eventually.)
-	p = debit(t, c, servertest.Vars{"accountId": id, "amount": "10.00"})
+	p = debit(t, c, servertest.Vars{"id": id, "amount": "10.00"})
 	if p.Version != 3 || (p.UpToDate && (p.Account == nil || p.Account.Version != 3 || p.Account.Balance.Amount != "0.00")) {
 		t.Errorf("debit after the takeover = %+v (account %+v)", p, p.Account)
 	}
@@ -200,7 +200,7 @@ func TestGracefulShutdown(t *testing.T) {
 			for {
 				started.Add(1)
 				resp, err := c.Do(ctx, servertest.Request{Query: creditMutation,
-					Variables: servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "1.00"}}})
+					Variables: servertest.Vars{"input": servertest.Vars{"id": id, "amount": "1.00"}}})
 				if err != nil {
 					if resp != nil {
 						t.Errorf("worker %d: HTTP %d with an undecodable body: %v", w, resp.Status, err)

@@ -99,21 +99,14 @@ func TestMetricsCommandsEventsAndLag(t *testing.T) {
 		t.Errorf("head position of an empty store = %v, want 0", got)
 	}
 
-	in := func(kv ...any) servertest.Vars {
-		v := servertest.Vars{}
-		for i := 0; i < len(kv); i += 2 {
-			v[kv[i].(string)] = kv[i+1]
-		}
-		return servertest.Vars{"input": v}
-	}
 	id := open(t, c, servertest.Vars{"owner": "Metrics " + randomSuffix(), "currency": "EUR", "initialBalance": "100.00"}).Account.ID
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "10.00"})
-	c.MustFail(t, "INSUFFICIENT_FUNDS", debitMutation, in("accountId", id, "amount", "500.00"))
-	c.MustFail(t, "CONFLICT", debitMutation, in("accountId", id, "amount", "1.00", "expectedVersion", 1))
-	c.MustFail(t, "NOT_FOUND", debitMutation, in("accountId", randomUUID(), "amount", "1.00"))
+	credit(t, c, servertest.Vars{"id": id, "amount": "10.00"})
+	c.MustFail(t, "INSUFFICIENT_FUNDS", debitMutation, in("id", id, "amount", "500.00"))
+	c.MustFail(t, "CONFLICT", debitMutation, in("id", id, "amount", "1.00", "expectedVersion", 1))
+	c.MustFail(t, "NOT_FOUND", debitMutation, in("id", randomUUID(), "amount", "1.00"))
 	key := "metrics-" + randomSuffix()
-	last := credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00", "idempotencyKey": key})
-	if again := credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00", "idempotencyKey": key}); !again.Duplicate {
+	last := credit(t, c, servertest.Vars{"id": id, "amount": "1.00", "idempotencyKey": key})
+	if again := credit(t, c, servertest.Vars{"id": id, "amount": "1.00", "idempotencyKey": key}); !again.Duplicate {
 		t.Fatalf("second credit with key %s: %+v, want a duplicate", key, again)
 	}
 
@@ -124,10 +117,10 @@ func TestMetricsCommandsEventsAndLag(t *testing.T) {
 		query string
 		vars  servertest.Vars
 	}{
-		{"domain", creditMutation, in("accountId", id, "amount", "abc")},
-		{"argument", creditMutation, in("accountId", id, "amount", 12.5)}, // strict String coercion
-		{"variables", creditMutation, in("accountId", id)},                // amount missing
-		{"validation", `mutation { creditAccount(input: {accountId: "` + id + `", amount: 12}) { position } }`, nil},
+		{"domain", creditMutation, in("id", id, "amount", "abc")},
+		{"argument", creditMutation, in("id", id, "amount", 12.5)}, // strict String coercion
+		{"variables", creditMutation, in("id", id)},                // amount missing
+		{"validation", `mutation { creditAccount(input: {id: "` + id + `", amount: 12}) { position } }`, nil},
 	}
 	for _, r := range refusals {
 		before := scrapeMetrics(t, srv).value("chronicle_commands_total", "command", "creditAccount", "outcome", "bad_user_input")
@@ -212,8 +205,8 @@ func TestMetricsHorizonAndHeldBackLag(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, func(c *config.Config) { c.ReadYourWritesTimeout = 50 * time.Millisecond })
 	c := srv.Client()
-	id := randomUUID() // the payload may come before the account is projected
-	open(t, c, servertest.Vars{"accountId": id, "owner": "Horizon " + randomSuffix(), "currency": "EUR"})
+	// The payload may come before the account is projected: its id is known.
+	id := open(t, c, servertest.Vars{"owner": "Horizon " + randomSuffix(), "currency": "EUR"}).AccountID
 	eventually(t, 10*time.Second, "no lag before the hold", func() bool {
 		m := scrapeMetrics(t, srv)
 		return m.has("chronicle_projection_lag_positions", "projection", "accounts") &&
@@ -225,7 +218,7 @@ func TestMetricsHorizonAndHeldBackLag(t *testing.T) {
 
 	const credits = 3
 	for range credits {
-		if p := credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"}); p.UpToDate {
+		if p := credit(t, c, servertest.Vars{"id": id, "amount": "1.00"}); p.UpToDate {
 			t.Errorf("credit while the horizon is held: upToDate true, want false")
 		}
 	}

@@ -249,7 +249,7 @@ func newLedger(id string, initialCents int) *ledger {
 // result; the payload must be up to date unless lenient.
 func (l *ledger) move(t *testing.T, c *servertest.Client, cents int) payload {
 	t.Helper()
-	input := servertest.Vars{"accountId": l.id, "amount": formatCents(max(cents, -cents)), "description": fmt.Sprint("move ", l.version+1)}
+	input := servertest.Vars{"id": l.id, "amount": formatCents(max(cents, -cents)), "description": fmt.Sprint("move ", l.version+1)}
 	var p payload
 	if cents >= 0 {
 		p = credit(t, c, input)
@@ -456,7 +456,7 @@ func TestMultiInstanceTakeover(t *testing.T) {
 				CreditAccount payload `json:"creditAccount"`
 			}
 			resp, err := c.Do(context.Background(), servertest.Request{Query: creditMutation, Variables: servertest.Vars{
-				"input": servertest.Vars{"accountId": id, "amount": formatCents(i)},
+				"input": servertest.Vars{"id": id, "amount": formatCents(i)},
 			}})
 			switch {
 			case err != nil:

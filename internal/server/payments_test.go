@@ -255,7 +255,7 @@ func TestTenantIsolation(t *testing.T) {
 	globex.MustFail(t, "NOT_FOUND", failMutation, servertest.Vars{"input": servertest.Vars{"id": p.ID, "reason": "x"}})
 	globex.MustFail(t, "NOT_FOUND", refundMutation, servertest.Vars{"input": servertest.Vars{"id": p.ID, "reason": "x"}})
 	globex.MustFail(t, "NOT_FOUND", `query($id: ID!) { account(id: $id) { id } }`, servertest.Vars{"id": acc.Account.ID})
-	globex.MustFail(t, "NOT_FOUND", creditMutation, servertest.Vars{"input": servertest.Vars{"accountId": acc.Account.ID, "amount": "1.00"}})
+	globex.MustFail(t, "NOT_FOUND", creditMutation, servertest.Vars{"input": servertest.Vars{"id": acc.Account.ID, "amount": "1.00"}})
 	globex.MustFail(t, "NOT_FOUND", historyQuery, servertest.Vars{"id": acc.Account.ID})
 	if l := listAccounts(t, globex, nil); len(l.Accounts.Edges) != 0 {
 		t.Fatalf("globex lists acme's accounts: %+v", l.Accounts.Edges)

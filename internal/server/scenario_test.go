@@ -45,14 +45,14 @@ func TestReadmeScenario(t *testing.T) {
 	lastPos := p.Position
 
 	// Credit: read-your-writes, the payload's account already has it.
-	p = credit(t, c, servertest.Vars{"accountId": id, "amount": "25.50", "description": "salary"})
+	p = credit(t, c, servertest.Vars{"id": id, "amount": "25.50", "description": "salary"})
 	if !p.UpToDate || p.Version != 2 || p.Position <= lastPos || p.Account == nil ||
 		p.Account.Balance != (money{"125.50", "EUR"}) || p.Account.Version != 2 {
 		t.Fatalf("creditAccount payload = %+v (account %+v)", p, p.Account)
 	}
 	lastPos = p.Position
 
-	p = debit(t, c, servertest.Vars{"accountId": id, "amount": "20.00", "description": "groceries"})
+	p = debit(t, c, servertest.Vars{"id": id, "amount": "20.00", "description": "groceries"})
 	if !p.UpToDate || p.Version != 3 || p.Position <= lastPos || p.Account == nil ||
 		p.Account.Balance != (money{"105.50", "EUR"}) || p.Account.Version != 3 {
 		t.Fatalf("debitAccount payload = %+v (account %+v)", p, p.Account)
@@ -174,15 +174,15 @@ func TestReadmeScenario(t *testing.T) {
 	}
 
 	// Closing needs a zero balance.
-	e := c.MustFail(t, "NON_ZERO_BALANCE", closeMutation, servertest.Vars{"input": servertest.Vars{"accountId": id}})
+	e := c.MustFail(t, "NON_ZERO_BALANCE", closeMutation, servertest.Vars{"input": servertest.Vars{"id": id}})
 	if len(e.Path) != 1 || e.Path[0] != "closeAccount" {
 		t.Errorf("error path = %v, want [closeAccount]", e.Path)
 	}
-	p = debit(t, c, servertest.Vars{"accountId": id, "amount": "105.50"})
+	p = debit(t, c, servertest.Vars{"id": id, "amount": "105.50"})
 	if p.Account == nil || p.Account.Balance != (money{"0.00", "EUR"}) || p.Version != 4 {
 		t.Fatalf("debit of everything = %+v (account %+v)", p, p.Account)
 	}
-	p = closeAccount(t, c, servertest.Vars{"accountId": id, "expectedVersion": 4})
+	p = closeAccount(t, c, servertest.Vars{"id": id, "expectedVersion": 4})
 	if !p.UpToDate || p.Version != 5 || p.Account == nil || p.Account.Status != "CLOSED" || p.Account.Version != 5 {
 		t.Fatalf("closeAccount payload = %+v (account %+v)", p, p.Account)
 	}
@@ -194,9 +194,9 @@ func TestReadmeScenario(t *testing.T) {
 	}
 
 	// A closed account takes nothing more.
-	c.MustFail(t, "ACCOUNT_CLOSED", creditMutation, servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "1.00"}})
-	c.MustFail(t, "ACCOUNT_CLOSED", debitMutation, servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "1.00"}})
-	c.MustFail(t, "ACCOUNT_CLOSED", closeMutation, servertest.Vars{"input": servertest.Vars{"accountId": id}})
+	c.MustFail(t, "ACCOUNT_CLOSED", creditMutation, servertest.Vars{"input": servertest.Vars{"id": id, "amount": "1.00"}})
+	c.MustFail(t, "ACCOUNT_CLOSED", debitMutation, servertest.Vars{"input": servertest.Vars{"id": id, "amount": "1.00"}})
+	c.MustFail(t, "ACCOUNT_CLOSED", closeMutation, servertest.Vars{"input": servertest.Vars{"id": id}})
 	if n := len(allHistory(t, c, id)); n != 5 {
 		t.Errorf("history has %d events, want 5", n)
 	}

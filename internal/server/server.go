@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/graph"
-	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/metrics"
-	"github.com/chronicle-es/chronicle/internal/payment"
+	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/playground"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
@@ -85,17 +85,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// costs nanoseconds): the parts that register with them need not care.
 	meter := metrics.New()
 	store := eventstore.New(pool, eventstore.WithAppendObserver(meter.EventsAppended))
+	var redisClient *redis.Client
 	closeAll := func() {
 		pool.Close()
 		projectionPool.Close()
+		if redisClient != nil {
+			_ = redisClient.Close()
+		}
 	}
 
 	// Live updates: the projections offer each committed batch to the
 	// fanout, which rings the subscriptions of every instance.
-	var (
-		broker      live.Broker = live.NewMemoryBroker()
-		redisClient *redis.Client
-	)
+	var broker live.Broker = live.NewMemoryBroker()
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -134,24 +135,31 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			fanout.Hub.RingAll()
 		},
 		Logger: logger,
-	}, account.Projection{}, payment.Projection{})
+	})
 	if err != nil {
 		closeAll()
-		if redisClient != nil {
-			_ = redisClient.Close()
-		}
 		return nil, err
 	}
-	accountReads := account.NewReadModel(pool)
-	paymentReads := payment.NewReadModel(pool, cache)
-	resolver := &graph.Resolver{
-		Accounts:     account.NewService(store, accountReads, engine, cfg.ReadYourWritesTimeout),
-		AccountReads: accountReads,
-		Events:       store,
-		Payments:     payment.NewService(store, paymentReads, cache, engine, cfg.ReadYourWritesTimeout, logger),
-		PaymentReads: paymentReads,
-		Hub:          fanout.Hub,
-		Logger:       logger,
+	// The bounded contexts register their projections with the engine as
+	// the resolver builds them (graph.NewResolver holds the one list).
+	registry := module.NewRegistry(module.Deps{
+		Pool:  pool,
+		Store: store,
+		Commands: command.Deps{
+			Store:    store,
+			Waiter:   engine,
+			Wait:     cfg.ReadYourWritesTimeout,
+			Pipeline: command.NewPipeline(meter.CommandDecorator(), command.Logging(logger)),
+			Logger:   logger,
+		},
+		Cache:  cache,
+		Hub:    fanout.Hub,
+		Logger: logger,
+	}, engine)
+	resolver, err := graph.NewResolver(registry, logger)
+	if err != nil {
+		closeAll()
+		return nil, err
 	}
 	gql := graph.NewHandler(resolver, graph.Limits{
 		Complexity:    cfg.ComplexityLimit,
@@ -169,7 +177,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withOriginLog(logger, cfg.Origins(), withCORS(cfg.Origins(), s.streams.middleware(
-		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, gql))))))
+		withRequestLimits(cfg.MaxRequestBytes, withCaller(authn, withValidUTF8(gql)))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /app/", webapp.Handler("/app/"))

@@ -19,7 +19,7 @@ import (
 // buffers quickly.
 func bulkyOperationsSub(n int) string {
 	var b strings.Builder
-	b.WriteString("subscription Bulky($id: ID!) { accountOperations(accountId: $id) { cursor node { version ")
+	b.WriteString("subscription Bulky($id: ID!) { accountOperations(id: $id) { cursor node { version ")
 	for i := range n {
 		fmt.Fprintf(&b, "d%d: description ", i)
 	}
@@ -145,7 +145,7 @@ func TestSlowSubscriber(t *testing.T) {
 	var worst time.Duration
 	began := time.Now()
 	for i := 1; i <= n; i++ {
-		p := credit(t, c, servertest.Vars{"accountId": id, "amount": "0.01", "description": description})
+		p := credit(t, c, servertest.Vars{"id": id, "amount": "0.01", "description": description})
 		l.record(t, p, 1)
 		if !p.UpToDate || p.Account == nil || p.Account.Version != p.Version {
 			t.Fatalf("credit %d: payload %+v (account %+v), want up to date", i, p, p.Account)

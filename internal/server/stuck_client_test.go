@@ -38,7 +38,7 @@ func TestStuckSubscriberIsDropped(t *testing.T) {
 	const n = 150
 	description := strings.Repeat("nobody reads this. ", 27)[:499] + "!"
 	for range n {
-		credit(t, c, servertest.Vars{"accountId": id, "amount": "0.01", "description": description})
+		credit(t, c, servertest.Vars{"id": id, "amount": "0.01", "description": description})
 	}
 	time.Sleep(time.Second) // more than the write timeout
 

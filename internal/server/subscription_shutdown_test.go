@@ -32,7 +32,7 @@ func TestSubscriptionShutdown(t *testing.T) {
 	})
 	c := srv.Client()
 	id := open(t, c, servertest.Vars{"owner": "Shutdown " + randomSuffix(), "currency": "EUR", "initialBalance": "1.00"}).Account.ID
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 
 	current := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, current, nil)

@@ -19,7 +19,7 @@ const (
   accountUpdated(id: $id, afterVersion: $after) { id status version balance { amount currency } }
 }`
 	accountOperationsSub = `subscription Operations($id: ID!, $after: String) {
-  accountOperations(accountId: $id, after: $after) {
+  accountOperations(id: $id, after: $after) {
     cursor
     node { kind amount { amount currency } balanceAfter { amount currency } description version position }
   }
@@ -189,7 +189,7 @@ func TestSubscriptionsGraphQLTransportWS(t *testing.T) {
 		t.Fatalf("first accountUpdated = %+v, want version 1 with 100.00 EUR", a)
 	}
 
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "10.00", "description": "pocket money"})
+	credit(t, c, servertest.Vars{"id": id, "amount": "10.00", "description": "pocket money"})
 	if e := s.operation("ops"); e.Cursor == "" || e.Node.Kind != "CREDIT" || e.Node.Version != 2 ||
 		e.Node.Amount != (money{"10.00", "EUR"}) || e.Node.BalanceAfter != (money{"110.00", "EUR"}) || e.Node.Description != "pocket money" {
 		t.Errorf("first operation = %+v", e)
@@ -198,7 +198,7 @@ func TestSubscriptionsGraphQLTransportWS(t *testing.T) {
 		t.Errorf("accountUpdated after the credit = %+v, want version 2 with 110.00", a)
 	}
 
-	debit(t, c, servertest.Vars{"accountId": id, "amount": "30.00"})
+	debit(t, c, servertest.Vars{"id": id, "amount": "30.00"})
 	if e := s.operation("ops"); e.Node.Kind != "DEBIT" || e.Node.Version != 3 || e.Node.BalanceAfter.Amount != "80.00" {
 		t.Errorf("second operation = %+v", e)
 	}
@@ -207,7 +207,7 @@ func TestSubscriptionsGraphQLTransportWS(t *testing.T) {
 	}
 
 	// A mutation over the socket acts as the actor of connection_init.
-	s.subscribe("credit", creditMutation, servertest.Vars{"input": servertest.Vars{"accountId": id, "amount": "5.00"}})
+	s.subscribe("credit", creditMutation, servertest.Vars{"input": servertest.Vars{"id": id, "amount": "5.00"}})
 	var out struct {
 		CreditAccount payload `json:"creditAccount"`
 	}
@@ -233,7 +233,7 @@ func TestSubscriptionsGraphQLTransportWS(t *testing.T) {
 	if err := ws.Stop(ctxTimeout(t, 5*time.Second), "ops"); err != nil {
 		t.Fatal(err)
 	}
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 	if a := s.updated("acc"); a.Version != 5 {
 		t.Errorf("accountUpdated after the stop = %+v, want version 5", a)
 	}
@@ -258,7 +258,7 @@ func TestSubscriptionsGraphQLTransportWS(t *testing.T) {
 		t.Fatalf("connection closed: %v", ws.Err())
 	default:
 	}
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+	credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 	if a := s.updated("acc"); a.Version != 6 || a.Balance.Amount != "87.00" {
 		t.Errorf("accountUpdated after the keepalives = %+v, want version 6 with 87.00", a)
 	}
@@ -286,7 +286,7 @@ func TestSubscriptionsGraphQLWS(t *testing.T) {
 
 	// Nothing yet: the account is at version 1, and has no operations.
 	s.noMessage("1", 200*time.Millisecond)
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "500"})
+	credit(t, c, servertest.Vars{"id": id, "amount": "500"})
 	if a := s.updated("1"); a.Version != 2 || a.Balance != (money{"1500", "JPY"}) {
 		t.Errorf("accountUpdated = %+v, want version 2 with 1500 JPY", a)
 	}
@@ -299,7 +299,7 @@ func TestSubscriptionsGraphQLWS(t *testing.T) {
 	if m := s.next("1"); m.Type != "complete" {
 		t.Errorf("after stop: %s %s, want complete", m.Type, m.Payload)
 	}
-	debit(t, c, servertest.Vars{"accountId": id, "amount": "200"})
+	debit(t, c, servertest.Vars{"id": id, "amount": "200"})
 	if e := s.operation("2"); e.Node.Version != 3 || e.Node.Kind != "DEBIT" || e.Node.BalanceAfter.Amount != "1300" {
 		t.Errorf("accountOperations = %+v", e)
 	}
@@ -347,7 +347,7 @@ func TestSubscriptionsSSE(t *testing.T) {
 	srv := servertest.Start(t, func(c *config.Config) { c.WSKeepAlive = 100 * time.Millisecond })
 	c := srv.Client()
 	id := open(t, c, servertest.Vars{"owner": "SSE " + randomSuffix(), "currency": "EUR"}).Account.ID
-	credit(t, c, servertest.Vars{"accountId": id, "amount": "2.00"})
+	credit(t, c, servertest.Vars{"id": id, "amount": "2.00"})
 
 	st, err := c.Stream(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountOperationsSub, Variables: servertest.Vars{"id": id}})
 	if err != nil {
@@ -357,7 +357,7 @@ func TestSubscriptionsSSE(t *testing.T) {
 	if e := sseOperation(t, st); e.Node.Version != 2 || e.Node.BalanceAfter.Amount != "2.00" {
 		t.Errorf("first SSE operation = %+v, want the credit already made", e)
 	}
-	debit(t, c, servertest.Vars{"accountId": id, "amount": "0.50"})
+	debit(t, c, servertest.Vars{"id": id, "amount": "0.50"})
 	if e := sseOperation(t, st); e.Node.Version != 3 || e.Node.Kind != "DEBIT" || e.Node.BalanceAfter.Amount != "1.50" {
 		t.Errorf("second SSE operation = %+v", e)
 	}
@@ -411,7 +411,7 @@ func TestSubscriptionResume(t *testing.T) {
 			c := srv.Client()
 			id := open(t, c, servertest.Vars{"owner": "Resume " + randomSuffix(), "currency": "EUR"}).Account.ID
 			for range 3 {
-				credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+				credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 			}
 
 			var seen []operationEdge
@@ -423,14 +423,14 @@ func TestSubscriptionResume(t *testing.T) {
 				seen = append(seen, s.operation("ops"))
 			}
 			for range 2 {
-				credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+				credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 				seen = append(seen, s.operation("ops"))
 			}
 			ws.Abort()
 
 			// Meanwhile, with nobody listening.
 			for range 3 {
-				debit(t, c, servertest.Vars{"accountId": id, "amount": "0.10"})
+				debit(t, c, servertest.Vars{"id": id, "amount": "0.10"})
 			}
 
 			ws = srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
@@ -441,7 +441,7 @@ func TestSubscriptionResume(t *testing.T) {
 				seen = append(seen, s.operation("ops"))
 			}
 			for range 2 {
-				credit(t, c, servertest.Vars{"accountId": id, "amount": "1.00"})
+				credit(t, c, servertest.Vars{"id": id, "amount": "1.00"})
 				seen = append(seen, s.operation("ops"))
 			}
 			s.noMessage("ops", 200*time.Millisecond)

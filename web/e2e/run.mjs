@@ -257,7 +257,7 @@ try {
     const token = await mint('alice', orgA);
     const credit = (n) =>
       gql(token, 'mutation($i: CreditAccountInput!) { creditAccount(input: $i) { version } }', {
-        i: { accountId, amount: `${n}.00`, description: `restart ${n}` },
+        i: { id: accountId, amount: `${n}.00`, description: `restart ${n}` },
       });
     await credit(1);
     await two.getByTestId('operations').getByText('restart 1').waitFor({ timeout: live });

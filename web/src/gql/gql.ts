@@ -26,7 +26,7 @@ type Documents = {
     "\n  fragment AccountFields on Account {\n    id\n    owner\n    currency\n    balance { amount currency }\n    status\n    version\n    openedAt\n  }\n": typeof types.AccountFieldsFragmentDoc,
     "\n  query Accounts($first: Int!) {\n    accounts(first: $first) { edges { node { ...AccountFields } } }\n  }\n": typeof types.AccountsDocument,
     "\n  subscription WatchAccount($id: ID!) {\n    accountUpdated(id: $id) { ...AccountFields }\n  }\n": typeof types.WatchAccountDocument,
-    "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(accountId: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n": typeof types.AccountOperationsDocument,
+    "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(id: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n": typeof types.AccountOperationsDocument,
     "\n  query AccountHistory($id: ID!) {\n    accountHistory(id: $id, first: 100) {\n      edges { node { eventId position version type recordedAt payload metadata { actor } } }\n    }\n  }\n": typeof types.AccountHistoryDocument,
     "\n  mutation OpenAccount($input: OpenAccountInput!) {\n    openAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": typeof types.OpenAccountDocument,
     "\n  mutation CreditAccount($input: CreditAccountInput!) {\n    creditAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": typeof types.CreditAccountDocument,
@@ -45,7 +45,7 @@ const documents: Documents = {
     "\n  fragment AccountFields on Account {\n    id\n    owner\n    currency\n    balance { amount currency }\n    status\n    version\n    openedAt\n  }\n": types.AccountFieldsFragmentDoc,
     "\n  query Accounts($first: Int!) {\n    accounts(first: $first) { edges { node { ...AccountFields } } }\n  }\n": types.AccountsDocument,
     "\n  subscription WatchAccount($id: ID!) {\n    accountUpdated(id: $id) { ...AccountFields }\n  }\n": types.WatchAccountDocument,
-    "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(accountId: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n": types.AccountOperationsDocument,
+    "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(id: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n": types.AccountOperationsDocument,
     "\n  query AccountHistory($id: ID!) {\n    accountHistory(id: $id, first: 100) {\n      edges { node { eventId position version type recordedAt payload metadata { actor } } }\n    }\n  }\n": types.AccountHistoryDocument,
     "\n  mutation OpenAccount($input: OpenAccountInput!) {\n    openAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": types.OpenAccountDocument,
     "\n  mutation CreditAccount($input: CreditAccountInput!) {\n    creditAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": types.CreditAccountDocument,
@@ -117,7 +117,7 @@ export function graphql(source: "\n  subscription WatchAccount($id: ID!) {\n    
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(accountId: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(accountId: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(id: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(id: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

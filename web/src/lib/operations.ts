@@ -110,11 +110,9 @@ export const AccountSubscription = graphql(`
   }
 `);
 
-// The schema's argument is being renamed to `id` (accountOperations(id:,
-// after:)); the variable keeps the app's side of it in this one place.
 export const OperationsSubscription = graphql(`
   subscription AccountOperations($id: ID!, $after: String) {
-    accountOperations(accountId: $id, after: $after) {
+    accountOperations(id: $id, after: $after) {
       cursor
       node {
         kind

@@ -118,8 +118,7 @@ function MoveForm({ id }: { id: string }) {
   const [, debit] = useMutation(DebitAccount);
   const [error, setError] = useState<CombinedError | null>(null);
   const run = async (kind: 'credit' | 'debit') => {
-    // The schema's input field is being renamed from accountId to id.
-    const input = { accountId: id, amount, description: description || null };
+    const input = { id, amount, description: description || null };
     const r = kind === 'credit' ? await credit({ input }) : await debit({ input });
     setError(r.error ?? null);
   };

@@ -1,0 +1,201 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
+	"github.com/google/uuid"
+)
+
+// Deps are what every context's handler shares: they come from the server.
+type Deps struct {
+	Store aggregate.EventStore
+	// Waiter answers read-your-writes waits (*projection.Engine).
+	Waiter projection.Waiter
+	// Wait bounds the read-your-writes wait of a command's result; 0 means
+	// no wait (the result then says UpToDate false unless the projection
+	// happens to be there).
+	Wait time.Duration
+	// Pipeline decorates every command (nil: none).
+	Pipeline *Pipeline
+	// Logger logs a view that could not be read after a committed append
+	// (slog.Default() when nil).
+	Logger *slog.Logger
+}
+
+// Spec is what a bounded context tells the handler about itself.
+type Spec[S, V any] struct {
+	// Context names the bounded context ("account"), for decorators.
+	Context string
+	// Type is the aggregate's type.
+	Type aggregate.Type[S]
+	// ParseID parses a client-given id (Command.Target); its errors are
+	// BAD_USER_INPUT.
+	ParseID func(raw string) (uuid.UUID, error)
+	// Projection names the projection that serves Read.
+	Projection string
+	// Read reads the entity's view for organization after the command
+	// (never from a cache that the command has not invalidated yet).
+	Read func(ctx context.Context, organization string, id uuid.UUID) (V, error)
+	// NotFound is the error (matched with errors.Is) that Read returns
+	// for an entity that is not projected yet.
+	NotFound error
+	// AfterRead, when set, is called once the view has been read after a
+	// command that appended events and whose projection is up to date
+	// (UpToDate and not Duplicate), e.g. to raise a read cache's floor. It
+	// cannot fail the command: the write has happened.
+	AfterRead func(ctx context.Context, res Result[V])
+}
+
+// Result is what a command did, and the entity as projected after it.
+type Result[V any] struct {
+	// ID is the entity (stream) the command acted on; for a Creator, the
+	// id the handler gave it.
+	ID uuid.UUID
+	// View is the projected entity: read after the projection passed the
+	// command's events when UpToDate, else whatever could be read (nil when
+	// nothing could: not projected yet, or the read failed).
+	View *V
+	Outcome
+}
+
+// Handler runs the commands of one bounded context.
+type Handler[S, V any] struct {
+	deps Deps
+	spec Spec[S, V]
+	repo *aggregate.Repository[S]
+}
+
+// NewHandler returns the handler of spec's context.
+func NewHandler[S, V any](deps Deps, spec Spec[S, V]) *Handler[S, V] {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	return &Handler[S, V]{deps: deps, spec: spec, repo: aggregate.NewRepository(deps.Store, spec.Type)}
+}
+
+// viewReadTimeout bounds the read of the view after a committed append when
+// the request's own context has ended: the payload is still owed.
+const viewReadTimeout = 2 * time.Second
+
+// Handle runs cmd with opts through the pipeline:
+//
+//  1. checks opts (ErrUnauthenticated without an organization,
+//     ErrInvalidInput for a malformed idempotency key) and parses the target
+//     id (the Spec's ParseID errors), or picks a fresh UUIDv7 for a Creator;
+//  2. runs the command on the aggregate (aggregate.Repository.Handle: the
+//     idempotency key, the expected version, the retry on a concurrent
+//     change under the stream's lock);
+//  3. waits, at most Deps.Wait, for the Spec's projection to pass the
+//     append, reads the view, and calls AfterRead.
+//
+// Once the append has committed, Handle returns the result and no error,
+// whatever happens to the wait and the read: a failed or timed-out read
+// leaves UpToDate false and View nil, and is logged. A client that retries
+// must never do a write twice because an answer said it failed.
+//
+// Errors (nothing appended): those of step 1; the domain errors of Decide;
+// *eventstore.WrongExpectedVersionError (CONFLICT) for an explicit expected
+// version; eventstore errors (INTERNAL); a decorator's refusal.
+func (h *Handler[S, V]) Handle(ctx context.Context, cmd Command[S], opts Options) (Result[V], error) {
+	if opts.Caller.Organization == "" {
+		return Result[V]{}, ErrUnauthenticated
+	}
+	if err := ValidIdempotencyKey(opts.IdempotencyKey); err != nil {
+		return Result[V]{}, err
+	}
+	_, creates := cmd.(Creator)
+	var id uuid.UUID
+	if creates {
+		var err error
+		if id, err = uuid.NewV7(); err != nil {
+			return Result[V]{}, fmt.Errorf("new %s id: %w", h.spec.Context, err)
+		}
+	} else {
+		var err error
+		if id, err = h.spec.ParseID(cmd.Target()); err != nil {
+			return Result[V]{}, err
+		}
+	}
+	commandID, err := uuid.NewV7()
+	if err != nil {
+		return Result[V]{}, fmt.Errorf("command id: %w", err)
+	}
+	source := opts.Source
+	if source == "" {
+		source = SourceAPI
+	}
+	aopts := aggregate.Options{
+		ExpectedVersion: opts.ExpectedVersion,
+		IdempotencyKey:  opts.IdempotencyKey,
+		Creates:         creates,
+		Metadata: eventstore.Metadata{
+			Actor:         opts.Caller.Actor,
+			Tenant:        opts.Caller.Organization,
+			CorrelationID: opts.Caller.CorrelationID,
+			CausationID:   opts.CausationID,
+			CommandID:     commandID.String(),
+		},
+	}
+	info := Info{Context: h.spec.Context, Command: cmd.Name(), StreamID: id, Caller: opts.Caller, Source: source}
+
+	var out Result[V]
+	_, err = h.deps.Pipeline.Run(ctx, info, func(ctx context.Context) (Outcome, error) {
+		res, err := h.repo.Handle(ctx, id, cmd.Name(), aopts, func(s S) ([]aggregate.Event, error) {
+			return cmd.Decide(s, Env{StreamID: id, Actor: opts.Caller.Actor, Organization: opts.Caller.Organization})
+		})
+		if err != nil {
+			return Outcome{}, err
+		}
+		out = h.result(ctx, opts.Caller.Organization, res)
+		return out.Outcome, nil
+	})
+	if err != nil {
+		return Result[V]{}, err
+	}
+	return out, nil
+}
+
+// result waits (bounded) for the projection to pass the append, then reads
+// the view. It cannot fail: the write has happened.
+func (h *Handler[S, V]) result(ctx context.Context, organization string, res eventstore.AppendResult) Result[V] {
+	out := Result[V]{ID: res.StreamID, Outcome: Outcome{Position: res.LastPosition, Checkpoint: res.Checkpoint(), Version: res.ToVersion, Duplicate: res.Duplicate}}
+	upToDate, err := projection.AwaitBounded(ctx, h.deps.Waiter, h.spec.Projection, out.Checkpoint, h.deps.Wait)
+	if err != nil {
+		upToDate = false // the request's context ended during the wait
+	}
+	readCtx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		readCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), viewReadTimeout)
+		defer cancel()
+	}
+	v, err := h.spec.Read(readCtx, organization, res.StreamID)
+	switch {
+	case err == nil:
+		out.View = &v
+		out.UpToDate = upToDate
+	case errors.Is(err, h.spec.NotFound) && !upToDate:
+		// Not projected yet: the payload says so with UpToDate false.
+	default:
+		h.deps.Logger.ErrorContext(ctx, "reading the view after a committed command failed; answering upToDate false",
+			"context", h.spec.Context, "id", res.StreamID, "position", res.LastPosition, "err", err)
+	}
+	if out.UpToDate && !out.Duplicate && h.spec.AfterRead != nil {
+		h.spec.AfterRead(readCtx, out)
+	}
+	return out
+}
+
+// Load returns the aggregate's current state and version (0 when it does not
+// exist), for readers that fold the write side (e.g. a process manager or
+// another context's command that needs a fact, such as a price).
+func (h *Handler[S, V]) Load(ctx context.Context, id uuid.UUID) (S, int64, error) {
+	return h.repo.Load(ctx, id)
+}

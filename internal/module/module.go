@@ -1,0 +1,112 @@
+// Package module is how a bounded context is registered: a Module value names
+// the context's projections and builds its application value (command
+// handler, read models) from the shared Deps, and a Registry collects every
+// module a server uses, so that the projection engine, the rebuild command
+// and anything else that lists contexts iterate over one list. A context is
+// wired by one line, module.Use(registry, <context>.Module): it cannot be
+// half registered (its projections running but its resolvers missing, or the
+// reverse).
+package module
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/projection"
+	"github.com/chronicle-es/chronicle/internal/readcache"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Deps are the shared parts a context is built from.
+type Deps struct {
+	// Pool serves the read models' queries.
+	Pool *pgxpool.Pool
+	// Store is the event store (history reads; Commands.Store appends).
+	Store *eventstore.Store
+	// Commands are the command handlers' shared parts.
+	Commands command.Deps
+	// Cache is the Redis read cache, nil without Redis (a nil *Cache reads
+	// through to PostgreSQL).
+	Cache *readcache.Cache
+	// Hub rings the live subscriptions after a projection committed.
+	Hub *live.Hub
+	// Logger is the server's logger.
+	Logger *slog.Logger
+}
+
+// Module describes one bounded context; C is its application value (what
+// its resolvers use).
+type Module[C any] struct {
+	// Name names the context ("account").
+	Name string
+	// Projections are the context's projections, run by the engine and
+	// rebuilt by cmd/rebuild.
+	Projections []projection.Projection
+	// New builds the context's application value. It does no I/O.
+	New func(Deps) C
+}
+
+// Registrar takes projections to run (*projection.Engine).
+type Registrar interface {
+	Register(p projection.Projection) error
+}
+
+// Registry collects the modules of one server.
+type Registry struct {
+	deps        Deps
+	engine      Registrar
+	names       []string
+	projections []projection.Projection
+	err         error
+}
+
+// NewRegistry returns a registry that builds contexts from deps and
+// registers their projections with engine (nil: nowhere, e.g. for a command
+// that only lists them).
+func NewRegistry(deps Deps, engine Registrar) *Registry {
+	return &Registry{deps: deps, engine: engine}
+}
+
+// Use registers m and returns its application value. A second module of
+// the same name, or a projection the engine refuses, is recorded for Err.
+func Use[C any](r *Registry, m Module[C]) C {
+	for _, n := range r.names {
+		if n == m.Name && r.err == nil {
+			r.err = fmt.Errorf("bounded context %q registered twice", m.Name)
+		}
+	}
+	r.names = append(r.names, m.Name)
+	for _, p := range m.Projections {
+		r.projections = append(r.projections, p)
+		if r.engine != nil && r.err == nil {
+			if err := r.engine.Register(p); err != nil {
+				r.err = fmt.Errorf("bounded context %q: %w", m.Name, err)
+			}
+		}
+	}
+	return m.New(r.deps)
+}
+
+// Err returns the first registration error.
+func (r *Registry) Err() error { return r.err }
+
+// Names returns the registered contexts' names, in registration order.
+func (r *Registry) Names() []string { return append([]string(nil), r.names...) }
+
+// Projections returns every registered context's projections.
+func (r *Registry) Projections() []projection.Projection {
+	return append([]projection.Projection(nil), r.projections...)
+}
+
+// Projection returns the registered projection called name.
+func (r *Registry) Projection(name string) (projection.Projection, bool) {
+	for _, p := range r.projections {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
