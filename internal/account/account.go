@@ -96,6 +96,9 @@ var Type = aggregate.Type[Account]{
 	Initial:    func() Account { return Account{} },
 	Evolve:     Evolve,
 	Events:     events,
+	// The state's JSON shape is Account's exported fields: bump SchemaVersion
+	// when they change, and older snapshots are ignored.
+	Snapshots: &aggregate.Snapshots{SchemaVersion: 1},
 }
 
 // Evolve folds one event into the state and returns the new state. It never

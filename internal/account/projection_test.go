@@ -64,7 +64,7 @@ type testService struct {
 
 func newTestService(store *eventstore.Store, pool *pgxpool.Pool, eng *projection.Engine, wait time.Duration) testService {
 	app := account.New(module.Deps{Pool: pool, Store: store, Commands: command.Deps{Store: store, Waiter: eng, Wait: wait}, Hub: live.NewHub()})
-	return testService{App: app, repo: aggregate.NewRepository(store, account.Type)}
+	return testService{App: app, repo: aggregate.NewRepository(store, account.Type, nil)}
 }
 
 // openAt opens the account id; the result has no view (UpToDate false).
@@ -273,7 +273,7 @@ func TestProjectionEqualsFold(t *testing.T) {
 	t.Parallel()
 	ctx := projCtx(t)
 	pool, store, reads, eng, svc := projConcurrentSetup(t, ctx)
-	repo := aggregate.NewRepository(store, account.Type)
+	repo := aggregate.NewRepository(store, account.Type, nil)
 
 	const (
 		workers  = 20

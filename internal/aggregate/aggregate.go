@@ -31,6 +31,10 @@ type Type[S any] struct {
 	// Events declares the aggregate's event types and their schema
 	// versions; it decodes (and upcasts) stored events and stamps new ones.
 	Events *Events
+	// Snapshots, when set, lets a repository with a Snapshotter load the
+	// aggregate from snapshots of its state S, which must then survive a
+	// JSON round trip unchanged (exported fields).
+	Snapshots *Snapshots
 }
 
 // Fold applies events in order to the initial state.

@@ -225,7 +225,7 @@ func TestRepositoryStoresTheRegisteredSchemaVersion(t *testing.T) {
 	pool, _ := pgtest.NewPool(t)
 	store := eventstore.New(pool)
 	var u upcasts
-	repo := aggregate.NewRepository(store, renamedType(&u))
+	repo := aggregate.NewRepository(store, renamedType(&u), nil)
 	ctx := context.Background()
 	id := uuid.New()
 
@@ -281,7 +281,7 @@ func TestRepositoryTreatsAnotherStreamTypeAsNoStream(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.NewPool(t)
 	store := eventstore.New(pool)
-	repo := aggregate.NewRepository(store, counterType)
+	repo := aggregate.NewRepository(store, counterType, nil)
 	ctx := context.Background()
 	id := uuid.New()
 	appendStored(t, store, id, "payment", eventstore.EventData{Type: "PaymentInitiated", SchemaVersion: 1, Data: []byte(`{"paymentId":"x"}`)})

@@ -62,24 +62,40 @@ type Decide[S any] func(state S) ([]Event, error)
 // Repository loads aggregates of one Type from the event store and runs
 // commands against them.
 type Repository[S any] struct {
-	store EventStore
-	typ   Type[S]
+	store     EventStore
+	typ       Type[S]
+	snapshots *Snapshotter
 }
 
-// NewRepository returns a repository for aggregates of type typ.
-func NewRepository[S any](store EventStore, typ Type[S]) *Repository[S] {
-	return &Repository[S]{store: store, typ: typ}
+// NewRepository returns a repository for aggregates of type typ. With a
+// snapshotter (nil: none) and a Type whose Snapshots policy is set, it loads
+// aggregates from their newest snapshot and offers new ones in the
+// background.
+func NewRepository[S any](store EventStore, typ Type[S], snapshots *Snapshotter) *Repository[S] {
+	return &Repository[S]{store: store, typ: typ, snapshots: snapshots}
 }
 
 // Load returns the aggregate's state and version (0 when the stream does not
-// exist).
+// exist): from its newest snapshot and the events after it when snapshots
+// are on, else by folding the whole stream.
 func (r *Repository[S]) Load(ctx context.Context, id uuid.UUID) (S, int64, error) {
+	state, version, _, err := r.load(ctx, id)
+	return state, version, err
+}
+
+// load is Load that also returns the version of the snapshot it started
+// from (0: none).
+func (r *Repository[S]) load(ctx context.Context, id uuid.UUID) (S, int64, int64, error) {
+	if p, on := snapshotting(r.snapshots, r.typ); on {
+		return r.loadFromSnapshot(ctx, id, p)
+	}
 	events, err := r.store.ReadStreamForFold(ctx, id)
 	if err != nil {
 		var zero S
-		return zero, 0, err
+		return zero, 0, 0, err
 	}
-	return r.fold(id, events)
+	state, version, err := r.fold(id, events)
+	return state, version, 0, err
 }
 
 // fold evolves the initial state through events, the whole stream of
@@ -93,14 +109,21 @@ func (r *Repository[S]) fold(id uuid.UUID, events []eventstore.FoldEvent) (S, in
 	if len(events) > 0 && events[0].StreamType != r.typ.StreamType {
 		return state, 0, nil
 	}
+	state, err := r.evolveFrom(id, state, events)
+	return state, int64(len(events)), err
+}
+
+// evolveFrom decodes events (upcasting old shapes) and folds them into
+// state.
+func (r *Repository[S]) evolveFrom(id uuid.UUID, state S, events []eventstore.FoldEvent) (S, error) {
 	for _, fe := range events {
 		e, err := r.typ.Decode(fe.Type, fe.SchemaVersion, fe.Data)
 		if err != nil {
-			return state, 0, fmt.Errorf("decode %s v%d of stream %s: %w", fe.Type, fe.Version, id, err)
+			return state, fmt.Errorf("decode %s v%d of stream %s: %w", fe.Type, fe.Version, id, err)
 		}
 		state = r.typ.Evolve(state, e)
 	}
-	return state, int64(len(events)), nil
+	return state, nil
 }
 
 // Handle runs the command named command (e.g. "DebitAccount") against
@@ -142,7 +165,7 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 		Command:        command,
 	}
 
-	state, version, err := r.Load(ctx, id)
+	state, version, snapshotVersion, err := r.load(ctx, id)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
@@ -152,26 +175,47 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != version {
 		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: *opts.ExpectedVersion, Actual: version}
 	}
-	if req.Events, err = r.encode(decide(state)); err != nil {
+	decided, err := decide(state)
+	if req.Events, err = r.encode(decided, err); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	req.ExpectedVersion = version
 	res, err := r.store.Append(ctx, req)
+	if err == nil && !res.Duplicate {
+		r.afterAppend(id, state, decided, res.ToVersion, snapshotVersion)
+	}
 	if opts.ExpectedVersion != nil || opts.Creates || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return res, err
 	}
 
-	return r.store.AppendLocked(ctx, req, func(recorded []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
+	res, err = r.store.AppendLocked(ctx, req, func(recorded []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
 		events := make([]eventstore.FoldEvent, len(recorded))
 		for i, re := range recorded {
 			events[i] = re.FoldEvent()
 		}
-		state, _, err := r.fold(id, events)
-		if err != nil {
+		if state, _, err = r.fold(id, events); err != nil {
 			return nil, err
 		}
-		return r.encode(decide(state))
+		decided, err = decide(state)
+		return r.encode(decided, err)
 	})
+	if err == nil && !res.Duplicate {
+		r.afterAppend(id, state, decided, res.ToVersion, snapshotVersion)
+	}
+	return res, err
+}
+
+// afterAppend offers the state the command left (state folded with the
+// decided events, at version) for a snapshot, when snapshots are on.
+func (r *Repository[S]) afterAppend(id uuid.UUID, state S, decided []Event, version, snapshotVersion int64) {
+	p, on := snapshotting(r.snapshots, r.typ)
+	if !on || version-snapshotVersion < p.Every {
+		return
+	}
+	for _, e := range decided {
+		state = r.typ.Evolve(state, e)
+	}
+	r.maybeSnapshot(id, state, version, snapshotVersion, p)
 }
 
 func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventData, error) {

@@ -64,14 +64,14 @@ func increment(c counter) ([]aggregate.Event, error) {
 func newRepository(t *testing.T) (*aggregate.Repository[counter], *pgxpool.Pool) {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
-	return aggregate.NewRepository(eventstore.New(pool), counterType), pool
+	return aggregate.NewRepository(eventstore.New(pool), counterType, nil), pool
 }
 
 func newCounter(t *testing.T, limit int) (*aggregate.Repository[counter], *eventstore.Store, uuid.UUID) {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	store := eventstore.New(pool)
-	repo := aggregate.NewRepository(store, counterType)
+	repo := aggregate.NewRepository(store, counterType, nil)
 	id := uuid.New()
 	_, err := repo.Handle(context.Background(), id, "Create", aggregate.Options{}, func(counter) ([]aggregate.Event, error) {
 		return []aggregate.Event{created{Limit: limit}}, nil

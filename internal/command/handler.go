@@ -27,6 +27,9 @@ type Deps struct {
 	// Logger logs a view that could not be read after a committed append
 	// (slog.Default() when nil).
 	Logger *slog.Logger
+	// Snapshots takes aggregate snapshots in the background for the types
+	// that have a snapshot policy (nil: no snapshots).
+	Snapshots *aggregate.Snapshotter
 }
 
 // Spec is what a bounded context tells the handler about itself.
@@ -77,7 +80,7 @@ func NewHandler[S, V any](deps Deps, spec Spec[S, V]) *Handler[S, V] {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	return &Handler[S, V]{deps: deps, spec: spec, repo: aggregate.NewRepository(deps.Store, spec.Type)}
+	return &Handler[S, V]{deps: deps, spec: spec, repo: aggregate.NewRepository(deps.Store, spec.Type, deps.Snapshots)}
 }
 
 // viewReadTimeout bounds the read of the view after a committed append when

@@ -75,6 +75,10 @@ type Config struct {
 	// ReadYourWritesTimeout bounds how long a mutation's payload waits for
 	// the projection that serves it to pass the mutation's events.
 	ReadYourWritesTimeout time.Duration `env:"READ_YOUR_WRITES_TIMEOUT" envDefault:"2s"`
+	// SnapshotEvery is how many events a stream grows past its last
+	// snapshot before the next is taken, for each aggregate type that keeps
+	// snapshots (accounts, payments); 0 turns snapshots off.
+	SnapshotEvery int64 `env:"SNAPSHOT_EVERY" envDefault:"100"`
 	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get
 	// this long to finish.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
@@ -186,6 +190,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Port < 0 || c.Port > 65535:
 		return fmt.Errorf("config: PORT %d out of range", c.Port)
+	case c.SnapshotEvery < 0:
+		return fmt.Errorf("config: SNAPSHOT_EVERY must not be negative, got %d", c.SnapshotEvery)
 	case c.ReadYourWritesTimeout < 0:
 		return fmt.Errorf("config: READ_YOUR_WRITES_TIMEOUT must not be negative")
 	case c.MaxRequestBytes <= 0:

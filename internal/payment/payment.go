@@ -98,6 +98,9 @@ var Type = aggregate.Type[Payment]{
 	Initial:    func() Payment { return Payment{} },
 	Evolve:     Evolve,
 	Events:     events,
+	// The state's JSON shape is Payment's exported fields: bump SchemaVersion
+	// when they change, and older snapshots are ignored.
+	Snapshots: &aggregate.Snapshots{SchemaVersion: 1},
 }
 
 // Evolve folds one event into the state. It never fails and re-checks

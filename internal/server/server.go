@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/graph"
+	"github.com/chronicle-es/chronicle/internal/aggregate"
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
@@ -35,6 +36,10 @@ import (
 // connections outside the pool).
 const projectionPoolSize = 4
 
+// snapshotQueue bounds the snapshots waiting to be written; more offers are
+// dropped (a later command offers again).
+const snapshotQueue = 1024
+
 // metricsQueryTimeout bounds the PostgreSQL queries of one /metrics scrape.
 const metricsQueryTimeout = 2 * time.Second
 
@@ -51,8 +56,10 @@ type Server struct {
 	fanout   *live.Fanout
 	redis    *redis.Client
 	resolver *graph.Resolver
-	streams  *streams
-	handler  http.Handler
+	// snapshots writes aggregate snapshots in the background.
+	snapshots *aggregate.Snapshotter
+	streams   *streams
+	handler   http.Handler
 }
 
 // New connects to the database, applies the migrations and builds the
@@ -140,17 +147,20 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		closeAll()
 		return nil, err
 	}
+	// Snapshots are taken in the background, never in a command's latency.
+	snapshots := aggregate.NewSnapshotter(store, cfg.SnapshotEvery, snapshotQueue, logger)
 	// The bounded contexts register their projections with the engine as
 	// the resolver builds them (graph.NewResolver holds the one list).
 	registry := module.NewRegistry(module.Deps{
 		Pool:  pool,
 		Store: store,
 		Commands: command.Deps{
-			Store:    store,
-			Waiter:   engine,
-			Wait:     cfg.ReadYourWritesTimeout,
-			Pipeline: command.NewPipeline(meter.CommandDecorator(), command.Logging(logger)),
-			Logger:   logger,
+			Store:     store,
+			Waiter:    engine,
+			Wait:      cfg.ReadYourWritesTimeout,
+			Pipeline:  command.NewPipeline(meter.CommandDecorator(), command.Logging(logger)),
+			Logger:    logger,
+			Snapshots: snapshots,
 		},
 		Cache:  cache,
 		Hub:    fanout.Hub,
@@ -173,7 +183,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
-		fanout: fanout, redis: redisClient, resolver: resolver, streams: newStreams(cfg.StreamWriteTimeout),
+		fanout: fanout, redis: redisClient, resolver: resolver, snapshots: snapshots, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", withOriginLog(logger, cfg.Origins(), withCORS(cfg.Origins(), s.streams.middleware(
@@ -226,6 +236,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.logger.Error("live-update fanout stopped", "err", err)
 		}
 	})
+	wg.Go(func() { _ = s.snapshots.Run(projCtx) }) // returns projCtx's error
 
 	httpSrv := &http.Server{
 		Handler:           s.handler,
