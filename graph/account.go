@@ -45,10 +45,26 @@ func operationOf(o account.Operation, currency string) *model.Operation {
 		Amount:       moneyOf(o.Amount, currency),
 		BalanceAfter: moneyOf(o.BalanceAfter, currency),
 		Description:  o.Description,
+		Reference:    o.Reference,
+		Counterparty: counterpartyOf(o.Counterparty),
 		Version:      int(o.Version),
 		Position:     o.Position,
 		RecordedAt:   o.RecordedAt,
 	}
+}
+
+func counterpartyIn(in *model.CounterpartyInput) *account.Counterparty {
+	if in == nil {
+		return nil
+	}
+	return &account.Counterparty{Name: in.Name, Account: deref(in.Account)}
+}
+
+func counterpartyOf(c *account.Counterparty) *model.Counterparty {
+	if c == nil {
+		return nil
+	}
+	return &model.Counterparty{Name: c.Name, Account: optional(c.Account)}
 }
 
 // followAccount serves the accountUpdated subscription.

@@ -76,6 +76,11 @@ type ComplexityRoot struct {
 		Totals func(childComplexity int) int
 	}
 
+	Counterparty struct {
+		Account func(childComplexity int) int
+		Name    func(childComplexity int) int
+	}
+
 	CurrencyTotals struct {
 		Currency         func(childComplexity int) int
 		Payments         func(childComplexity int) int
@@ -113,10 +118,12 @@ type ComplexityRoot struct {
 	Operation struct {
 		Amount       func(childComplexity int) int
 		BalanceAfter func(childComplexity int) int
+		Counterparty func(childComplexity int) int
 		Description  func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Position     func(childComplexity int) int
 		RecordedAt   func(childComplexity int) int
+		Reference    func(childComplexity int) int
 		Version      func(childComplexity int) int
 	}
 
@@ -431,6 +438,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AnalyticsPoint.Totals(childComplexity), true
 
+	case "Counterparty.account":
+		if e.ComplexityRoot.Counterparty.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Counterparty.Account(childComplexity), true
+	case "Counterparty.name":
+		if e.ComplexityRoot.Counterparty.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Counterparty.Name(childComplexity), true
+
 	case "CurrencyTotals.currency":
 		if e.ComplexityRoot.CurrencyTotals.Currency == nil {
 			break
@@ -619,6 +639,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operation.BalanceAfter(childComplexity), true
+	case "Operation.counterparty":
+		if e.ComplexityRoot.Operation.Counterparty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Counterparty(childComplexity), true
 	case "Operation.description":
 		if e.ComplexityRoot.Operation.Description == nil {
 			break
@@ -643,6 +669,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operation.RecordedAt(childComplexity), true
+	case "Operation.reference":
+		if e.ComplexityRoot.Operation.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operation.Reference(childComplexity), true
 	case "Operation.version":
 		if e.ComplexityRoot.Operation.Version == nil {
 			break
@@ -1164,6 +1196,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputCloseAccountInput,
+		ec.unmarshalInputCounterpartyInput,
 		ec.unmarshalInputCreditAccountInput,
 		ec.unmarshalInputDebitAccountInput,
 		ec.unmarshalInputFailPaymentInput,
@@ -1431,6 +1464,9 @@ type Operation {
   amount: Money!
   balanceAfter: Money!
   description: String!
+  "The client's reference; empty when none was given (always, for operations recorded before references existed)."
+  reference: String!
+  counterparty: Counterparty
   "Version of the account's stream that this operation's event has."
   version: Int!
   "Global position of the event."
@@ -1496,6 +1532,20 @@ type StoredEventEdge {
   node: StoredEvent!
 }
 
+"The other side of a credit or debit."
+input CounterpartyInput {
+  "1 to 200 characters."
+  name: String!
+  "Their account (an IBAN or any identifier), at most 64 characters."
+  account: String
+}
+
+"The other side of a credit or debit."
+type Counterparty {
+  name: String!
+  account: String
+}
+
 input OpenAccountInput {
   owner: String!
   "ISO 4217 code, upper case, e.g. EUR."
@@ -1512,6 +1562,10 @@ input CreditAccountInput {
   "Positive decimal string in the account's currency, e.g. \"10.00\"."
   amount: String!
   description: String
+  "The client's reference (an invoice or transfer number), at most 100 characters."
+  reference: String
+  "Who paid or was paid, when known."
+  counterparty: CounterpartyInput
   "Fail with CONFLICT unless the account is at this version."
   expectedVersion: Int
   idempotencyKey: String
@@ -1523,6 +1577,10 @@ input DebitAccountInput {
   "Positive decimal string in the account's currency, e.g. \"10.00\"."
   amount: String!
   description: String
+  "The client's reference (an invoice or transfer number), at most 100 characters."
+  reference: String
+  "Who paid or was paid, when known."
+  counterparty: CounterpartyInput
   expectedVersion: Int
   idempotencyKey: String
 }
@@ -1789,6 +1847,16 @@ func (ec *executionContext) childFields_AnalyticsPoint(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AnalyticsPoint", field.Name)
 }
 
+func (ec *executionContext) childFields_Counterparty(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Counterparty_name(ctx, field)
+	case "account":
+		return ec.fieldContext_Counterparty_account(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Counterparty", field.Name)
+}
+
 func (ec *executionContext) childFields_CurrencyTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "currency":
@@ -1845,6 +1913,10 @@ func (ec *executionContext) childFields_Operation(ctx context.Context, field gra
 		return ec.fieldContext_Operation_balanceAfter(ctx, field)
 	case "description":
 		return ec.fieldContext_Operation_description(ctx, field)
+	case "reference":
+		return ec.fieldContext_Operation_reference(ctx, field)
+	case "counterparty":
+		return ec.fieldContext_Operation_counterparty(ctx, field)
 	case "version":
 		return ec.fieldContext_Operation_version(ctx, field)
 	case "position":
@@ -3223,6 +3295,52 @@ func (ec *executionContext) fieldContext_AnalyticsPoint_totals(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Counterparty_name(ctx context.Context, field graphql.CollectedField, obj *model.Counterparty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Counterparty_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Counterparty_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Counterparty", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Counterparty_account(ctx context.Context, field graphql.CollectedField, obj *model.Counterparty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Counterparty_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Counterparty_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Counterparty", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _CurrencyTotals_currency(ctx context.Context, field graphql.CollectedField, obj *model.CurrencyTotals) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4041,6 +4159,61 @@ func (ec *executionContext) _Operation_description(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Operation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Operation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Operation_reference(ctx context.Context, field graphql.CollectedField, obj *model.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Operation_counterparty(ctx context.Context, field graphql.CollectedField, obj *model.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_counterparty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counterparty, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Counterparty) graphql.Marshaler {
+			return ec.marshalOCounterparty2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐCounterparty(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_counterparty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Operation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Counterparty(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Operation_version(ctx context.Context, field graphql.CollectedField, obj *model.Operation) (ret graphql.Marshaler) {
@@ -7360,6 +7533,43 @@ func (ec *executionContext) unmarshalInputCloseAccountInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCounterpartyInput(ctx context.Context, obj any) (model.CounterpartyInput, error) {
+	var it model.CounterpartyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "account"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "account":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("account"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Account = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreditAccountInput(ctx context.Context, obj any) (model.CreditAccountInput, error) {
 	var it model.CreditAccountInput
 	if obj == nil {
@@ -7371,7 +7581,7 @@ func (ec *executionContext) unmarshalInputCreditAccountInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "amount", "description", "expectedVersion", "idempotencyKey"}
+	fieldsInOrder := [...]string{"id", "amount", "description", "reference", "counterparty", "expectedVersion", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7399,6 +7609,20 @@ func (ec *executionContext) unmarshalInputCreditAccountInput(ctx context.Context
 				return it, err
 			}
 			it.Description = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "counterparty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterparty"))
+			data, err := ec.unmarshalOCounterpartyInput2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐCounterpartyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Counterparty = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -7429,7 +7653,7 @@ func (ec *executionContext) unmarshalInputDebitAccountInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "amount", "description", "expectedVersion", "idempotencyKey"}
+	fieldsInOrder := [...]string{"id", "amount", "description", "reference", "counterparty", "expectedVersion", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7457,6 +7681,20 @@ func (ec *executionContext) unmarshalInputDebitAccountInput(ctx context.Context,
 				return it, err
 			}
 			it.Description = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "counterparty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterparty"))
+			data, err := ec.unmarshalOCounterpartyInput2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐCounterpartyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Counterparty = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -8049,6 +8287,49 @@ func (ec *executionContext) _AnalyticsPoint(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var counterpartyImplementors = []string{"Counterparty"}
+
+func (ec *executionContext) _Counterparty(ctx context.Context, sel ast.SelectionSet, obj *model.Counterparty) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, counterpartyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Counterparty")
+		case "name":
+			out.Values[i] = ec._Counterparty_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "account":
+			out.Values[i] = ec._Counterparty_account(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var currencyTotalsImplementors = []string{"CurrencyTotals"}
 
 func (ec *executionContext) _CurrencyTotals(ctx context.Context, sel ast.SelectionSet, obj *model.CurrencyTotals) graphql.Marshaler {
@@ -8345,6 +8626,16 @@ func (ec *executionContext) _Operation(ctx context.Context, sel ast.SelectionSet
 		case "description":
 			out.Values[i] = ec._Operation_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._Operation_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counterparty":
+			out.Values[i] = ec._Operation_counterparty(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "version":
@@ -10539,6 +10830,21 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCounterparty2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐCounterparty(ctx context.Context, sel ast.SelectionSet, v *model.Counterparty) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Counterparty(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCounterpartyInput2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐCounterpartyInput(ctx context.Context, v any) (*model.CounterpartyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCounterpartyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalODuration2ᚖtimeᚐDuration(ctx context.Context, v any) (*time.Duration, error) {

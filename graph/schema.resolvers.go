@@ -48,13 +48,15 @@ func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAcco
 
 // CreditAccount is the resolver for the creditAccount field.
 func (r *mutationResolver) CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error) {
-	return handle(ctx, r.account.Commands, account.CreditAccount{ID: input.ID, Amount: input.Amount, Description: deref(input.Description)},
+	return handle(ctx, r.account.Commands, account.CreditAccount{ID: input.ID, Amount: input.Amount, Description: deref(input.Description),
+		Reference: deref(input.Reference), Counterparty: counterpartyIn(input.Counterparty)},
 		input.ExpectedVersion, input.IdempotencyKey, accountPayloadOf)
 }
 
 // DebitAccount is the resolver for the debitAccount field.
 func (r *mutationResolver) DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error) {
-	return handle(ctx, r.account.Commands, account.DebitAccount{ID: input.ID, Amount: input.Amount, Description: deref(input.Description)},
+	return handle(ctx, r.account.Commands, account.DebitAccount{ID: input.ID, Amount: input.Amount, Description: deref(input.Description),
+		Reference: deref(input.Reference), Counterparty: counterpartyIn(input.Counterparty)},
 		input.ExpectedVersion, input.IdempotencyKey, accountPayloadOf)
 }
 

@@ -41,7 +41,7 @@ import (
 func main() {
 	quick := flag.Bool("quick", false, "shorter windows, fewer subscriptions and events")
 	out := flag.String("out", "docs/benchmarks.md", "file to write the report to ('' for none)")
-	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario: "+strings.Join(scenarioNames(), ", "))
+	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario (heap and goroutine profiles for subscriptions-idle-N): "+strings.Join(scenarioNames(), ", "))
 	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
 	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
@@ -82,8 +82,9 @@ type plan struct {
 	command, target string
 	// accounts is how many accounts the command and query scenarios use.
 	accounts int
-	// point is the window of each throughput measurement.
-	point window
+	// point is the window of each throughput measurement; shortPoint that
+	// of the store-only appends and of the long-stream pair.
+	point, shortPoint window
 	// concurrencies are item 1's; queryConcurrency is item 2's.
 	concurrencies    []int
 	queryConcurrency int
@@ -95,6 +96,12 @@ type plan struct {
 	subscriptionCredits int
 	// rebuildEvents is item 5's.
 	rebuildEvents int
+	// longStream is the length of item 1's long stream, freshAccounts how
+	// many fresh accounts it is set beside.
+	longStream, freshAccounts int
+	// dashboards is item 4's number of connections with
+	// dashboardSubscriptions subscriptions each.
+	dashboards, dashboardSubscriptions int
 }
 
 func newPlan(quick bool) plan {
@@ -103,18 +110,28 @@ func newPlan(quick bool) plan {
 		target:   "make bench",
 		accounts: 1000,
 		point:    window{Warmup: time.Second, Measure: 5 * time.Second},
+		// The appends need no server warm-up; the long-stream pair runs
+		// at concurrency 1.
+		shortPoint: window{Warmup: time.Second, Measure: 3 * time.Second},
 		// 1, 16 and 64 concurrent clients, as issue 5 asks.
 		concurrencies:       []int{1, 16, 64},
 		queryConcurrency:    16,
 		lagRate:             1000,
 		lag:                 window{Warmup: 2 * time.Second, Measure: 10 * time.Second},
-		subscriptionSizes:   []int{1000, 5000},
+		subscriptionSizes:   []int{1000, 5000, 10_000},
 		subscriptionCredits: 30,
 		rebuildEvents:       1_000_000,
+		longStream:          1000,
+		freshAccounts:       200,
+		dashboards:          1000,
+		// A dashboard page: five live panels on one connection.
+		dashboardSubscriptions: 5,
 	}
 	if quick {
 		p.command, p.target = p.command+" -quick", p.target+"-quick"
 		p.point = window{Warmup: time.Second, Measure: 2 * time.Second}
+		p.shortPoint = window{Warmup: 500 * time.Millisecond, Measure: time.Second}
+		p.dashboards = 500
 		p.lag = window{Warmup: time.Second, Measure: 4 * time.Second}
 		p.subscriptionSizes, p.subscriptionCredits = []int{1000}, 10
 		p.rebuildEvents = 100_000
@@ -133,7 +150,11 @@ func scenarioNames() []string {
 		names = append(names, fmt.Sprintf("credit-%d", c), fmt.Sprintf("credit-nowait-%d", c))
 	}
 	q := newPlan(false).queryConcurrency
-	return append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "lag", "lag-sustainable")
+	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
+	for _, n := range newPlan(false).subscriptionSizes {
+		names = append(names, fmt.Sprintf("subscriptions-idle-%d", n))
+	}
+	return names
 }
 
 // logf reports progress on stderr.
@@ -166,12 +187,26 @@ func run(quick bool, out string, prof *profiler) error {
 			return err
 		}
 		logf("item 4: %d subscriptions...", n)
-		res, err := runSubscriptions(ctx, srv, n, p.subscriptionCredits)
+		res, err := runSubscriptions(ctx, srv, n, p.subscriptionCredits, prof)
 		srv.stop()
 		if err != nil {
 			return fmt.Errorf("%d subscriptions: %w", n, err)
 		}
 		rep.subscriptions = append(rep.subscriptions, res)
+	}
+	if p.dashboards > 0 {
+		srv, err := startServer(ctx, bin, work)
+		if err != nil {
+			return err
+		}
+		logf("item 4: %d connections with %d subscriptions each...", p.dashboards, p.dashboardSubscriptions)
+		res, err := runDashboards(ctx, srv, p.dashboards, p.dashboardSubscriptions)
+		srv.stop()
+		if err != nil {
+			return fmt.Errorf("dashboards: %w", err)
+		}
+		logf("  %.1f KiB per connection", float64(res.RSSPerConn)/1024)
+		rep.dashboard = &res
 	}
 	// Item 5: measureRebuild (rebuild.go) seeds and drops a database of
 	// its own.
@@ -241,9 +276,9 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 	rep.baselineTool = base.tool
 
 	// Run scenario on srv with c clients, profiling it when asked.
-	measure := func(name string, target *serverProcess, c int, do func(context.Context) error) (latencyStats, error) {
+	measureIn := func(w window, name string, target *serverProcess, c int, do func(context.Context) error) (latencyStats, error) {
 		h, cpu := scenarioHooks(ctx, name, target, prof)
-		st := closedLoop(ctx, c, prof.window(name, p.point), h, do)
+		st := closedLoop(ctx, c, prof.window(name, w), h, do)
 		st.CPU = *cpu
 		if err := prof.wait(logf); err != nil {
 			return st, err
@@ -254,6 +289,9 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 		logf("  %-18s %8.0f/s  p50 %s  p99 %s  errors %d %s  [cores: machine %.2f iowait %.2f server %.2f pg %.2f; oldest write tx elsewhere %s; cluster WAL %.1f MB/s]",
 			name, st.PerSecond, ms(st.P50), ms(st.P99), st.Errors, st.FirstError, st.CPU.Machine, st.CPU.IOWait, st.CPU.Server, st.CPU.Postgres, ms(st.CPU.OtherXact), st.CPU.WALBytes/1e6)
 		return st, nil
+	}
+	measure := func(name string, target *serverProcess, c int, do func(context.Context) error) (latencyStats, error) {
+		return measureIn(p.point, name, target, c, do)
 	}
 	for _, c := range p.concurrencies {
 		logf("item 1: concurrency %d", c)
@@ -271,6 +309,12 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 			return ctx.Err()
 		}
 		logf("  %-18s %8.0f/s  p50 %s  p99 %s", base.tool, pt.Baseline.PerSecond, ms(pt.Baseline.P50), ms(pt.Baseline.P99))
+		appends, err := base.storeAppends(ctx, c, p.shortPoint)
+		if err != nil {
+			return fmt.Errorf("store appends: %w", err)
+		}
+		pt.Append = &appends
+		logf("  %-18s %8.0f/s  p50 %s  p99 %s  errors %d %s", "store append", appends.PerSecond, ms(appends.P50), ms(appends.P99), appends.Errors, appends.FirstError)
 		if pt.Credits, err = measure(fmt.Sprintf("credit-%d", c), srv, c, func(ctx context.Context) error {
 			return credit(ctx, cl, ids, true)
 		}); err != nil {
@@ -302,6 +346,28 @@ func runServerScenarios(ctx context.Context, p plan, bin serverBinary, work stri
 		return err
 	}
 	rep.queries = &q
+
+	logf("item 1: creditAccount on a stream of %d events beside %d fresh accounts", p.longStream, p.freshAccounts)
+	longID, err := seedLongStream(ctx, srv, cl, p.longStream)
+	if err != nil {
+		return err
+	}
+	fresh, err := openAccounts(ctx, srv, p.freshAccounts)
+	if err != nil {
+		return err
+	}
+	ls := longStreamResult{Events: p.longStream}
+	if ls.Fresh, err = measureIn(p.shortPoint, "credit-fresh-1", srv, 1, func(ctx context.Context) error {
+		return credit(ctx, cl, fresh, true)
+	}); err != nil {
+		return err
+	}
+	if ls.Long, err = measureIn(p.shortPoint, "credit-long-1", srv, 1, func(ctx context.Context) error {
+		return credit(ctx, cl, []string{longID}, true)
+	}); err != nil {
+		return err
+	}
+	rep.longStream = &ls
 
 	// Item 3 at the aim's rate, and, when the server cannot sustain that,
 	// again at a rate it can (60 % of its best closed-loop rate), to tell

@@ -68,13 +68,34 @@ func (p *profiler) wait(logf func(string, ...any)) error {
 
 // fetchProfile writes a CPU profile of srv, profileSeconds long, to file.
 func fetchProfile(ctx context.Context, srv *serverProcess, file string) error {
+	return fetchPprof(ctx, srv, fmt.Sprintf("profile?seconds=%d", profileSeconds), file)
+}
+
+// heapProfiles writes, when scenario is the one to profile, a heap profile
+// (after a GC) and a goroutine profile of srv to the profile directory, and
+// says where they went.
+func (p *profiler) heapProfiles(ctx context.Context, scenario string, srv *serverProcess) error {
+	if !p.wants(scenario) {
+		return nil
+	}
+	for _, kind := range []string{"heap", "goroutine"} {
+		file := fmt.Sprintf("%s/bench-%s.%s.pprof", p.dir, scenario, kind)
+		if err := fetchPprof(ctx, srv, kind+"?gc=1", file); err != nil {
+			return fmt.Errorf("%s profile: %w", kind, err)
+		}
+		logf("server %s profile of %s in %s: go tool pprof -sample_index=inuse_space -top %s", kind, scenario, file, file)
+	}
+	return nil
+}
+
+// fetchPprof writes srv's /debug/pprof/<path> to file.
+func fetchPprof(ctx context.Context, srv *serverProcess, path, file string) error {
 	if srv.pprofAddr == "" {
 		return fmt.Errorf("server built without pprof")
 	}
 	ctx, cancel := context.WithTimeout(ctx, (profileSeconds+30)*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", srv.pprofAddr, profileSeconds), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/%s", srv.pprofAddr, path), nil)
 	if err != nil {
 		return err
 	}

@@ -36,10 +36,11 @@ const accountUpdatedQuery = `subscription($id: ID!) { accountUpdated(id: $id) { 
 
 // runSubscriptions opens n websocket connections, each with one
 // accountUpdated subscription to the same account, measures the server's
-// memory with them idle, then runs `mutations` credits one after another and
+// memory with them idle (and with -profile subscriptions-idle-<n>, its
+// heap and goroutines), then runs `mutations` credits one after another and
 // measures, for every frame, the time from the appending transaction's
 // recorded_at (the account's updatedAt) to the frame's arrival.
-func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int) (subscriptionResult, error) {
+func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int, prof *profiler) (subscriptionResult, error) {
 	res := subscriptionResult{Subscriptions: n, Mutations: mutations}
 	var opened struct {
 		OpenAccount struct {
@@ -55,35 +56,10 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int)
 	if err != nil {
 		return res, err
 	}
-	subCtx, cancelSubs := context.WithCancel(ctx)
-	defer cancelSubs()
-	subs := make([]*wsSubscriber, n)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(64)
-	wsURL := "ws" + strings.TrimPrefix(srv.baseURL, "http") + "/query"
-	for i := range subs {
-		g.Go(func() error {
-			s, err := dialSubscriber(gctx, wsURL, accountUpdatedQuery, map[string]any{"id": id})
-			subs[i] = s
-			return err
-		})
-	}
-	err = g.Wait()
-	var wg sync.WaitGroup
-	defer func() {
-		cancelSubs()
-		for _, s := range subs {
-			if s != nil {
-				s.conn.CloseNow()
-			}
-		}
-		wg.Wait()
-	}()
+	subs, closeSubs, err := openSubscribers(ctx, srv, n, map[string]any{"id": id})
+	defer closeSubs()
 	if err != nil {
 		return res, fmt.Errorf("open subscriptions: %w", err)
-	}
-	for _, s := range subs {
-		wg.Go(func() { s.read(subCtx) })
 	}
 
 	credit := func() (int, error) {
@@ -109,6 +85,9 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int)
 		return res, err
 	}
 	res.RSSPerSub = (rssIdle - rssBefore) / int64(n)
+	if err := prof.heapProfiles(ctx, fmt.Sprintf("subscriptions-idle-%d", n), srv); err != nil {
+		return res, err
+	}
 
 	last := warm
 	for range mutations {
@@ -130,6 +109,42 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int)
 	res.Frames = len(lat)
 	res.P50, res.P99, res.Max = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
 	return res, nil
+}
+
+// openSubscribers opens n websocket connections to srv, 64 at a time, each
+// subscribing accountUpdatedQuery once for each of vars, and reads them
+// until closeAll, which the caller must call (also on error).
+func openSubscribers(ctx context.Context, srv *serverProcess, n int, vars ...map[string]any) (subs []*wsSubscriber, closeAll func(), err error) {
+	subCtx, cancelSubs := context.WithCancel(ctx)
+	subs = make([]*wsSubscriber, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
+	wsURL := "ws" + strings.TrimPrefix(srv.baseURL, "http") + "/query"
+	for i := range subs {
+		g.Go(func() error {
+			s, err := dialSubscriber(gctx, wsURL, accountUpdatedQuery, vars...)
+			subs[i] = s
+			return err
+		})
+	}
+	err = g.Wait()
+	var wg sync.WaitGroup
+	closeAll = func() {
+		cancelSubs()
+		for _, s := range subs {
+			if s != nil {
+				s.conn.CloseNow()
+			}
+		}
+		wg.Wait()
+	}
+	if err != nil {
+		return subs, closeAll, err
+	}
+	for _, s := range subs {
+		wg.Go(func() { s.read(subCtx) })
+	}
+	return subs, closeAll, nil
 }
 
 // waitForVersion waits until every subscriber has seen version v and returns
@@ -156,6 +171,8 @@ type wsSubscriber struct {
 	mu          sync.Mutex
 	frames      []frame
 	lastVersion atomic.Int64
+	// received counts the frames of all its subscriptions.
+	received atomic.Int64
 }
 
 type wsMessage struct {
@@ -164,7 +181,9 @@ type wsMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-func dialSubscriber(ctx context.Context, url, query string, vars map[string]any) (*wsSubscriber, error) {
+// dialSubscriber opens a connection and subscribes query once for each of
+// vars (ids "1", "2", ...).
+func dialSubscriber(ctx context.Context, url, query string, vars ...map[string]any) (*wsSubscriber, error) {
 	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, _, err := websocket.Dial(dialCtx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
@@ -189,10 +208,12 @@ func dialSubscriber(ctx context.Context, url, query string, vars map[string]any)
 		conn.CloseNow()
 		return nil, fmt.Errorf("connection_init: %v (got %q)", err, ack.Type)
 	}
-	payload, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err := send(wsMessage{ID: "1", Type: "subscribe", Payload: payload}); err != nil {
-		conn.CloseNow()
-		return nil, err
+	for i, v := range vars {
+		payload, _ := json.Marshal(map[string]any{"query": query, "variables": v})
+		if err := send(wsMessage{ID: fmt.Sprint(i + 1), Type: "subscribe", Payload: payload}); err != nil {
+			conn.CloseNow()
+			return nil, err
+		}
 	}
 	return &wsSubscriber{conn: conn}, nil
 }
@@ -229,6 +250,7 @@ func (s *wsSubscriber) read(ctx context.Context) {
 			s.frames = append(s.frames, frame{version: a.Version, received: now, updated: a.UpdatedAt})
 			s.mu.Unlock()
 			s.lastVersion.Store(int64(a.Version))
+			s.received.Add(1)
 		case "error", "complete":
 			return
 		}
@@ -239,4 +261,66 @@ func (s *wsSubscriber) snapshot() []frame {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]frame(nil), s.frames...)
+}
+
+// dashboardResult is item 4's dashboard row: connections with several
+// subscriptions each, memory per connection.
+type dashboardResult struct {
+	Connections, PerConnection int
+	// RSSPerConn is the growth of the server's resident memory with the
+	// subscriptions idle, divided by the number of connections.
+	RSSPerConn int64
+}
+
+// runDashboards opens n websocket connections, each with one accountUpdated
+// subscription to each of perConn accounts (a dashboard page of live
+// panels), proves each subscription live with one credit per account, and
+// measures the server's memory with them idle.
+func runDashboards(ctx context.Context, srv *serverProcess, n, perConn int) (dashboardResult, error) {
+	res := dashboardResult{Connections: n, PerConnection: perConn}
+	ids, err := openAccounts(ctx, srv, perConn)
+	if err != nil {
+		return res, err
+	}
+	vars := make([]map[string]any, perConn)
+	for i, id := range ids {
+		vars[i] = map[string]any{"id": id}
+	}
+	rssBefore, err := srv.rssBytes()
+	if err != nil {
+		return res, err
+	}
+	subs, closeSubs, err := openSubscribers(ctx, srv, n, vars...)
+	defer closeSubs()
+	if err != nil {
+		return res, fmt.Errorf("open dashboards: %w", err)
+	}
+	cl := newClient(srv.baseURL)
+	defer cl.close()
+	for _, id := range ids {
+		if _, err := cl.post(ctx, creditOp.body(id)); err != nil {
+			return res, err
+		}
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		missing := 0
+		for _, s := range subs {
+			if s.received.Load() < int64(perConn) {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("%d of %d dashboards did not get a frame on each of their %d subscriptions", missing, n, perConn)
+		}
+	}
+	time.Sleep(2 * time.Second) // let the server settle before reading its memory
+	rssIdle, err := srv.rssBytes()
+	if err != nil {
+		return res, err
+	}
+	res.RSSPerConn = (rssIdle - rssBefore) / int64(n)
+	return res, nil
 }

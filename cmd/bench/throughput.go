@@ -86,6 +86,8 @@ type commandPoint struct {
 	Credits     latencyStats
 	NoWait      *latencyStats
 	Baseline    latencyStats
+	// Append is the store alone appending the baseline's row (storeAppends).
+	Append *latencyStats
 }
 
 // queryResult is item 2: account(id) beside a constant query.

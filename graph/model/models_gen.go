@@ -66,12 +66,30 @@ type CloseAccountInput struct {
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
+// The other side of a credit or debit.
+type Counterparty struct {
+	Name    string  `json:"name"`
+	Account *string `json:"account,omitempty"`
+}
+
+// The other side of a credit or debit.
+type CounterpartyInput struct {
+	// 1 to 200 characters.
+	Name string `json:"name"`
+	// Their account (an IBAN or any identifier), at most 64 characters.
+	Account *string `json:"account,omitempty"`
+}
+
 type CreditAccountInput struct {
 	// The account.
 	ID string `json:"id"`
 	// Positive decimal string in the account's currency, e.g. "10.00".
 	Amount      string  `json:"amount"`
 	Description *string `json:"description,omitempty"`
+	// The client's reference (an invoice or transfer number), at most 100 characters.
+	Reference *string `json:"reference,omitempty"`
+	// Who paid or was paid, when known.
+	Counterparty *CounterpartyInput `json:"counterparty,omitempty"`
 	// Fail with CONFLICT unless the account is at this version.
 	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
@@ -96,10 +114,14 @@ type DebitAccountInput struct {
 	// The account.
 	ID string `json:"id"`
 	// Positive decimal string in the account's currency, e.g. "10.00".
-	Amount          string  `json:"amount"`
-	Description     *string `json:"description,omitempty"`
-	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
-	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+	Amount      string  `json:"amount"`
+	Description *string `json:"description,omitempty"`
+	// The client's reference (an invoice or transfer number), at most 100 characters.
+	Reference *string `json:"reference,omitempty"`
+	// Who paid or was paid, when known.
+	Counterparty    *CounterpartyInput `json:"counterparty,omitempty"`
+	ExpectedVersion *int               `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string            `json:"idempotencyKey,omitempty"`
 }
 
 type EventMetadata struct {
@@ -153,6 +175,9 @@ type Operation struct {
 	Amount       *Money        `json:"amount"`
 	BalanceAfter *Money        `json:"balanceAfter"`
 	Description  string        `json:"description"`
+	// The client's reference; empty when none was given (always, for operations recorded before references existed).
+	Reference    string        `json:"reference"`
+	Counterparty *Counterparty `json:"counterparty,omitempty"`
 	// Version of the account's stream that this operation's event has.
 	Version int `json:"version"`
 	// Global position of the event.

@@ -587,11 +587,15 @@ func TestEventJSONShape(t *testing.T) {
 		},
 		{
 			AccountCredited{AccountID: id, Amount: 5, Description: "d"},
-			`{"accountId":"` + id + `","amount":5,"description":"d"}`,
+			`{"accountId":"` + id + `","amount":5,"description":"d","reference":""}`,
 		},
 		{
 			AccountDebited{AccountID: id, Amount: 5, Description: "d"},
-			`{"accountId":"` + id + `","amount":5,"description":"d"}`,
+			`{"accountId":"` + id + `","amount":5,"description":"d","reference":""}`,
+		},
+		{
+			AccountCredited{AccountID: id, Amount: 5, Description: "d", Reference: "inv-1", Counterparty: &Counterparty{Name: "Bob", Account: "DE89"}},
+			`{"accountId":"` + id + `","amount":5,"description":"d","reference":"inv-1","counterparty":{"name":"Bob","account":"DE89"}}`,
 		},
 		{
 			AccountClosed{AccountID: id},

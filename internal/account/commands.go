@@ -17,6 +17,11 @@ const (
 	// MaxDescriptionLength is the longest accepted credit or debit
 	// description.
 	MaxDescriptionLength = 500
+	// MaxReferenceLength is the longest accepted credit or debit reference.
+	MaxReferenceLength = 100
+	// MaxCounterpartyAccountLength is the longest accepted counterparty
+	// account (an IBAN has at most 34 characters).
+	MaxCounterpartyAccountLength = 64
 )
 
 // Command names, stored with idempotency keys.
@@ -113,6 +118,11 @@ type CreditAccount struct {
 	// Description is optional free text, at most 500 characters after
 	// trimming.
 	Description string
+	// Reference is the client's optional reference, at most 100 characters.
+	Reference string
+	// Counterparty is optional: a name (1..200 characters) and an optional
+	// account (at most 64 characters).
+	Counterparty *Counterparty
 }
 
 // Name implements command.Command.
@@ -133,15 +143,16 @@ func (c CreditAccount) Target() string { return c.ID }
 //     characters included), or if the new balance would exceed the int64
 //     range.
 func (c CreditAccount) Decide(a Account, env command.Env) ([]aggregate.Event, error) {
-	amount, desc, err := validateMovement(a, env, c.Amount, c.Description)
+	m, err := validateMovement(a, env, c.Amount, c.Description, c.Reference, c.Counterparty)
 	if err != nil {
 		return nil, err
 	}
-	if amount > math.MaxInt64-a.Balance {
+	if m.amount > math.MaxInt64-a.Balance {
 		return nil, fmt.Errorf("%w: credit of %s would overflow the balance of %s",
-			ErrInvalidInput, money.Format(amount, a.Currency), money.Format(a.Balance, a.Currency))
+			ErrInvalidInput, money.Format(m.amount, a.Currency), money.Format(a.Balance, a.Currency))
 	}
-	return []aggregate.Event{AccountCredited{AccountID: a.ID, Amount: amount, Description: desc}}, nil
+	return []aggregate.Event{AccountCredited{AccountID: a.ID, Amount: m.amount, Description: m.description,
+		Reference: m.reference, Counterparty: m.counterparty}}, nil
 }
 
 // DebitAccount takes Amount, a decimal string in the account's currency
@@ -154,6 +165,11 @@ type DebitAccount struct {
 	// Description is optional free text, at most 500 characters after
 	// trimming.
 	Description string
+	// Reference is the client's optional reference, at most 100 characters.
+	Reference string
+	// Counterparty is optional: a name (1..200 characters) and an optional
+	// account (at most 64 characters).
+	Counterparty *Counterparty
 }
 
 // Name implements command.Command.
@@ -168,15 +184,16 @@ func (c DebitAccount) Target() string { return c.ID }
 // amount exceeds the balance, with a message such as
 // "insufficient funds: balance 10.00 EUR, debit 10.01 EUR".
 func (c DebitAccount) Decide(a Account, env command.Env) ([]aggregate.Event, error) {
-	amount, desc, err := validateMovement(a, env, c.Amount, c.Description)
+	m, err := validateMovement(a, env, c.Amount, c.Description, c.Reference, c.Counterparty)
 	if err != nil {
 		return nil, err
 	}
-	if amount > a.Balance {
+	if m.amount > a.Balance {
 		return nil, fmt.Errorf("%w: balance %s, debit %s",
-			ErrInsufficientFunds, money.Format(a.Balance, a.Currency), money.Format(amount, a.Currency))
+			ErrInsufficientFunds, money.Format(a.Balance, a.Currency), money.Format(m.amount, a.Currency))
 	}
-	return []aggregate.Event{AccountDebited{AccountID: a.ID, Amount: amount, Description: desc}}, nil
+	return []aggregate.Event{AccountDebited{AccountID: a.ID, Amount: m.amount, Description: m.description,
+		Reference: m.reference, Counterparty: m.counterparty}}, nil
 }
 
 // CloseAccount closes account ID, whose balance must be zero.
@@ -220,21 +237,43 @@ func checkOpen(a Account, env command.Env) error {
 	return nil
 }
 
+// movement is a credit or debit as validated: the amount in minor units
+// and the trimmed texts.
+type movement struct {
+	amount       int64
+	description  string
+	reference    string
+	counterparty *Counterparty
+}
+
 // validateMovement holds the checks shared by credits and debits: the account
-// is open, the amount is a positive amount in its currency, the description
-// is acceptable text. It returns the amount in minor units and the trimmed
-// description.
-func validateMovement(a Account, env command.Env, amountText, description string) (int64, string, error) {
+// is open, the amount is a positive amount in its currency, the texts are
+// acceptable (the shared free-text rule).
+func validateMovement(a Account, env command.Env, amountText, description, reference string, cp *Counterparty) (movement, error) {
 	if err := checkOpen(a, env); err != nil {
-		return 0, "", err
+		return movement{}, err
 	}
-	amount, err := money.ParsePositive(amountText, a.Currency, ErrInvalidInput)
-	if err != nil {
-		return 0, "", err
+	var (
+		m   movement
+		err error
+	)
+	if m.amount, err = money.ParsePositive(amountText, a.Currency, ErrInvalidInput); err != nil {
+		return movement{}, err
 	}
-	desc, err := input.Field(ErrInvalidInput, input.OptionalText, "description", description, MaxDescriptionLength)
-	if err != nil {
-		return 0, "", err
+	if m.description, err = input.Field(ErrInvalidInput, input.OptionalText, "description", description, MaxDescriptionLength); err != nil {
+		return movement{}, err
 	}
-	return amount, desc, nil
+	if m.reference, err = input.Field(ErrInvalidInput, input.OptionalText, "reference", reference, MaxReferenceLength); err != nil {
+		return movement{}, err
+	}
+	if cp != nil {
+		m.counterparty = &Counterparty{}
+		if m.counterparty.Name, err = input.Field(ErrInvalidInput, input.Text, "counterparty.name", cp.Name, MaxOwnerLength); err != nil {
+			return movement{}, err
+		}
+		if m.counterparty.Account, err = input.Field(ErrInvalidInput, input.OptionalText, "counterparty.account", cp.Account, MaxCounterpartyAccountLength); err != nil {
+			return movement{}, err
+		}
+	}
+	return m, nil
 }

@@ -1,6 +1,10 @@
 package account
 
-import "github.com/chronicle-es/chronicle/internal/aggregate"
+import (
+	"encoding/json"
+
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+)
 
 // Stored event type names. They are part of the stored contract: never change
 // them (register an upcaster in events instead).
@@ -33,10 +37,12 @@ type AccountOpened struct {
 // EventType returns "AccountOpened".
 func (AccountOpened) EventType() string { return EventAccountOpened }
 
-// AccountCredited records money paid into an account. Stored as
-// {"accountId","amount","description"}; Amount is a positive int64 count of
-// the account currency's minor units. The resulting balance is not stored: it
-// is the fold of the stream.
+// AccountCredited records money paid into an account. Stored (schema
+// version 2) as {"accountId","amount","description","reference",
+// "counterparty"?}; version 1 had no reference and no counterparty (see
+// upcastMovementV1). Amount is a positive int64 count of the account
+// currency's minor units. The resulting balance is not stored: it is the
+// fold of the stream.
 type AccountCredited struct {
 	// AccountID is the canonical lower-case UUID of the account.
 	AccountID string `json:"accountId"`
@@ -44,13 +50,25 @@ type AccountCredited struct {
 	Amount int64 `json:"amount"`
 	// Description is free text (at most 500 characters, may be empty).
 	Description string `json:"description"`
+	// Reference is the client's reference of the movement (an invoice or
+	// transfer number; at most 100 characters, may be empty).
+	Reference string `json:"reference"`
+	// Counterparty is who paid, when known.
+	Counterparty *Counterparty `json:"counterparty,omitempty"`
+}
+
+// Counterparty is the other side of a credit or debit: a name and, when
+// known, their account (an IBAN or any account identifier).
+type Counterparty struct {
+	Name    string `json:"name"`
+	Account string `json:"account,omitempty"`
 }
 
 // EventType returns "AccountCredited".
 func (AccountCredited) EventType() string { return EventAccountCredited }
 
-// AccountDebited records money taken out of an account. Stored as
-// {"accountId","amount","description"}; Amount is a positive int64 count of
+// AccountDebited records money taken out of an account. Stored like
+// AccountCredited (schema version 2); Amount is a positive int64 count of
 // the account currency's minor units, never more than the balance at the
 // time.
 type AccountDebited struct {
@@ -60,6 +78,10 @@ type AccountDebited struct {
 	Amount int64 `json:"amount"`
 	// Description is free text (at most 500 characters, may be empty).
 	Description string `json:"description"`
+	// Reference is the client's reference of the movement (may be empty).
+	Reference string `json:"reference"`
+	// Counterparty is who was paid, when known.
+	Counterparty *Counterparty `json:"counterparty,omitempty"`
 }
 
 // EventType returns "AccountDebited".
@@ -81,8 +103,26 @@ func (AccountClosed) EventType() string { return EventAccountClosed }
 var events = func() *aggregate.Events {
 	r := aggregate.NewEvents("account")
 	aggregate.Register[AccountOpened](r, 1)
-	aggregate.Register[AccountCredited](r, 1)
-	aggregate.Register[AccountDebited](r, 1)
+	aggregate.Register[AccountCredited](r, 2)
+	aggregate.Register[AccountDebited](r, 2)
 	aggregate.Register[AccountClosed](r, 1)
+	r.Upcast(EventAccountCredited, 1, upcastMovementV1)
+	r.Upcast(EventAccountDebited, 1, upcastMovementV1)
 	return r
 }()
+
+// upcastMovementV1 turns a version 1 credit or debit
+// ({"accountId","amount","description"}) into version 2: an empty
+// "reference" and no counterparty, which is what a version 1 movement had.
+// Stored events are never rewritten; every reader (fold, projection,
+// rebuild, history) sees version 2.
+func upcastMovementV1(data []byte) ([]byte, error) {
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	if _, ok := v["reference"]; !ok {
+		v["reference"] = json.RawMessage(`""`)
+	}
+	return json.Marshal(v)
+}

@@ -75,9 +75,9 @@ func (f *fold) apply(re eventstore.RecordedEvent) error {
 	v.Version, v.UpdatedAt = re.Version, at
 	switch e := e.(type) {
 	case AccountCredited:
-		f.operation(v, re, OperationCredit, e.Amount, e.Amount, e.Description)
+		f.operation(v, re, OperationCredit, e.Amount, e.Amount, e.Description, e.Reference, e.Counterparty)
 	case AccountDebited:
-		f.operation(v, re, OperationDebit, e.Amount, -e.Amount, e.Description)
+		f.operation(v, re, OperationDebit, e.Amount, -e.Amount, e.Description, e.Reference, e.Counterparty)
 	case AccountClosed:
 		v.Status = StatusClosed
 	}
@@ -86,11 +86,11 @@ func (f *fold) apply(re eventstore.RecordedEvent) error {
 
 // operation moves the account's balance by delta and records the operation
 // with the balance it left.
-func (f *fold) operation(v *View, re eventstore.RecordedEvent, kind string, amount, delta int64, description string) {
+func (f *fold) operation(v *View, re eventstore.RecordedEvent, kind string, amount, delta int64, description, reference string, cp *Counterparty) {
 	v.Balance += delta
 	f.ops = append(f.ops, operationRow{eventID: re.EventID, Operation: Operation{
 		AccountID: re.StreamID, Kind: kind, Amount: amount, BalanceAfter: v.Balance, Description: description,
-		Version: re.Version, Position: re.Position, RecordedAt: v.UpdatedAt,
+		Reference: reference, Counterparty: cp, Version: re.Version, Position: re.Position, RecordedAt: v.UpdatedAt,
 	}})
 }
 
@@ -102,7 +102,8 @@ const (
 
 var (
 	accountColumns   = []string{"id", "organization", "owner", "currency", "balance", "status", "version", "opened_at", "updated_at"}
-	operationColumns = []string{"account_id", "version", "event_id", "position", "kind", "amount", "balance_after", "description", "recorded_at"}
+	operationColumns = []string{"account_id", "version", "event_id", "position", "kind", "amount", "balance_after", "description", "recorded_at",
+		"reference", "counterparty_name", "counterparty_account"}
 )
 
 func accountRow(v *View) []any {
@@ -110,7 +111,15 @@ func accountRow(v *View) []any {
 }
 
 func (o operationRow) values() []any {
-	return []any{o.AccountID, o.Version, o.eventID, o.Position, o.Kind, o.Amount, o.BalanceAfter, o.Description, o.RecordedAt}
+	var name, account *string
+	if cp := o.Counterparty; cp != nil {
+		name = &cp.Name
+		if cp.Account != "" {
+			account = &cp.Account
+		}
+	}
+	return []any{o.AccountID, o.Version, o.eventID, o.Position, o.Kind, o.Amount, o.BalanceAfter, o.Description, o.RecordedAt,
+		o.Reference, name, account}
 }
 
 // Apply implements projection.Projection: it loads the rows of the accounts
@@ -155,8 +164,9 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 		changed = append(changed, id.String())
 	}
 	for _, o := range f.ops {
-		batch.Queue(`INSERT INTO account_operations (account_id, version, event_id, position, kind, amount, balance_after, description, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, o.values()...)
+		batch.Queue(`INSERT INTO account_operations (account_id, version, event_id, position, kind, amount, balance_after, description, recorded_at,
+				reference, counterparty_name, counterparty_account)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, o.values()...)
 	}
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, fmt.Errorf("project accounts: %w", err)

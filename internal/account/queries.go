@@ -37,6 +37,10 @@ type Operation struct {
 	Amount       int64
 	BalanceAfter int64
 	Description  string
+	// Reference is the client's reference ("" when none).
+	Reference string
+	// Counterparty is the other side, when known.
+	Counterparty *Counterparty
 	Version      int64
 	Position     int64
 	RecordedAt   time.Time
@@ -174,6 +178,14 @@ func History(ctx context.Context, store StreamReader, organization string, accou
 		}
 		return page.Page[eventstore.RecordedEvent]{}, err
 	}
+	// The audit trail shows every event in its current shape, as every
+	// other reader sees it (stored events are never rewritten).
+	for i := range events {
+		e := &events[i]
+		if e.Data, e.SchemaVersion, err = Type.Events.Upgrade(e.Type, e.SchemaVersion, e.Data); err != nil {
+			return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("history of account %s: %w", accountID, err)
+		}
+	}
 	return page.Make(events, size, func(e eventstore.RecordedEvent) string {
 		return page.EncodeInt64(eventCursor, e.Version)
 	}), nil
@@ -196,7 +208,8 @@ func openedBy(events []eventstore.RecordedEvent, organization string) (bool, err
 // operationsAfter returns up to limit operations of the account with version
 // > afterVersion, in version order.
 func (m *ReadModel) operationsAfter(ctx context.Context, organization string, accountID uuid.UUID, afterVersion int64, limit int) ([]Operation, error) {
-	rows, err := m.pool.Query(ctx, `SELECT account_id, kind, amount, balance_after, description, version, position, recorded_at
+	rows, err := m.pool.Query(ctx, `SELECT account_id, kind, amount, balance_after, description, version, position, recorded_at,
+			reference, counterparty_name, counterparty_account
 		FROM account_operations WHERE account_id = $1 AND version > $2
 			AND EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND organization = $4)
 		ORDER BY version LIMIT $3`,
@@ -205,9 +218,19 @@ func (m *ReadModel) operationsAfter(ctx context.Context, organization string, ac
 		return nil, fmt.Errorf("list operations: %w", err)
 	}
 	ops, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Operation, error) {
-		var o Operation
-		err := r.Scan(&o.AccountID, &o.Kind, &o.Amount, &o.BalanceAfter, &o.Description, &o.Version, &o.Position, &o.RecordedAt)
+		var (
+			o             Operation
+			name, account *string
+		)
+		err := r.Scan(&o.AccountID, &o.Kind, &o.Amount, &o.BalanceAfter, &o.Description, &o.Version, &o.Position, &o.RecordedAt,
+			&o.Reference, &name, &account)
 		o.RecordedAt = o.RecordedAt.UTC()
+		if name != nil {
+			o.Counterparty = &Counterparty{Name: *name}
+			if account != nil {
+				o.Counterparty.Account = *account
+			}
+		}
 		return o, err
 	})
 	if err != nil {

@@ -10,10 +10,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CheckpointChannel is the NOTIFY channel a runner announces each advanced
-// checkpoint on, as "name:transaction_id:position", so that every instance
+// CheckpointChannel is the NOTIFY channel a runner announces advanced
+// checkpoints on, as "name:transaction_id:position", so that every instance
 // (not only the one running the projection) can answer read-your-writes
-// waits.
+// waits. It is sent right after the batch's commit, coalesced (at most one
+// per CheckpointNotifyInterval per projection, the latest checkpoint), and
+// can be lost: every instance also reloads the checkpoints at least once
+// per Config.PollInterval.
 const CheckpointChannel = "chronicle_checkpoints"
 
 // loadCheckpoints returns the stored checkpoint of each named projection,
@@ -46,27 +49,27 @@ func loadCheckpoints(ctx context.Context, q eventstore.Querier, names []string) 
 	return out, nil
 }
 
-// advanceCheckpoint moves name's checkpoint from `from` to `to` within tx and
-// notifies CheckpointChannel (delivered at commit). It reports false when the
-// stored checkpoint is not `from`: another runner advanced it, and this
-// batch must be rolled back.
+// advanceCheckpoint moves name's checkpoint from `from` to `to` within tx.
+// It reports false when the stored checkpoint is not `from`: another runner
+// advanced it, and this batch must be rolled back. It does not NOTIFY: the
+// runner announces the checkpoint on CheckpointChannel after the commit
+// (see runner.announce).
 func advanceCheckpoint(ctx context.Context, tx pgx.Tx, name string, from, to eventstore.Checkpoint) (bool, error) {
-	var updated, notified int
-	err := tx.QueryRow(ctx, `
-		WITH upd AS (
-			UPDATE projection_checkpoints
-			SET transaction_id = $4::text::xid8, position = $5, updated_at = now()
-			WHERE name = $1 AND transaction_id = $2::text::xid8 AND position = $3
-			RETURNING 1
-		),
-		notified AS (SELECT pg_notify($6, $1 || ':' || $4 || ':' || $5::bigint) FROM upd)
-		SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM notified)`,
+	tag, err := tx.Exec(ctx, `
+		UPDATE projection_checkpoints
+		SET transaction_id = $4::text::xid8, position = $5, updated_at = now()
+		WHERE name = $1 AND transaction_id = $2::text::xid8 AND position = $3`,
 		name, strconv.FormatUint(from.TransactionID, 10), from.Position,
-		strconv.FormatUint(to.TransactionID, 10), to.Position, CheckpointChannel).Scan(&updated, &notified)
+		strconv.FormatUint(to.TransactionID, 10), to.Position)
 	if err != nil {
 		return false, fmt.Errorf("advance checkpoint of %s: %w", name, err)
 	}
-	return updated == 1, nil
+	return tag.RowsAffected() == 1, nil
+}
+
+// checkpointNotice is the CheckpointChannel payload for name at cp.
+func checkpointNotice(name string, cp eventstore.Checkpoint) string {
+	return name + ":" + strconv.FormatUint(cp.TransactionID, 10) + ":" + strconv.FormatInt(cp.Position, 10)
 }
 
 // parseCheckpointNotice parses a CheckpointChannel payload.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/pgnotify"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -80,7 +81,10 @@ func (e *Engine) Register(p Projection) error {
 	}
 	w := newWatch()
 	e.watches[p.Name()] = w
-	e.runners = append(e.runners, &runner{pool: e.pool, proj: p, cfg: e.cfg, watch: w, wake: make(chan struct{}, 1)})
+	e.runners = append(e.runners, &runner{
+		pool: e.pool, proj: p, cfg: e.cfg, watch: w, wake: make(chan struct{}, 1),
+		notify: pgnotify.New(e.pool, CheckpointChannel, CheckpointNotifyInterval),
+	})
 	return nil
 }
 
@@ -139,6 +143,15 @@ func (e *Engine) refreshWatches(ctx context.Context) error {
 	return nil
 }
 
+// Wake tells the engine that events were appended: every runner active in
+// this process reads again (one that is busy picks the nudge up after its
+// current batch; nudges coalesce). It does not block, so it can be called
+// right after each commit: the server calls it from the event store's
+// AppendObserver, which wakes this process's runners without waiting for
+// the store's coalesced NOTIFY (eventstore.NotifyChannel), which wakes the
+// runners of other processes.
+func (e *Engine) Wake() { e.wakeAll() }
+
 // wakeAll nudges every runner; a runner that is busy picks the nudge up
 // after its current batch.
 func (e *Engine) wakeAll() {
@@ -185,21 +198,27 @@ func (e *Engine) listenOnce(ctx context.Context) error {
 	if err := e.refreshWatches(ctx); err != nil {
 		return err
 	}
+	refreshed := time.Now()
 	e.wakeAll()
 
 	for {
-		// A periodic timeout refreshes the checkpoints of projections run
-		// by other instances even if a notification was dropped.
-		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.PollInterval)
+		// The checkpoints of projections run by other instances are
+		// reloaded at least once per PollInterval, notifications or not:
+		// a checkpoint notification is sent after its batch's commit and
+		// can be lost (CheckpointChannel).
+		if time.Since(refreshed) >= e.cfg.PollInterval {
+			if err := e.refreshWatches(ctx); err != nil {
+				return err
+			}
+			refreshed = time.Now()
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, e.cfg.PollInterval-time.Since(refreshed))
 		n, err := conn.WaitForNotification(waitCtx)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
-			if err := e.refreshWatches(ctx); err != nil {
-				return err
-			}
 			continue
 		case err != nil:
 			return fmt.Errorf("wait for notification: %w", err)

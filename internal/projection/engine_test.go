@@ -1205,3 +1205,101 @@ func TestStandbyWaitFor(t *testing.T) {
 	}
 	checkComplete(t, ctx, e.pool, name)
 }
+
+// TestWakeInProcess: Engine.Wake makes the active runner read again at once,
+// without a NOTIFY and long before the slow poll: the server calls it from
+// the store's AppendObserver, right after each commit, since appends no
+// longer notify in their transaction. The event here is inserted without
+// any notification and the poll is an hour.
+func TestWakeInProcess(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	proj := &recorder{name: "wake"}
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: time.Hour}, proj)
+	// The runner is active and idle once it has applied a first append.
+	waitFor(t, r.eng, proj.name, appendEvents(t, ctx, e.store, 1).Checkpoint())
+
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawInsert(ctx, tx, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.eng.Wake()
+	waitFor(t, r.eng, proj.name, lastEvent(t, ctx, e.pool))
+}
+
+// TestBatchesCommitWithoutTheNotifyLock: a batch's commit never waits on
+// PostgreSQL's notify lock (Lock:object, which the commit of a transaction
+// that sent a NOTIFY takes and holds through its WAL flush): the checkpoint
+// is announced after the commit. Eight projections apply the batches of 16
+// appending goroutines while another connection samples pg_stat_activity
+// until it has seen enough batch commits at work; none may be waiting on
+// that lock. With the NOTIFY in the batch's transaction most were.
+func TestBatchesCommitWithoutTheNotifyLock(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	const projections, appenders, wantSamples = 8, 16, 200
+	pool := e.openPool(t, projections+4)
+	projs := make([]projection.Projection, projections)
+	for i := range projs {
+		projs[i] = &recorder{name: fmt.Sprintf("locked-%d", i)}
+	}
+	start(t, ctx, pool, projection.Config{}, projs...)
+	seen, waiting := pgtest.NotifyLockWaits(t, ctx, e.url, "commit", wantSamples, appenders, func(ctx context.Context) error {
+		_, err := tryAppendEvents(ctx, e.store, 1)
+		return err
+	})
+	if waiting > 0 {
+		t.Errorf("%d of %d sampled batch commits waited on Lock:object (the notify lock)", waiting, seen)
+	}
+}
+
+// TestStandbyReloadsWhileNotified: a standby instance reloads the stored
+// checkpoints once per poll interval even while notifications keep it
+// busy, since a checkpoint notification, sent after its batch's commit,
+// can be lost (here the checkpoint moves with no notification at all while
+// another session notifies the store's channel every few milliseconds, more
+// often than the poll interval). It used to reload only after a whole
+// interval without any notification.
+func TestStandbyReloadsWhileNotified(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	const name = "reloaded"
+	// The projection's lock is held here: the engine stays a standby.
+	lockConn, err := pgx.Connect(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lockConn.Close(context.Background())
+	if _, err := lockConn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('chronicle projection ' || $1, 0))`, name); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: time.Second}, &recorder{name: name})
+
+	notifyCtx, stopNotifying := context.WithCancel(ctx)
+	defer stopNotifying()
+	go func() {
+		for notifyCtx.Err() == nil {
+			_, _ = e.pool.Exec(notifyCtx, `SELECT pg_notify($1, '0')`, eventstore.NotifyChannel)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	// A checkpoint notice proves the listener past its first reload.
+	eventually(t, "the standby hears a checkpoint notice", func() bool {
+		if _, err := e.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, projection.CheckpointChannel, name+":1:1"); err != nil {
+			t.Fatal(err)
+		}
+		cp, _ := r.eng.Checkpoint(name)
+		return cp.Position == 1
+	})
+	tag, err := e.pool.Exec(ctx, `UPDATE projection_checkpoints SET transaction_id = '2', position = 2 WHERE name = $1`, name)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("move the checkpoint: %v, %d rows", err, tag.RowsAffected())
+	}
+	waitFor(t, r.eng, name, eventstore.Checkpoint{TransactionID: 2, Position: 2})
+}

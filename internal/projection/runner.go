@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/pgnotify"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -18,6 +19,25 @@ type runner struct {
 	cfg   Config
 	watch *watch
 	wake  chan struct{}
+	// notify announces committed checkpoints on CheckpointChannel;
+	// batches counts them, as its sequence.
+	notify  *pgnotify.Coalescer
+	batches int64
+}
+
+// CheckpointNotifyInterval is the least time between two CheckpointChannel
+// notifications of one runner.
+const CheckpointNotifyInterval = 2 * time.Millisecond
+
+// announce tells other instances of the checkpoint a batch committed, from
+// outside the batch's transaction: a NOTIFY inside it would make its commit
+// take PostgreSQL's cluster-wide notify lock through its WAL flush (see
+// package pgnotify). This instance's waiters know already (watch.advance).
+// A notification lost to a crash or a failed send is made up for by the
+// next one, or by the listeners' reload every PollInterval.
+func (r *runner) announce(cp eventstore.Checkpoint) {
+	r.batches++
+	r.notify.Notify(r.batches, checkpointNotice(r.proj.Name(), cp))
 }
 
 // errFenced means another runner advanced the checkpoint under us.
@@ -173,6 +193,7 @@ func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (i
 	}
 	*checkpoint = next
 	r.watch.advance(next)
+	r.announce(next)
 	if r.cfg.OnUpdate != nil {
 		r.cfg.OnUpdate(Update{Projection: r.proj.Name(), Checkpoint: next, Keys: keys})
 	}

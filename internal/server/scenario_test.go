@@ -114,11 +114,12 @@ func TestReadmeScenario(t *testing.T) {
 		t.Fatalf("accountHistory = %+v, want 3 events", h.AccountHistory)
 	}
 	wantTypes := []string{"AccountOpened", "AccountCredited", "AccountDebited"}
+	wantSchemas := []int{1, 2, 2} // credits and debits gained a reference in version 2
 	commandIDs := map[string]bool{}
 	var prevPos int64
 	for i, e := range h.AccountHistory.Edges {
 		ev := e.Node
-		if ev.Type != wantTypes[i] || ev.Version != i+1 || ev.SchemaVersion != 1 || ev.Position <= prevPos || ev.EventID == "" || e.Cursor == "" {
+		if ev.Type != wantTypes[i] || ev.Version != i+1 || ev.SchemaVersion != wantSchemas[i] || ev.Position <= prevPos || ev.EventID == "" || e.Cursor == "" {
 			t.Errorf("event %d = %+v, want %s at version %d", i, ev, wantTypes[i], i+1)
 		}
 		prevPos = ev.Position

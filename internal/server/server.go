@@ -91,7 +91,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// Metrics are counted whether or not /metrics is served (a counter
 	// costs nanoseconds): the parts that register with them need not care.
 	meter := metrics.New()
-	store := eventstore.New(pool, eventstore.WithAppendObserver(meter.EventsAppended))
 	var redisClient *redis.Client
 	closeAll := func() {
 		pool.Close()
@@ -147,6 +146,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		closeAll()
 		return nil, err
 	}
+	// Appends wake this process's projections in-process, right after
+	// their commit; other processes hear of them by the store's coalesced
+	// NOTIFY, sent on the projections' pool, where no requests queue
+	// (docs/architecture.md, "Wake-up").
+	store := eventstore.New(pool, eventstore.WithNotifyPool(projectionPool),
+		eventstore.WithAppendObserver(func(streamType string, events int) {
+			meter.EventsAppended(streamType, events)
+			engine.Wake()
+		}))
 	// Snapshots are taken in the background, never in a command's latency.
 	snapshots := aggregate.NewSnapshotter(store, cfg.SnapshotEvery, snapshotQueue, logger)
 	// The bounded contexts register their projections with the engine as

@@ -12,25 +12,41 @@ export type AnalyticsBucket =
   | 'DAY'
   | 'HOUR';
 
+/** The other side of a credit or debit. */
+export type CounterpartyInput = {
+  /** Their account (an IBAN or any identifier), at most 64 characters. */
+  account?: string | null | undefined;
+  /** 1 to 200 characters. */
+  name: string;
+};
+
 export type CreditAccountInput = {
   /** Positive decimal string in the account's currency, e.g. "10.00". */
   amount: string;
+  /** Who paid or was paid, when known. */
+  counterparty?: CounterpartyInput | null | undefined;
   description?: string | null | undefined;
   /** Fail with CONFLICT unless the account is at this version. */
   expectedVersion?: number | null | undefined;
   /** The account. */
   id: string | number;
   idempotencyKey?: string | null | undefined;
+  /** The client's reference (an invoice or transfer number), at most 100 characters. */
+  reference?: string | null | undefined;
 };
 
 export type DebitAccountInput = {
   /** Positive decimal string in the account's currency, e.g. "10.00". */
   amount: string;
+  /** Who paid or was paid, when known. */
+  counterparty?: CounterpartyInput | null | undefined;
   description?: string | null | undefined;
   expectedVersion?: number | null | undefined;
   /** The account. */
   id: string | number;
   idempotencyKey?: string | null | undefined;
+  /** The client's reference (an invoice or transfer number), at most 100 characters. */
+  reference?: string | null | undefined;
 };
 
 export type FailPaymentInput = {

@@ -1,0 +1,83 @@
+package pgnotify_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/pgnotify"
+	"github.com/chronicle-es/chronicle/internal/pgtest"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestCoalescer: of many payloads recorded at once by many goroutines, the
+// one with the highest sequence is sent last, the ones sent before it come
+// in increasing sequence, and a payload recorded after the sender went idle
+// is sent too.
+func TestCoalescer(t *testing.T) {
+	t.Parallel()
+	const channel = "pgnotify_test"
+	pool, url := pgtest.NewPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn := listen(t, ctx, url, channel)
+	c := pgnotify.New(pool, channel, time.Millisecond)
+	// expect reads notifications until one carries want, and checks that
+	// none before it went backwards or past it.
+	expect := func(want int64) int {
+		t.Helper()
+		var last int64
+		for n := 1; ; n++ {
+			note, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				t.Fatalf("waiting for %d (last %d): %v", want, last, err)
+			}
+			seq, err := strconv.ParseInt(note.Payload, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq <= last || seq > want {
+				t.Fatalf("payload %d after %d, want increasing up to %d", seq, last, want)
+			}
+			if last = seq; seq == want {
+				return n
+			}
+		}
+	}
+
+	const goroutines, each = 8, 250
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				seq := int64(i*goroutines + g + 1)
+				c.Notify(seq, strconv.FormatInt(seq, 10))
+			}
+		})
+	}
+	wg.Wait()
+	n := expect(goroutines * each)
+	t.Logf("%d payloads recorded, %d notifications sent", goroutines*each, n)
+
+	// The sender ends when idle; the next payload starts another.
+	time.Sleep(20 * time.Millisecond)
+	c.Notify(1_000_000, "1000000")
+	expect(1_000_000)
+}
+
+// listen returns a connection to url that LISTENs to channel, closed when
+// t ends.
+func listen(t *testing.T, ctx context.Context, url, channel string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
