@@ -12,7 +12,8 @@ GO ?= go
 # Tracked and new (not ignored) Go files that exist on disk.
 GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 
-.PHONY: help services generate build run token test test-short bench bench-quick check-generated fmt lint clean
+.PHONY: help services generate build run token test test-short bench bench-quick check-generated fmt lint clean \
+	web web-dev check-web test-web web-screenshots
 
 help: ## Show this help
 	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
@@ -42,11 +43,12 @@ run: services ## Run the server in dev mode on :PORT (applies migrations at star
 token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h)
 	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)'
 
-test: services ## go vet + all tests with the race detector
+test: services ## go vet + all tests with the race detector, then the web app's (test-web)
 	$(GO) vet ./...
 	# One package at a time: the database tests of two packages together can
 	# pass PostgreSQL's default max_connections (100).
 	$(GO) test -race -count=1 -p 1 -timeout 30m ./...
+	$(MAKE) test-web
 
 test-short: services ## All tests, no race detector
 	$(GO) test -count=1 ./...
@@ -68,6 +70,32 @@ lint: ## Fail on unformatted Go files, then go vet
 	@files='$(GO_FILES)'; unformatted=$$( [[ -z "$$files" ]] || gofmt -l $$files ); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed (run 'make fmt'):"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+web: ## Rebuild the web app (web/) into internal/webapp/dist, which the server embeds
+	@scripts/ensure-web-tools.sh
+	cd web && npm run --silent build
+	@cd web && node scripts/size-report.mjs
+
+web-dev: ## Vite's dev server for web/ (http://localhost:5173/app/) against the API of `make run` on :PORT
+	@scripts/ensure-web-tools.sh
+	cd web && VITE_CHRONICLE_API=http://localhost:$(PORT) npx vite
+
+check-web: ## Fail when the committed bundle or generated types are not what web/'s sources build
+	@scripts/ensure-web-tools.sh
+	cd web && npm run --silent build
+	@cd web && node scripts/size-report.mjs
+	@git diff --exit-code --stat -- internal/webapp/dist web/src/gql && \
+	  [[ -z "$$(git status --porcelain -- internal/webapp/dist web/src/gql)" ]] || \
+	  { echo 'web bundle out of step with web/: run make web and commit'; git status --short -- internal/webapp/dist web/src/gql; exit 1; }
+
+test-web: services ## Component tests (Vitest) and browser end-to-end tests (Playwright, chromium)
+	@scripts/ensure-web-tools.sh --browser
+	cd web && npx vitest run
+	cd web && node e2e/run.mjs
+
+web-screenshots: services ## Run the browser tests and keep their screenshots in docs/ (docs/web-*.png)
+	@scripts/ensure-web-tools.sh --browser
+	cd web && WEB_SCREENSHOTS=../docs node e2e/run.mjs
 
 clean: ## Remove build output
 	rm -rf bin/

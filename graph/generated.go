@@ -204,7 +204,7 @@ type ComplexityRoot struct {
 		AccountHistory   func(childComplexity int, id string, first *int, after *string) int
 		Accounts         func(childComplexity int, first *int, after *string, owner *string, status *model.AccountStatus) int
 		Payment          func(childComplexity int, id string) int
-		PaymentAnalytics func(childComplexity int, from time.Time, to time.Time, bucket model.AnalyticsBucket) int
+		PaymentAnalytics func(childComplexity int, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) int
 		Payments         func(childComplexity int, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) int
 	}
 
@@ -244,7 +244,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		AccountOperations       func(childComplexity int, id string, after *string) int
 		AccountUpdated          func(childComplexity int, id string, afterVersion *int) int
-		PaymentAnalyticsUpdated func(childComplexity int, from time.Time, to time.Time, bucket model.AnalyticsBucket) int
+		PaymentAnalyticsUpdated func(childComplexity int, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) int
 		PaymentUpdated          func(childComplexity int, id string) int
 	}
 }
@@ -275,13 +275,13 @@ type QueryResolver interface {
 	AccountHistory(ctx context.Context, id string, first *int, after *string) (*model.StoredEventConnection, error)
 	Payment(ctx context.Context, id string) (*model.Payment, error)
 	Payments(ctx context.Context, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) (*model.PaymentConnection, error)
-	PaymentAnalytics(ctx context.Context, from time.Time, to time.Time, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error)
+	PaymentAnalytics(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error)
 }
 type SubscriptionResolver interface {
 	AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error)
 	AccountOperations(ctx context.Context, id string, after *string) (<-chan *model.OperationEdge, error)
 	PaymentUpdated(ctx context.Context, id string) (<-chan *model.Payment, error)
-	PaymentAnalyticsUpdated(ctx context.Context, from time.Time, to time.Time, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error)
+	PaymentAnalyticsUpdated(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1016,7 +1016,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PaymentAnalytics(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["bucket"].(model.AnalyticsBucket)), true
+		return e.ComplexityRoot.Query.PaymentAnalytics(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["last"].(*time.Duration), args["bucket"].(model.AnalyticsBucket)), true
 	case "Query.payments":
 		if e.ComplexityRoot.Query.Payments == nil {
 			break
@@ -1174,7 +1174,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.PaymentAnalyticsUpdated(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["bucket"].(model.AnalyticsBucket)), true
+		return e.ComplexityRoot.Subscription.PaymentAnalyticsUpdated(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["last"].(*time.Duration), args["bucket"].(model.AnalyticsBucket)), true
 	case "Subscription.paymentUpdated":
 		if e.ComplexityRoot.Subscription.PaymentUpdated == nil {
 			break
@@ -1337,6 +1337,12 @@ scalar Int64
 "Any JSON value (event payloads and metadata)."
 scalar JSON
 
+"""
+A length of time, as a string: a number with a unit, or several, e.g.
+"24h", "90m", "7d", "1h30m" (units d, h, m, s). Positive.
+"""
+scalar Duration
+
 type Query {
   "The account with this id, or null (with a NOT_FOUND error) when there is none."
   account(id: ID!): Account
@@ -1356,8 +1362,12 @@ type Query {
   counts per status, sums and averages per currency, and a time series with
   one point per bucket (empty ones included). ` + "`" + `from` + "`" + ` is rounded down and ` + "`" + `to` + "`" + `
   up to whole buckets (UTC). At most 744 HOUR or 366 DAY buckets.
+  Instead of ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + `, ` + "`" + `last` + "`" + ` asks for a window relative to now:
+  [now - last, now], rounded the same way (` + "`" + `last: "24h"` + "`" + ` at 14:20 reports
+  13:00 yesterday to 15:00 today). Give either ` + "`" + `last` + "`" + ` or both ` + "`" + `from` + "`" + ` and
+  ` + "`" + `to` + "`" + `; anything else is BAD_USER_INPUT.
   """
-  paymentAnalytics(from: Time!, to: Time!, bucket: AnalyticsBucket! = HOUR): PaymentAnalytics!
+  paymentAnalytics(from: Time, to: Time, last: Duration, bucket: AnalyticsBucket! = HOUR): PaymentAnalytics!
 }
 
 type Mutation {
@@ -1408,10 +1418,12 @@ type Subscription {
   """
   paymentUpdated(id: ID!): Payment!
   """
-  The analytics of ` + "`" + `paymentAnalytics(from, to, bucket)` + "`" + `: at once, then fresh
-  after each projected change in the caller's organization that changes them.
+  The analytics of ` + "`" + `paymentAnalytics(from, to, last, bucket)` + "`" + `: at once, then
+  fresh after each projected change in the caller's organization that changes
+  them. With ` + "`" + `last` + "`" + ` the window moves with the clock: when a new bucket
+  begins, the analytics of the moved window are pushed too.
   """
-  paymentAnalyticsUpdated(from: Time!, to: Time!, bucket: AnalyticsBucket! = HOUR): PaymentAnalytics!
+  paymentAnalyticsUpdated(from: Time, to: Time, last: Duration, bucket: AnalyticsBucket! = HOUR): PaymentAnalytics!
 }
 
 "An amount of money: a decimal string in the currency's minor units, and its ISO 4217 code."
@@ -2475,29 +2487,37 @@ func (ec *executionContext) field_Query_paymentAnalytics_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["to"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*time.Duration, error) {
+			return ec.unmarshalODuration2ᚖtimeᚐDuration(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
 		func(ctx context.Context, v any) (model.AnalyticsBucket, error) {
 			return ec.unmarshalNAnalyticsBucket2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐAnalyticsBucket(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["bucket"] = arg2
+	args["bucket"] = arg3
 	return args, nil
 }
 
@@ -2609,29 +2629,37 @@ func (ec *executionContext) field_Subscription_paymentAnalyticsUpdated_args(ctx 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["to"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*time.Duration, error) {
+			return ec.unmarshalODuration2ᚖtimeᚐDuration(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
 		func(ctx context.Context, v any) (model.AnalyticsBucket, error) {
 			return ec.unmarshalNAnalyticsBucket2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐAnalyticsBucket(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["bucket"] = arg2
+	args["bucket"] = arg3
 	return args, nil
 }
 
@@ -5657,7 +5685,7 @@ func (ec *executionContext) _Query_paymentAnalytics(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PaymentAnalytics(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["bucket"].(model.AnalyticsBucket))
+			return ec.Resolvers.Query().PaymentAnalytics(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["last"].(*time.Duration), fc.Args["bucket"].(model.AnalyticsBucket))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentAnalytics) graphql.Marshaler {
@@ -6368,7 +6396,7 @@ func (ec *executionContext) _Subscription_paymentAnalyticsUpdated(ctx context.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().PaymentAnalyticsUpdated(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["bucket"].(model.AnalyticsBucket))
+			return ec.Resolvers.Subscription().PaymentAnalyticsUpdated(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["last"].(*time.Duration), fc.Args["bucket"].(model.AnalyticsBucket))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentAnalytics) graphql.Marshaler {
@@ -10817,6 +10845,24 @@ func (ec *executionContext) unmarshalOCounterpartyInput2ᚖgithubᚗcomᚋchroni
 	}
 	res, err := ec.unmarshalInputCounterpartyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODuration2ᚖtimeᚐDuration(ctx context.Context, v any) (*time.Duration, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalDuration(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODuration2ᚖtimeᚐDuration(ctx context.Context, sel ast.SelectionSet, v *time.Duration) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalDuration(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -189,8 +189,8 @@ func (r *queryResolver) Payments(ctx context.Context, status *model.PaymentStatu
 }
 
 // PaymentAnalytics is the resolver for the paymentAnalytics field.
-func (r *queryResolver) PaymentAnalytics(ctx context.Context, from time.Time, to time.Time, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error) {
-	req, err := analyticsRequest(ctx, from, to, bucket)
+func (r *queryResolver) PaymentAnalytics(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error) {
+	req, err := analyticsWindow(ctx, from, to, last, bucket, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -217,8 +217,8 @@ func (r *subscriptionResolver) PaymentUpdated(ctx context.Context, id string) (<
 }
 
 // PaymentAnalyticsUpdated is the resolver for the paymentAnalyticsUpdated field.
-func (r *subscriptionResolver) PaymentAnalyticsUpdated(ctx context.Context, from time.Time, to time.Time, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
-	return r.followAnalytics(ctx, from, to, bucket)
+func (r *subscriptionResolver) PaymentAnalyticsUpdated(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
+	return r.followAnalyticsWindow(ctx, from, to, last, bucket)
 }
 
 // Account returns AccountResolver implementation.

@@ -107,7 +107,8 @@ type Config struct {
 	// WebSocket upgrades. Comma-separated "scheme://host[:port]" entries,
 	// with path.Match wildcards in the host (e.g.
 	// "http://localhost:5173,https://*.example.com"). Empty: same-origin
-	// WebSockets only, and no CORS headers.
+	// WebSockets only, and no CORS headers; in development mode, empty
+	// means DevOrigins (see Origins).
 	AllowedOrigins []string `env:"ALLOWED_ORIGINS" envSeparator:","`
 	// WSKeepAlive is how often idle subscription streams get a keepalive
 	// (graphql-transport-ws ping, graphql-ws "ka", SSE comment); a
@@ -212,6 +213,20 @@ type Config struct {
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// DevOrigins are the origins a development-mode server allows when
+// ALLOWED_ORIGINS is empty: any port on localhost and 127.0.0.1, so that
+// Vite's dev server (or any local page) can call `make run`'s API.
+var DevOrigins = []string{"http://localhost:*", "http://127.0.0.1:*"}
+
+// Origins returns the browser origins allowed besides the server's own:
+// AllowedOrigins, or DevOrigins in development mode when that is empty.
+func (c Config) Origins() []string {
+	if len(c.AllowedOrigins) == 0 && c.Dev {
+		return append([]string(nil), DevOrigins...)
+	}
+	return c.AllowedOrigins
 }
 
 // DefaultDatabaseURL is the DATABASE_URL of a local development server:

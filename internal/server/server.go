@@ -29,6 +29,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/playground"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
+	"github.com/chronicle-es/chronicle/internal/webapp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
@@ -215,7 +216,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		},
 	}, graph.Streaming{
 		KeepAlive:      cfg.WSKeepAlive,
-		OriginPatterns: cfg.AllowedOrigins,
+		OriginPatterns: cfg.Origins(),
 		Init:           websocketInit(authn),
 
 		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
@@ -227,10 +228,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		fanout: fanout, redis: redisClient, cache: cache, resolver: resolver, snapshots: snapshots, streams: newStreams(cfg.StreamWriteTimeout),
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", withCORS(cfg.AllowedOrigins, withRequestLog(logger, s.streams.middleware(
-		s.edge(cfg, redisClient, edgeMeter, logger, authn, gql)))))
+	mux.Handle("/query", withOriginLog(logger, cfg.Origins(), withCORS(cfg.Origins(), withRequestLog(logger, s.streams.middleware(
+		s.edge(cfg, redisClient, edgeMeter, logger, authn, gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /app/", webapp.Handler("/app/"))
+	if cfg.Dev && cfg.JWTHS256Secret != "" {
+		mux.Handle("/dev/token", withCORS(cfg.Origins(), devTokenHandler(cfg, logger)))
+	}
 	if cfg.MetricsEnabled {
 		// Unauthenticated, like /healthz: not to be exposed publicly.
 		meter.WatchSubscriptions(fanout.Hub.Len)

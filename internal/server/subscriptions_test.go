@@ -563,20 +563,7 @@ func TestSubscriptionOrigins(t *testing.T) {
 	}
 
 	preflight := func(s *servertest.Server, origin string) http.Header {
-		t.Helper()
-		req, _ := http.NewRequestWithContext(ctxTimeout(t, 5*time.Second), http.MethodOptions, s.URL+"/query", nil)
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "content-type,x-actor,x-correlation-id")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			t.Errorf("preflight from %s: HTTP %d", origin, resp.StatusCode)
-		}
-		return resp.Header
+		return preflightFrom(t, s, origin, "content-type,x-actor,x-correlation-id")
 	}
 	h := preflight(srv, allowed)
 	if h.Get("Access-Control-Allow-Origin") != allowed || h.Get("Access-Control-Allow-Credentials") != "true" {

@@ -1,0 +1,15 @@
+/** Formats an RFC 3339 time as the viewer's local date and time. */
+export function formatTime(t: string): string {
+  return new Date(t).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}
+
+/** Formats a money amount (a decimal string) with its currency code. */
+export function formatMoney(m: { amount: string; currency?: string } | null | undefined, currency?: string): string {
+  if (!m) return '–';
+  return `${m.amount} ${m.currency ?? currency ?? ''}`.trim();
+}
+
+/** The short form of a UUID, for lists. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}

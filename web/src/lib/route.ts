@@ -1,0 +1,35 @@
+import { useEffect, useState } from 'react';
+
+/** The app's pages, by path under the base (/app/). */
+export type Page = 'payments' | 'accounts' | 'catalog' | 'orders';
+export const pages: { page: Page; title: string; ready: boolean }[] = [
+  { page: 'payments', title: 'Payments', ready: true },
+  { page: 'accounts', title: 'Accounts', ready: true },
+  { page: 'catalog', title: 'Catalog', ready: false },
+  { page: 'orders', title: 'Orders', ready: false },
+];
+
+const base = import.meta.env.BASE_URL; // "/app/"
+
+function current(): Page {
+  const name = window.location.pathname.slice(base.length).split('/')[0];
+  return pages.some((p) => p.page === name) ? (name as Page) : 'payments';
+}
+
+/** The page the address names, and a function to go to another (history API). */
+export function useRoute(): [Page, (p: Page) => void] {
+  const [page, setPage] = useState<Page>(current);
+  useEffect(() => {
+    const onPop = () => setPage(current());
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const go = (p: Page) => {
+    window.history.pushState(null, '', base + p);
+    setPage(p);
+  };
+  return [page, go];
+}
+
+/** The href of a page. */
+export const hrefOf = (p: Page): string => base + p;

@@ -1,0 +1,213 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useSubscription, type CombinedError } from 'urql';
+import { AccountSubscription, AccountsQuery, CreditAccount, DebitAccount, HistoryQuery, OpenAccount } from '../lib/operations';
+import { useConnection, useConnectionState } from '../lib/connection';
+import { useOperationsFeed } from '../lib/feed';
+import { describeError } from '../lib/errors';
+import { formatMoney, formatTime, shortId } from '../lib/format';
+
+const selectedFromURL = () => new URLSearchParams(window.location.search).get('account');
+
+/** Accounts: open one, credit and debit it, and follow its operations live. */
+export function Accounts() {
+  const [selected, setSelectedState] = useState<string | null>(selectedFromURL);
+  const setSelected = (id: string) => {
+    const url = new URL(window.location.href);
+    url.searchParams.set('account', id);
+    window.history.replaceState(null, '', url);
+    setSelectedState(id);
+  };
+  const [list, refetch] = useQuery({ query: AccountsQuery, variables: { first: 50 } });
+  const accounts = list.data?.accounts.edges.map((e) => e.node) ?? [];
+  return (
+    <div className="with-panel">
+      <section className="page" aria-labelledby="accounts-title">
+        <h1 id="accounts-title">Accounts</h1>
+        {list.error && <p role="alert" className="error">{describeError(list.error)}</p>}
+        {accounts.length === 0 ? (
+          <p>No accounts yet: open one in the panel.</p>
+        ) : (
+          <table data-testid="accounts">
+            <thead>
+              <tr>
+                <th scope="col">Owner</th>
+                <th scope="col">Balance</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span className="sr-only">Select</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.map((a) => (
+                <tr key={a.id} aria-selected={a.id === selected}>
+                  <td>{a.owner}</td>
+                  <td>{formatMoney(a.balance)}</td>
+                  <td>{a.status}</td>
+                  <td>
+                    <button type="button" onClick={() => setSelected(a.id)} aria-label={`Open account ${shortId(a.id)} of ${a.owner}`}>
+                      Open
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {selected && <AccountDetail key={selected} id={selected} />}
+      </section>
+      <aside className="panel" aria-label="Account actions">
+        <OpenForm
+          onOpened={(id) => {
+            setSelected(id);
+            refetch({ requestPolicy: 'network-only' });
+          }}
+        />
+        {selected && <MoveForm id={selected} />}
+      </aside>
+    </div>
+  );
+}
+
+function ErrorLine({ error }: { error?: CombinedError | null }) {
+  if (!error) return null;
+  return (
+    <p role="alert" className="error" data-testid="action-error">
+      {describeError(error)}
+    </p>
+  );
+}
+
+function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
+  const [owner, setOwner] = useState('Ada');
+  const [currency, setCurrency] = useState('EUR');
+  const [initial, setInitial] = useState('100.00');
+  const [result, open] = useMutation(OpenAccount);
+  return (
+    <form
+      className="card"
+      aria-labelledby="open-title"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const r = await open({ input: { owner, currency, initialBalance: initial } });
+        if (r.data) onOpened(r.data.openAccount.accountId);
+      }}
+    >
+      <h2 id="open-title">Open an account</h2>
+      <label>
+        Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
+      </label>
+      <label>
+        Currency <input name="currency" value={currency} onChange={(e) => setCurrency(e.target.value.toUpperCase())} size={4} />
+      </label>
+      <label>
+        Initial balance <input name="initialBalance" value={initial} onChange={(e) => setInitial(e.target.value)} />
+      </label>
+      <button type="submit" disabled={result.fetching}>
+        Open
+      </button>
+      <ErrorLine error={result.error} />
+    </form>
+  );
+}
+
+function MoveForm({ id }: { id: string }) {
+  const [amount, setAmount] = useState('10.00');
+  const [description, setDescription] = useState('');
+  const [, credit] = useMutation(CreditAccount);
+  const [, debit] = useMutation(DebitAccount);
+  const [error, setError] = useState<CombinedError | null>(null);
+  const run = async (kind: 'credit' | 'debit') => {
+    const input = { id, amount, description: description || null };
+    const r = kind === 'credit' ? await credit({ input }) : await debit({ input });
+    setError(r.error ?? null);
+  };
+  return (
+    <form className="card" aria-labelledby="move-title" onSubmit={(e) => e.preventDefault()}>
+      <h2 id="move-title">Credit or debit {shortId(id)}</h2>
+      <label>
+        Amount <input name="amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
+      </label>
+      <label>
+        Description <input name="description" value={description} onChange={(e) => setDescription(e.target.value)} />
+      </label>
+      <div className="actions">
+        <button type="button" onClick={() => run('credit')}>
+          Credit
+        </button>
+        <button type="button" onClick={() => run('debit')}>
+          Debit
+        </button>
+      </div>
+      <ErrorLine error={error} />
+    </form>
+  );
+}
+
+function AccountDetail({ id }: { id: string }) {
+  const { ws } = useConnection();
+  const state = useConnectionState();
+  const [{ data, error }] = useSubscription({ query: AccountSubscription, variables: { id } });
+  const a = data?.accountUpdated;
+  const feed = useOperationsFeed(ws, id);
+  const [drawer, setDrawer] = useState(false);
+  return (
+    <section aria-labelledby="account-title" data-testid="account-detail">
+      <h2 id="account-title">
+        {a ? `${a.owner}'s account` : 'Account'} {shortId(id)}
+      </h2>
+      {error && <p role="alert" className="error">{describeError(error)}</p>}
+      {a && (
+        <p>
+          Balance <strong data-testid="balance">{formatMoney(a.balance)}</strong>, {a.status.toLowerCase()}, version {a.version}
+        </p>
+      )}
+      <button type="button" onClick={() => setDrawer(!drawer)} aria-expanded={drawer}>
+        {drawer ? 'Hide history' : 'History'}
+      </button>
+      <h3>
+        Operations{' '}
+        {state !== 'live' && (
+          <span className="feed-state" data-testid="feed-state">
+            ({state === 'offline' ? 'offline' : 'reconnecting: the feed resumes where it stopped'})
+          </span>
+        )}
+      </h3>
+      {feed.error && <p role="alert" className="error">{feed.error}</p>}
+      <ol className="feed" data-testid="operations">
+        {feed.edges.map((e) => (
+          <li key={e.cursor} data-version={e.node.version}>
+            <span className={`kind kind-${e.node.kind}`}>{e.node.kind.toLowerCase()}</span> {formatMoney(e.node.amount)}
+            {e.node.description && <> · {e.node.description}</>} → {e.node.balanceAfter.amount}{' '}
+            <span className="muted">v{e.node.version} · {formatTime(e.node.recordedAt)}</span>
+          </li>
+        ))}
+      </ol>
+      {drawer && <HistoryDrawer id={id} onClose={() => setDrawer(false)} />}
+    </section>
+  );
+}
+
+/** The history drawer: the account's stored events (its audit trail). */
+function HistoryDrawer({ id, onClose }: { id: string; onClose: () => void }) {
+  const [{ data, error }] = useQuery({ query: HistoryQuery, variables: { id }, requestPolicy: 'network-only' });
+  const events = data?.accountHistory.edges.map((e) => e.node) ?? [];
+  return (
+    <aside className="drawer" aria-labelledby="history-title" data-testid="history">
+      <h3 id="history-title">History of {shortId(id)}</h3>
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+      {error && <p role="alert" className="error">{describeError(error)}</p>}
+      <ol>
+        {events.map((e) => (
+          <li key={e.eventId}>
+            <strong>{e.type}</strong> v{e.version} · position {e.position} · {e.metadata.actor ?? 'unknown'} · {formatTime(e.recordedAt)}
+            <pre>{JSON.stringify(e.payload)}</pre>
+          </li>
+        ))}
+      </ol>
+      <p className="placeholder">Last change and time travel are coming with the history API.</p>
+    </aside>
+  );
+}
