@@ -35,18 +35,18 @@ type Limits struct {
 // parsed-query cache, automatic persisted queries, the limits, and the
 // error presenter. extensions are added after the built-in ones (for
 // example metrics.CommandExtension).
-func NewHandler(r *Resolver, limits Limits, streaming Streaming, logger *slog.Logger, extensions ...graphql.HandlerExtension) *handler.Server {
+func NewHandler(r *Resolver, limits Limits, transports Transports, logger *slog.Logger, extensions ...graphql.HandlerExtension) *handler.Server {
 	cfg := Config{Resolvers: r}
 	weighPages(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
-	addTransports(srv, streaming)
+	addTransports(srv, transports)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	// After APQ (which fills in the query), before parsing and validation.
 	doc := newDocumentLimit(limits.Document)
 	srv.Use(doc)
 	srv.SetParserTokenLimit(doc.limits.Tokens)
-	srv.Use(subscriptionsNeedStream{})
+	srv.Use(subscriptionsNeedLongRequest{})
 	srv.Use(subscriptionEnd{})
 	if limits.Introspection {
 		srv.Use(extension.Introspection{})

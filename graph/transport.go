@@ -15,10 +15,10 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Streaming configures the transports that carry subscriptions: WebSocket
+// Transports configures the transports that carry subscriptions: WebSocket
 // (graphql-transport-ws and the legacy graphql-ws) and GraphQL over SSE.
-type Streaming struct {
-	// KeepAlive is how often an idle stream gets a keepalive: a ping on
+type Transports struct {
+	// KeepAlive is how often an idle long request gets a keepalive: a ping on
 	// graphql-transport-ws (a client that does not answer with a pong
 	// within two intervals is disconnected), "ka" on graphql-ws, a comment
 	// line on SSE. 0 means 10 s.
@@ -40,7 +40,7 @@ type Streaming struct {
 	MaxSubscriptions              int
 }
 
-// DefaultKeepAlive is Streaming.KeepAlive's default.
+// DefaultKeepAlive is Transports.KeepAlive's default.
 const DefaultKeepAlive = 10 * time.Second
 
 // websocketInitTimeout bounds the wait for connection_init.
@@ -48,13 +48,13 @@ const websocketInitTimeout = 10 * time.Second
 
 // addTransports adds every transport, in order of precedence: gqlgen picks
 // the first one that supports a request, and POST would take an SSE request.
-func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Streaming) {
+func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Transports) {
 	keepAlive := s.KeepAlive
 	if keepAlive <= 0 {
 		keepAlive = DefaultKeepAlive
 	}
 	limits := newSubscriptionLimits(s.MaxSubscriptionsPerConnection, s.MaxSubscriptions)
-	srv.AddTransport(streamingTransport{Transport: transport.Websocket{
+	srv.AddTransport(longRequestTransport{Transport: transport.Websocket{
 		Implementation: goingAwayWebsocket{WebsocketImplementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: s.OriginPatterns},
 		}, limits: limits},
@@ -63,33 +63,33 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Streaming
 		KeepAlivePingInterval: keepAlive, // graphql-ws "ka"
 		PingPongInterval:      keepAlive, // graphql-transport-ws ping/pong
 	}, limits: limits})
-	srv.AddTransport(streamingTransport{Transport: transport.SSE{KeepAlivePingInterval: keepAlive}, limits: limits, sse: true})
+	srv.AddTransport(longRequestTransport{Transport: transport.SSE{KeepAlivePingInterval: keepAlive}, limits: limits, sse: true})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(queriesOnlyGET{transport.GET{}})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(unsupportedTransport{})
 }
 
-// streamingKey is the context key of a request's *streamState.
-type streamingKey struct{}
+// longRequestKey is the context key of a request's *longRequestState.
+type longRequestKey struct{}
 
-// streamState marks the context of a request served by a streaming
+// longRequestState marks the context of a request served by a streaming
 // transport, and holds its WebSocket, if any.
-type streamState struct {
+type longRequestState struct {
 	conn *goingAwayConn
 }
 
-// streamingTransport is a transport that can carry a subscription's stream
+// longRequestTransport is a transport that can carry a subscription's long request
 // of responses. Its subscriptions count against limits: each SSE request
 // (sse) for its duration, each WebSocket subscription id from subscribe to
 // complete (see wsGuard).
-type streamingTransport struct {
+type longRequestTransport struct {
 	graphql.Transport
 	limits *subscriptionLimits
 	sse    bool
 }
 
-func (t streamingTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t longRequestTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	if t.sse {
 		if !t.limits.acquire() {
 			refuseSSE(w)
@@ -97,13 +97,13 @@ func (t streamingTransport) Do(w http.ResponseWriter, r *http.Request, exec grap
 		}
 		defer t.limits.release(1)
 	}
-	st := &streamState{}
+	st := &longRequestState{}
 	if _, ws := t.Transport.(transport.Websocket); ws {
 		uw := &upgradeWriter{ResponseWriter: w}
 		defer uw.answer()
 		w = uw
 	}
-	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)), exec)
+	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), longRequestKey{}, st)), exec)
 	if st.conn != nil {
 		st.conn.guard.releaseAll()
 		// gqlgen leaves some connections open on its way out (e.g. after
@@ -114,23 +114,23 @@ func (t streamingTransport) Do(w http.ResponseWriter, r *http.Request, exec grap
 	}
 }
 
-// subscriptionsNeedStream refuses a subscription sent over plain POST or
+// subscriptionsNeedLongRequest refuses a subscription sent over plain POST or
 // GET: those answer with the first response only, and would hold the
 // request open until the subscription produced one.
-type subscriptionsNeedStream struct{}
+type subscriptionsNeedLongRequest struct{}
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = subscriptionsNeedStream{}
+} = subscriptionsNeedLongRequest{}
 
-func (subscriptionsNeedStream) ExtensionName() string                   { return "SubscriptionsNeedStream" }
-func (subscriptionsNeedStream) Validate(graphql.ExecutableSchema) error { return nil }
-func (subscriptionsNeedStream) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+func (subscriptionsNeedLongRequest) ExtensionName() string                   { return "SubscriptionsNeedLongRequest" }
+func (subscriptionsNeedLongRequest) Validate(graphql.ExecutableSchema) error { return nil }
+func (subscriptionsNeedLongRequest) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	if rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
 		return nil
 	}
-	if _, streaming := ctx.Value(streamingKey{}).(*streamState); streaming {
+	if _, streaming := ctx.Value(longRequestKey{}).(*longRequestState); streaming {
 		return nil
 	}
 	err := gqlerror.Errorf("subscriptions are served over WebSocket (graphql-transport-ws, graphql-ws) " +
@@ -168,7 +168,7 @@ func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts 
 			_ = c.WriteClose(transport.WebsocketCloseNormalClosure, "")
 		}
 	})
-	if st, ok := r.Context().Value(streamingKey{}).(*streamState); ok {
+	if st, ok := r.Context().Value(longRequestKey{}).(*longRequestState); ok {
 		st.conn = c
 	}
 	return c, nil

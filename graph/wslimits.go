@@ -18,14 +18,14 @@ import (
 // with 1002 for each of these cases, accepts a duplicate subscription id
 // (whose first subscription can then never be stopped) and has no limits.
 const (
-	closeBadMessage      = 4400 // "Invalid message received": not JSON, no type, unknown type, no id
-	closeUnauthorized    = 4401 // "Unauthorized": subscribe before connection_init
-	closeTooMany         = 4429 // a second connection_init; also our subscription caps
-	closeDuplicateID     = 4409 // "Subscriber for <id> already exists"
-	codeTooManyStreams   = apperr.Code("TOO_MANY_SUBSCRIPTIONS")
-	transportWSProtocol  = "graphql-transport-ws"
-	defaultMaxPerConn    = 100
-	defaultMaxSubscripts = 10000
+	closeBadMessage          = 4400 // "Invalid message received": not JSON, no type, unknown type, no id
+	closeUnauthorized        = 4401 // "Unauthorized": subscribe before connection_init
+	closeTooMany             = 4429 // a second connection_init; also our subscription caps
+	closeDuplicateID         = 4409 // "Subscriber for <id> already exists"
+	codeTooManySubscriptions = apperr.Code("TOO_MANY_SUBSCRIPTIONS")
+	transportWSProtocol      = "graphql-transport-ws"
+	defaultMaxPerConn        = 100
+	defaultMaxSubscripts     = 10000
 )
 
 // subscriptionLimits counts the subscriptions open on this instance, over
@@ -65,7 +65,7 @@ func refuseSSE(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusTooManyRequests)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
 		"message":    "too many subscriptions open on this server; retry later",
-		"extensions": map[string]any{"code": string(codeTooManyStreams)},
+		"extensions": map[string]any{"code": string(codeTooManySubscriptions)},
 	}}})
 }
 
@@ -127,7 +127,7 @@ func (g *wsGuard) inbound(c *goingAwayConn, data []byte) (drop bool, err error) 
 		if len(g.ids) >= g.limits.perConn || !g.limits.acquire() {
 			msg := fmt.Sprintf("Too many subscriptions (at most %d per connection, %d per server)", g.limits.perConn, g.limits.max)
 			if g.legacy {
-				return true, g.refuseLegacy(c, m.ID, codeTooManyStreams, msg)
+				return true, g.refuseLegacy(c, m.ID, codeTooManySubscriptions, msg)
 			}
 			return false, g.close(c, closeTooMany, msg)
 		}

@@ -115,10 +115,10 @@ type Config struct {
 	// graphql-transport-ws client that does not answer a ping within two
 	// intervals is disconnected.
 	WSKeepAlive time.Duration `env:"WS_KEEPALIVE" envDefault:"10s"`
-	// StreamWriteTimeout bounds each write to a subscription stream
+	// SubscriptionWriteTimeout bounds each write to a subscription stream
 	// (WebSocket or SSE): a client that takes longer to take a message (it
 	// stopped reading and its socket buffers are full) is disconnected.
-	StreamWriteTimeout time.Duration `env:"STREAM_WRITE_TIMEOUT" envDefault:"10s"`
+	SubscriptionWriteTimeout time.Duration `env:"SUBSCRIPTION_WRITE_TIMEOUT" envDefault:"10s"`
 
 	// Limits and timeouts at the edge (README "Limits and timeouts").
 
@@ -138,7 +138,7 @@ type Config struct {
 	// 0 disables it.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	// MaxConcurrentRequests is the most requests at /query served at once
-	// (subscription streams are counted apart, see MaxConcurrentStreams);
+	// (subscription streams are counted apart, see MaxConcurrentLongRequests);
 	// more are answered at once with HTTP 503, Retry-After and the code
 	// OVERLOADED. 0 disables the bound.
 	MaxConcurrentRequests int `env:"MAX_CONCURRENT_REQUESTS" envDefault:"512"`
@@ -148,9 +148,9 @@ type Config struct {
 	// queries. A mutation beyond it is refused the same way (nothing is
 	// written). 0 disables the bound.
 	MaxConcurrentCommands int `env:"MAX_CONCURRENT_COMMANDS" envDefault:"64"`
-	// MaxConcurrentStreams is the most WebSocket and SSE streams open at
+	// MaxConcurrentLongRequests is the most WebSocket and SSE streams open at
 	// once on this instance; 0 disables the bound.
-	MaxConcurrentStreams int `env:"MAX_CONCURRENT_STREAMS" envDefault:"20000"`
+	MaxConcurrentLongRequests int `env:"MAX_CONCURRENT_LONG_REQUESTS" envDefault:"20000"`
 	// RateLimit is how many requests per RateLimitPeriod one organization
 	// may make, across all instances (through Redis; REDIS_URL must be
 	// set); more are answered with HTTP 429, Retry-After and the code
@@ -283,8 +283,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: MAX_REQUEST_BYTES must be positive")
 	case c.WSKeepAlive <= 0:
 		return fmt.Errorf("config: WS_KEEPALIVE must be positive")
-	case c.StreamWriteTimeout <= 0:
-		return fmt.Errorf("config: STREAM_WRITE_TIMEOUT must be positive")
+	case c.SubscriptionWriteTimeout <= 0:
+		return fmt.Errorf("config: SUBSCRIPTION_WRITE_TIMEOUT must be positive")
 	case c.RedisTimeout <= 0 || c.RedisBreakerFailures <= 0 || c.RedisBreakerCooldown <= 0:
 		return fmt.Errorf("config: REDIS_TIMEOUT, REDIS_BREAKER_FAILURES and REDIS_BREAKER_COOLDOWN must be positive")
 	case c.SubscriptionRetryFor < 0:
@@ -310,8 +310,8 @@ func (c Config) validateEdge() error {
 		return fmt.Errorf("config: GRAPHQL_MAX_* must not be negative")
 	case c.RequestTimeout < 0:
 		return fmt.Errorf("config: REQUEST_TIMEOUT must not be negative")
-	case c.MaxConcurrentRequests < 0 || c.MaxConcurrentStreams < 0 || c.MaxConcurrentCommands < 0:
-		return fmt.Errorf("config: MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_COMMANDS and MAX_CONCURRENT_STREAMS must not be negative")
+	case c.MaxConcurrentRequests < 0 || c.MaxConcurrentLongRequests < 0 || c.MaxConcurrentCommands < 0:
+		return fmt.Errorf("config: MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_COMMANDS and MAX_CONCURRENT_LONG_REQUESTS must not be negative")
 	case c.RateLimit < 0 || c.RateLimitBurst < 0:
 		return fmt.Errorf("config: RATE_LIMIT and RATE_LIMIT_BURST must not be negative")
 	case c.RateLimit > 0 && c.RedisURL == "":

@@ -71,21 +71,21 @@ func refuseEarly(w http.ResponseWriter, r *http.Request, status int, code, messa
 }
 
 // admission bounds the requests served at once: ordinary requests by
-// maxRequests, streams (WebSocket, SSE), which live for minutes or hours,
-// apart by maxStreams. A request beyond the bound is refused at once (HTTP
+// maxRequests, long requests (WebSocket, SSE), which live for minutes or hours,
+// apart by maxLongRequests. A request beyond the bound is refused at once (HTTP
 // 503, Retry-After, OVERLOADED) rather than queued: under a flood a queue
 // only makes every answer late, while a fast refusal lets the client retry
 // elsewhere and keeps the admitted requests fast.
 type admission struct {
 	requests chan struct{} // nil: unbounded
 	streams  atomic.Int64
-	// maxStreams bounds streams; 0: unbounded.
-	maxStreams int64
-	metrics    *edgeMetrics
+	// maxLongRequests bounds long requests; 0: unbounded.
+	maxLongRequests int64
+	metrics         *edgeMetrics
 }
 
-func newAdmission(maxRequests, maxStreams int, m *edgeMetrics) *admission {
-	a := &admission{maxStreams: int64(maxStreams), metrics: m}
+func newAdmission(maxRequests, maxLongRequests int, m *edgeMetrics) *admission {
+	a := &admission{maxLongRequests: int64(maxLongRequests), metrics: m}
 	if maxRequests > 0 {
 		a.requests = make(chan struct{}, maxRequests)
 	}
@@ -94,8 +94,8 @@ func newAdmission(maxRequests, maxStreams int, m *edgeMetrics) *admission {
 
 func (a *admission) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isStream(r) {
-			if n := a.streams.Add(1); a.maxStreams > 0 && n > a.maxStreams {
+		if isLongRequest(r) {
+			if n := a.streams.Add(1); a.maxLongRequests > 0 && n > a.maxLongRequests {
 				a.streams.Add(-1)
 				a.overloaded(w, r, "this instance has as many subscription streams open as it may")
 				return
@@ -240,7 +240,7 @@ func newRateLimiter(rdb *redis.Client, prefix string, rate, burst int, period, t
 }
 
 // middleware must run after withCaller (it limits by the caller's
-// organization); requests without one (CORS, OPTIONS) and streams (limited
+// organization); requests without one (CORS, OPTIONS) and long requests (limited
 // when they open only) pass.
 func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -278,7 +278,7 @@ func (l *rateLimiter) unchecked(ctx context.Context, org string, err error) {
 		"organization", org, "timeout", l.timeout, "err", err)
 }
 
-// withTimeout bounds an ordinary request (not a stream) by d. Commands are
+// withTimeout bounds an ordinary request (not a long request) by d. Commands are
 // not cut by it: graph.DetachCommands runs a mutation's resolvers on a
 // context without the deadline, so that an append that has begun ends
 // (with its payload), and deadlineWaiter ends its read-your-writes wait at
@@ -288,7 +288,7 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isStream(r) {
+		if isLongRequest(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

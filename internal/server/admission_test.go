@@ -319,7 +319,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 
 // HTTP_READ_TIMEOUT does not cut the streams, which read (WebSocket) or
 // are read (SSE) for as long as they live.
-func TestStreamsOutliveTheReadTimeout(t *testing.T) {
+func TestLongRequestsOutliveTheReadTimeout(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, func(c *config.Config) {
 		c.HTTPReadTimeout = 200 * time.Millisecond
@@ -335,7 +335,7 @@ func TestStreamsOutliveTheReadTimeout(t *testing.T) {
 	defer cancel()
 	sub := servertest.Request{Query: `subscription($id: ID!) { accountUpdated(id: $id) { id version } }`, Variables: servertest.Vars{"id": id}}
 
-	sse, err := client.Stream(ctx, sub)
+	sse, err := client.SubscribeSSE(ctx, sub)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func withCaller(a *authenticator, next http.Handler) http.Handler {
 			}
 			c.Actor, c.Organization = claims.Subject, claims.Organization
 			edge.validUntil = claims.ValidUntil
-			if !websocket && isStream(r) {
+			if !websocket && isLongRequest(r) {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithDeadlineCause(ctx, claims.ValidUntil, errTokenExpired)
 				defer cancel()

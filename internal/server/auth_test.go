@@ -98,7 +98,7 @@ func TestAuthenticationHTTP(t *testing.T) {
 		checkRefused(t, tc.name+" token, POST", resp, err, tc.says)
 		resp, err = get(c)
 		checkRefused(t, tc.name+" token, GET", resp, err, tc.says)
-		if _, err := c.Stream(ctx, servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": randomUUID()}}); err == nil ||
+		if _, err := c.SubscribeSSE(ctx, servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": randomUUID()}}); err == nil ||
 			!strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "UNAUTHENTICATED") || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s token, SSE: %v, want HTTP 401 UNAUTHENTICATED", tc.name, err)
 		}
@@ -322,10 +322,10 @@ func actors(events []storedEvent) []string {
 	return out
 }
 
-// TestStreamsEndWhenTheTokenExpires: a WebSocket connection (either
+// TestSubscriptionsEndWhenTheTokenExpires: a WebSocket connection (either
 // subprotocol) and an SSE stream end when the token that opened them
 // expires, without the client doing anything.
-func TestStreamsEndWhenTheTokenExpires(t *testing.T) {
+func TestSubscriptionsEndWhenTheTokenExpires(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, func(c *config.Config) { c.JWTLeeway = 0 })
 	id := open(t, srv.Client(), servertest.Vars{"owner": "Expiry " + randomSuffix(), "currency": "EUR", "initialBalance": "1.00"}).Account.ID
@@ -352,7 +352,7 @@ func TestStreamsEndWhenTheTokenExpires(t *testing.T) {
 			conns = append(conns, ws)
 		}
 	}
-	sse, err := short.Stream(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": id}})
+	sse, err := short.SubscribeSSE(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": id}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,12 +46,12 @@ func TestThousandSubscribers(t *testing.T) {
 	// Connect and subscribe, a few at a time.
 	type subscriber struct {
 		ws *servertest.WSConn
-		st *servertest.SSEStream
+		st *servertest.SSEConn
 		l  *ledger
 	}
 	subs := make([]subscriber, nWS+nSSE)
-	streamCtx, cancelStreams := context.WithCancel(context.Background())
-	defer cancelStreams()
+	streamCtx, cancelLongRequests := context.WithCancel(context.Background())
+	defer cancelLongRequests()
 	began := time.Now()
 	var (
 		wg       sync.WaitGroup
@@ -65,7 +65,7 @@ func TestThousandSubscribers(t *testing.T) {
 			s.l = ledgers[i%accounts]
 			req := servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": s.l.id}}
 			if i >= nWS {
-				st, err := sseClient.Stream(streamCtx, req)
+				st, err := sseClient.SubscribeSSE(streamCtx, req)
 				s.st = st
 				return err
 			}

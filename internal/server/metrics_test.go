@@ -269,7 +269,7 @@ func TestMetricsOpenSubscriptions(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "1 open subscription", func() bool { return openSubs() == 1 })
 
-	stream, err := c.Stream(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": id}})
+	stream, err := c.SubscribeSSE(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": id}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,8 @@ func withRequestLimits(maxBytes int64, m *edgeMetrics, next http.Handler) http.H
 		}
 		body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, maxBytes)}
 		r.Body = body
-		if isStream(r) {
-			// An SSE stream's writer must stay an http.Flusher; its body
+		if isLongRequest(r) {
+			// An SSE long request's writer must stay an http.Flusher; its body
 			// (the operation) is small or refused by Content-Length.
 			next.ServeHTTP(w, r)
 			return

@@ -178,13 +178,13 @@ func TestMultiInstanceDelivery(t *testing.T) {
 	ops := []servertest.Feed{
 		bm.Subscribe(t, "B ws ops", "ops", accountOperationsSub, vars),
 		lm.Subscribe(t, "B legacy ops", "1", accountOperationsSub, vars),
-		servertest.StreamFeed(t, cc, "C sse ops", accountOperationsSub, vars),
+		servertest.SSEFeed(t, cc, "C sse ops", accountOperationsSub, vars),
 		am.Subscribe(t, "A ws ops", "ops", accountOperationsSub, vars),
 	}
 	accs := []servertest.Feed{
 		bm.Subscribe(t, "B ws acc", "acc", accountUpdatedSub, vars),
 		lm.Subscribe(t, "B legacy acc", "2", accountUpdatedSub, vars),
-		servertest.StreamFeed(t, cc, "C sse acc", accountUpdatedSub, vars),
+		servertest.SSEFeed(t, cc, "C sse acc", accountUpdatedSub, vars),
 		am.Subscribe(t, "A ws acc", "acc", accountUpdatedSub, vars),
 	}
 	// accountUpdated starts with the current state: the subscription is
@@ -422,7 +422,7 @@ func TestMultiInstanceRedisOutage(t *testing.T) {
 	m := servertest.NewWSMux(ws)
 	ops := []servertest.Feed{
 		m.Subscribe(t, "B ws ops", "ops", accountOperationsSub, vars),
-		servertest.StreamFeed(t, b.Client(), "B sse ops", accountOperationsSub, vars),
+		servertest.SSEFeed(t, b.Client(), "B sse ops", accountOperationsSub, vars),
 	}
 	acc := m.Subscribe(t, "B ws acc", "acc", accountUpdatedSub, vars)
 	l.expectAccount(t, acc, 0, 1, 10*time.Second)

@@ -61,9 +61,9 @@ type Server struct {
 	cache    *readcache.Cache // nil without Redis
 	resolver *graph.Resolver
 	// snapshots writes aggregate snapshots in the background.
-	snapshots *aggregate.Snapshotter
-	streams   *streams
-	handler   http.Handler
+	snapshots    *aggregate.Snapshotter
+	longRequests *longRequests
+	handler      http.Handler
 }
 
 // New connects to the database, applies the migrations and builds the
@@ -214,7 +214,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			Selections:  cfg.GraphQLMaxSelections,
 			Comparisons: cfg.GraphQLMaxComparisons,
 		},
-	}, graph.Streaming{
+	}, graph.Transports{
 		KeepAlive:      cfg.WSKeepAlive,
 		OriginPatterns: cfg.Origins(),
 		Init:           websocketInit(authn),
@@ -225,10 +225,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 	s := &Server{
 		cfg: cfg, logger: logger, pool: pool, projectionPool: projectionPool, engine: engine,
-		fanout: fanout, redis: redisClient, cache: cache, resolver: resolver, snapshots: snapshots, streams: newStreams(cfg.StreamWriteTimeout),
+		fanout: fanout, redis: redisClient, cache: cache, resolver: resolver, snapshots: snapshots, longRequests: newLongRequests(cfg.SubscriptionWriteTimeout),
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", withOriginLog(logger, cfg.Origins(), withCORS(cfg.Origins(), withRequestLog(logger, s.streams.middleware(
+	mux.Handle("/query", withOriginLog(logger, cfg.Origins(), withCORS(cfg.Origins(), withRequestLog(logger, s.longRequests.middleware(
 		s.edge(cfg, redisClient, edgeMeter, logger, authn, gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -270,7 +270,7 @@ func (s *Server) edge(cfg config.Config, redisClient *redis.Client, m *edgeMetri
 	}
 	h = withCaller(authn, h)
 	h = withTimeout(cfg.RequestTimeout, h)
-	return newAdmission(cfg.MaxConcurrentRequests, cfg.MaxConcurrentStreams, m).middleware(h)
+	return newAdmission(cfg.MaxConcurrentRequests, cfg.MaxConcurrentLongRequests, m).middleware(h)
 }
 
 // Handler returns the HTTP handler (for tests that serve it themselves).
@@ -317,7 +317,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	httpSrv.RegisterOnShutdown(s.streams.shutdown)
+	httpSrv.RegisterOnShutdown(s.longRequests.shutdown)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	s.logger.Info("serving", "addr", ln.Addr().String())
@@ -342,11 +342,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			err = e
 		}
 	}
-	// Shutdown has run s.streams.shutdown (in a goroutine of its own); once
+	// Shutdown has run s.longRequests.shutdown (in a goroutine of its own); once
 	// more in case it did not get to. WebSocket connections are hijacked:
 	// Shutdown waited for none of them.
-	s.streams.shutdown()
-	if waitErr := s.streams.wait(shutdownCtx); err == nil {
+	s.longRequests.shutdown()
+	if waitErr := s.longRequests.wait(shutdownCtx); err == nil {
 		err = waitErr
 	}
 	if waitErr := s.resolver.WaitSubscriptions(shutdownCtx); err == nil {

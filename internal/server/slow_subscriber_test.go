@@ -111,7 +111,7 @@ func TestSlowSubscriber(t *testing.T) {
 		c.ShutdownTimeout = 10 * time.Second
 		// The slow clients stay connected while stuck (see
 		// TestStuckSubscriberIsDropped for the time-out).
-		c.StreamWriteTimeout = time.Minute
+		c.SubscriptionWriteTimeout = time.Minute
 	})
 	c := srv.Client()
 	id := open(t, c, servertest.Vars{"owner": "Slow " + randomSuffix(), "currency": "EUR"}).Account.ID
@@ -136,8 +136,8 @@ func TestSlowSubscriber(t *testing.T) {
 	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 	mustInit(t, ws, nil)
 	ops := servertest.NewWSMux(ws).Subscribe(t, "ws ops", "ops", accountOperationsSub, vars)
-	sse := servertest.StreamFeed(t, c, "sse ops", accountOperationsSub, vars)
-	acc := servertest.StreamFeed(t, srv.Client(), "sse acc", accountUpdatedSub, vars)
+	sse := servertest.SSEFeed(t, c, "sse ops", accountOperationsSub, vars)
+	acc := servertest.SSEFeed(t, srv.Client(), "sse acc", accountUpdatedSub, vars)
 	l.expectAccount(t, acc, 0, 1, 10*time.Second)
 
 	const n = 200

@@ -15,13 +15,13 @@ import (
 
 // TestStuckSubscriberIsDropped: a client that stops reading, on the legacy
 // graphql-ws protocol (which has no pong deadline) and on SSE, is
-// disconnected once a write to it has waited STREAM_WRITE_TIMEOUT, rather
+// disconnected once a write to it has waited SUBSCRIPTION_WRITE_TIMEOUT, rather
 // than holding its goroutines until shutdown.
 func TestStuckSubscriberIsDropped(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, func(c *config.Config) {
 		c.WSKeepAlive = time.Hour
-		c.StreamWriteTimeout = 300 * time.Millisecond
+		c.SubscriptionWriteTimeout = 300 * time.Millisecond
 	})
 	c := srv.Client()
 	id := open(t, c, servertest.Vars{"owner": "Stuck " + randomSuffix(), "currency": "EUR"}).Account.ID

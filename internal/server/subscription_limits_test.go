@@ -75,7 +75,7 @@ func TestSubscriptionCaps(t *testing.T) {
 	if msg := m2.Next(t, "y", 10*time.Second); msg.Type != "error" || !strings.Contains(string(msg.Payload), "TOO_MANY_SUBSCRIPTIONS") {
 		t.Errorf("graphql-ws start past the instance cap: %s %s, want an error TOO_MANY_SUBSCRIPTIONS", msg.Type, msg.Payload)
 	}
-	if st, err := srv.Client().Stream(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: vars}); err == nil {
+	if st, err := srv.Client().SubscribeSSE(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: vars}); err == nil {
 		st.Close()
 		t.Error("an SSE subscription past the instance cap was accepted")
 	} else if !strings.Contains(err.Error(), "HTTP 429") || !strings.Contains(err.Error(), "TOO_MANY_SUBSCRIPTIONS") {
@@ -100,7 +100,7 @@ func TestSubscriptionCaps(t *testing.T) {
 
 	// c1's two places are given back when it closes.
 	eventually(t, 10*time.Second, "c1's subscriptions released", func() bool {
-		st, err := srv.Client().Stream(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: vars})
+		st, err := srv.Client().SubscribeSSE(ctxTimeout(t, 10*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: vars})
 		if err != nil {
 			return false
 		}

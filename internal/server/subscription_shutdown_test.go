@@ -50,7 +50,7 @@ func TestSubscriptionShutdown(t *testing.T) {
 
 	uninitialised := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
 
-	st, err := c.Stream(context.Background(), servertest.Request{Query: accountOperationsSub, Variables: servertest.Vars{"id": id}})
+	st, err := c.SubscribeSSE(context.Background(), servertest.Request{Query: accountOperationsSub, Variables: servertest.Vars{"id": id}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -310,7 +310,7 @@ func TestSubscriptionsGraphQLWS(t *testing.T) {
 	}
 }
 
-func nextSSE(t *testing.T, st *servertest.SSEStream) servertest.SSEEvent {
+func nextSSE(t *testing.T, st *servertest.SSEConn) servertest.SSEEvent {
 	t.Helper()
 	ev, err := st.Next(ctxTimeout(t, 10*time.Second))
 	if err != nil {
@@ -319,7 +319,7 @@ func nextSSE(t *testing.T, st *servertest.SSEStream) servertest.SSEEvent {
 	return ev
 }
 
-func sseOperation(t *testing.T, st *servertest.SSEStream) operationEdge {
+func sseOperation(t *testing.T, st *servertest.SSEConn) operationEdge {
 	t.Helper()
 	ev := nextSSE(t, st)
 	if ev.Event != "next" {
@@ -349,7 +349,7 @@ func TestSubscriptionsSSE(t *testing.T) {
 	id := open(t, c, servertest.Vars{"owner": "SSE " + randomSuffix(), "currency": "EUR"}).Account.ID
 	credit(t, c, servertest.Vars{"id": id, "amount": "2.00"})
 
-	st, err := c.Stream(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountOperationsSub, Variables: servertest.Vars{"id": id}})
+	st, err := c.SubscribeSSE(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountOperationsSub, Variables: servertest.Vars{"id": id}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestSubscriptionsSSE(t *testing.T) {
 	eventually(t, 5*time.Second, "SSE keepalive comments", func() bool { return st.Comments() >= 3 })
 
 	// An error ends the stream: one result with the error, then complete.
-	bad, err := c.Stream(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": randomUUID()}})
+	bad, err := c.SubscribeSSE(ctxTimeout(t, 30*time.Second), servertest.Request{Query: accountUpdatedSub, Variables: servertest.Vars{"id": randomUUID()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,30 +15,30 @@ import (
 	"github.com/rs/cors"
 )
 
-// streamWriteGrace is how long, once shutdown has begun, writes to a
-// stream's connection may still take.
-const streamWriteGrace = time.Second
+// longRequestWriteGrace is how long, once shutdown has begun, writes to a
+// long request's connection may still take.
+const longRequestWriteGrace = time.Second
 
-// codeShuttingDown refuses a stream opened once shutdown has begun.
+// codeShuttingDown refuses a long request opened once shutdown has begun.
 const codeShuttingDown = "SHUTTING_DOWN"
 
-// errShuttingDown is the cause of a stream's context ending at shutdown.
+// errShuttingDown is the cause of a long request's context ending at shutdown.
 var errShuttingDown = errors.New("server shutting down")
 
-// errStuckClient is the cause of a stream's context ending because a write
+// errStuckClient is the cause of a long request's context ending because a write
 // to the client timed out.
 var errStuckClient = errors.New("client stopped reading")
 
-// streams tracks the long-lived requests at /query: WebSocket upgrades and
-// SSE streams. http.Server.Shutdown neither closes nor waits for hijacked
-// WebSocket connections, and would wait for SSE streams until its timeout;
-// so at shutdown the streams' contexts are cancelled (gqlgen then ends the
+// long requests tracks the long-lived requests at /query: WebSocket upgrades and
+// SSE requests. http.Server.Shutdown neither closes nor waits for hijacked
+// WebSocket connections, and would wait for SSE requests until its timeout;
+// so at shutdown the long requests' contexts are cancelled (gqlgen then ends the
 // subscriptions and closes the connections) and Serve waits for them here.
 // Ordinary requests are left to Shutdown: they finish normally.
-type streams struct {
+type longRequests struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// writeTimeout bounds every write to a stream (see timedWriter).
+	// writeTimeout bounds every write to a long request (see timedWriter).
 	writeTimeout time.Duration
 
 	mu      sync.Mutex
@@ -46,22 +46,22 @@ type streams struct {
 	running sync.WaitGroup
 }
 
-func newStreams(writeTimeout time.Duration) *streams {
+func newLongRequests(writeTimeout time.Duration) *longRequests {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &streams{ctx: ctx, cancel: cancel, writeTimeout: writeTimeout}
+	return &longRequests{ctx: ctx, cancel: cancel, writeTimeout: writeTimeout}
 }
 
-// isStream reports whether r asks for a WebSocket or an SSE stream.
-func isStream(r *http.Request) bool {
+// isLongRequest reports whether r asks for a WebSocket or an SSE long request.
+func isLongRequest(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// middleware gives each streaming request a context that also ends at
-// shutdown, and tracks it; once shutdown has begun it refuses new streams.
-func (s *streams) middleware(next http.Handler) http.Handler {
+// middleware gives each long request a context that also ends at
+// shutdown, and tracks it; once shutdown has begun it refuses new long requests.
+func (s *longRequests) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isStream(r) {
+		if !isLongRequest(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -77,20 +77,20 @@ func (s *streams) middleware(next http.Handler) http.Handler {
 		stop := context.AfterFunc(s.ctx, func() {
 			cancel(errShuttingDown)
 			// A client that has stopped reading (its socket buffers full)
-			// would hold a write to it, and so the stream, forever: the
-			// last messages get streamWriteGrace, then writes fail. (The
+			// would hold a write to it, and so the long request, forever: the
+			// last messages get longRequestWriteGrace, then writes fail. (The
 			// connection is the same after a WebSocket upgrade.)
-			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamWriteGrace))
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(longRequestWriteGrace))
 		})
 		defer stop()
 		tw := &timedWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeouts: writeTimeouts{s.writeTimeout, s.ctx.Done()},
-			// gqlgen ignores SSE write errors: end the stream ourselves.
+			// gqlgen ignores SSE write errors: end the long request ourselves.
 			failed: func(err error) { cancel(fmt.Errorf("%w: %w", errStuckClient, err)) }}
 		next.ServeHTTP(tw, r.WithContext(ctx))
 	})
 }
 
-// timedWriter gives every write of a stream a deadline, so that a client
+// timedWriter gives every write of a long request a deadline, so that a client
 // that stops reading is disconnected instead of holding a goroutine (and
 // gqlgen's per-connection write lock) forever: gqlgen writes WebSocket and
 // SSE messages without a timeout of its own. For SSE it wraps the writes to
@@ -103,7 +103,7 @@ type timedWriter struct {
 }
 
 // writeTimeouts gives the deadline of the next write: normal, or, once
-// shutdown has begun, streamWriteGrace at most.
+// shutdown has begun, longRequestWriteGrace at most.
 type writeTimeouts struct {
 	normal   time.Duration
 	shutdown <-chan struct{}
@@ -112,7 +112,7 @@ type writeTimeouts struct {
 func (t writeTimeouts) deadline() time.Time {
 	select {
 	case <-t.shutdown:
-		return time.Now().Add(min(t.normal, streamWriteGrace))
+		return time.Now().Add(min(t.normal, longRequestWriteGrace))
 	default:
 		return time.Now().Add(t.normal)
 	}
@@ -173,7 +173,7 @@ func (c *timedConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *streams) begin() bool {
+func (s *longRequests) begin() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -183,16 +183,16 @@ func (s *streams) begin() bool {
 	return true
 }
 
-// shutdown ends every stream and refuses new ones. It is safe to call twice.
-func (s *streams) shutdown() {
+// shutdown ends every long request and refuses new ones. It is safe to call twice.
+func (s *longRequests) shutdown() {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
 	s.cancel(errShuttingDown)
 }
 
-// wait waits until the streaming requests have returned, or ctx ends.
-func (s *streams) wait(ctx context.Context) error {
+// wait waits until the long requests have returned, or ctx ends.
+func (s *longRequests) wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.running.Wait()

@@ -115,16 +115,16 @@ func (f *wsFeed) Quiet(t testing.TB, d time.Duration) {
 }
 
 type sseFeed struct {
-	st    *SSEStream
+	st    *SSEConn
 	label string
 }
 
-// StreamFeed opens a GraphQL-over-SSE subscription on c, closed when the
+// SSEFeed opens a GraphQL-over-SSE subscription on c, closed when the
 // test ends.
-func StreamFeed(t testing.TB, c *Client, label, query string, vars Vars) Feed {
+func SSEFeed(t testing.TB, c *Client, label, query string, vars Vars) Feed {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := c.Stream(ctx, Request{Query: query, Variables: vars})
+	st, err := c.SubscribeSSE(ctx, Request{Query: query, Variables: vars})
 	if err != nil {
 		cancel()
 		t.Fatalf("%s: %v", label, err)

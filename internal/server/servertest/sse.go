@@ -31,8 +31,8 @@ func (e SSEEvent) Response() (*Response, error) {
 	return &r, nil
 }
 
-// SSEStream is a GraphQL-over-SSE response being read.
-type SSEStream struct {
+// SSEConn is a GraphQL-over-SSE response being read.
+type SSEConn struct {
 	// Response is the HTTP response; its body is the stream.
 	Response *http.Response
 
@@ -44,7 +44,7 @@ type SSEStream struct {
 
 // Stream posts req with Accept: text/event-stream (GraphQL over SSE) and
 // returns the stream of its events. Close it when done.
-func (c *Client) Stream(ctx context.Context, req Request) (*SSEStream, error) {
+func (c *Client) SubscribeSSE(ctx context.Context, req Request) (*SSEConn, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
@@ -67,12 +67,12 @@ func (c *Client) Stream(ctx context.Context, req Request) (*SSEStream, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("HTTP %d, Content-Type %q, not an event stream: %s", resp.StatusCode, ct, raw)
 	}
-	s := &SSEStream{Response: resp, events: make(chan SSEEvent, 1024), done: make(chan struct{})}
+	s := &SSEConn{Response: resp, events: make(chan SSEEvent, 1024), done: make(chan struct{})}
 	go s.read()
 	return s, nil
 }
 
-func (s *SSEStream) read() {
+func (s *SSEConn) read() {
 	defer close(s.done)
 	defer close(s.events)
 	sc := bufio.NewScanner(s.Response.Body)
@@ -117,7 +117,7 @@ func (s *SSEStream) read() {
 }
 
 // Next returns the next event; io.EOF after the stream has ended.
-func (s *SSEStream) Next(ctx context.Context) (SSEEvent, error) {
+func (s *SSEConn) Next(ctx context.Context) (SSEEvent, error) {
 	select {
 	case ev, ok := <-s.events:
 		if !ok {
@@ -130,10 +130,10 @@ func (s *SSEStream) Next(ctx context.Context) (SSEEvent, error) {
 }
 
 // Comments returns how many comment lines (keepalives) have arrived.
-func (s *SSEStream) Comments() int { return int(s.comments.Load()) }
+func (s *SSEConn) Comments() int { return int(s.comments.Load()) }
 
 // Done is closed when the stream has ended.
-func (s *SSEStream) Done() <-chan struct{} { return s.done }
+func (s *SSEConn) Done() <-chan struct{} { return s.done }
 
 // Close ends the stream from the client's side.
-func (s *SSEStream) Close() { _ = s.Response.Body.Close() }
+func (s *SSEConn) Close() { _ = s.Response.Body.Close() }
