@@ -78,6 +78,9 @@ func weighPages(c *ComplexityRoot) {
 	c.Query.AccountHistory = func(child int, _ string, first *int, _ *string) int {
 		return pageComplexity(child, first, nil)
 	}
+	history := func(child int, first *int, _ *string, _ []string) int { return pageComplexity(child, first, nil) }
+	c.Account.History = history
+	c.Payment.History = history
 	c.Query.Payments = func(child int, _ *model.PaymentStatus, _ *time.Time, _ *time.Time, first *int, _ *string) int {
 		return pageComplexity(child, first, nil)
 	}

@@ -106,11 +106,7 @@ func handle[S, V, P any, C command.Command[S]](ctx context.Context, h *command.H
 func byID[ID, V, M any](ctx context.Context, raw string, parse func(string) (ID, error),
 	get func(context.Context, string, ID) (V, error), convert func(V) M) (M, error) {
 	var zero M
-	org, err := organization(ctx)
-	if err != nil {
-		return zero, err
-	}
-	id, err := parse(raw)
+	org, id, err := orgAndID(ctx, raw, parse)
 	if err != nil {
 		return zero, err
 	}
@@ -119,4 +115,19 @@ func byID[ID, V, M any](ctx context.Context, raw string, parse func(string) (ID,
 		return zero, err
 	}
 	return convert(v), nil
+}
+
+// orgAndID returns the caller's organization (UNAUTHENTICATED without one)
+// and the client's id parsed by parse (BAD_USER_INPUT when malformed).
+func orgAndID[ID any](ctx context.Context, raw string, parse func(string) (ID, error)) (string, ID, error) {
+	var zero ID
+	org, err := organization(ctx)
+	if err != nil {
+		return "", zero, err
+	}
+	id, err := parse(raw)
+	if err != nil {
+		return "", zero, err
+	}
+	return org, id, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
-	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
 
@@ -35,6 +34,16 @@ func (r *accountResolver) Operations(ctx context.Context, obj *model.Account, fi
 		}),
 		PageInfo: pageInfoOf(p, after),
 	}, nil
+}
+
+// LastChange is the resolver for the lastChange field.
+func (r *accountResolver) LastChange(ctx context.Context, obj *model.Account) (*model.LastChange, error) {
+	return lastChangeOf(ctx, r.account.History, account.ParseID, obj.ID, obj.Version)
+}
+
+// History is the resolver for the history field.
+func (r *accountResolver) History(ctx context.Context, obj *model.Account, first *int, after *string, types []string) (*model.StoredEventConnection, error) {
+	return historyOf(ctx, r.account.History, account.ParseID, obj.ID, first, after, types)
 }
 
 // OpenAccount is the resolver for the openAccount field.
@@ -112,6 +121,16 @@ func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*m
 	return out, nil
 }
 
+// LastChange is the resolver for the lastChange field.
+func (r *paymentResolver) LastChange(ctx context.Context, obj *model.Payment) (*model.LastChange, error) {
+	return lastChangeOf(ctx, r.payment.History, payment.ParseID, obj.ID, obj.Version)
+}
+
+// History is the resolver for the history field.
+func (r *paymentResolver) History(ctx context.Context, obj *model.Payment, first *int, after *string, types []string) (*model.StoredEventConnection, error) {
+	return historyOf(ctx, r.payment.History, payment.ParseID, obj.ID, first, after, types)
+}
+
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
 	return byID(ctx, id, account.ParseID, r.account.Reads.Get, accountOf)
@@ -141,24 +160,7 @@ func (r *queryResolver) Accounts(ctx context.Context, first *int, after *string,
 
 // AccountHistory is the resolver for the accountHistory field.
 func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *int, after *string) (*model.StoredEventConnection, error) {
-	org, err := organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	aid, err := account.ParseID(id)
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.account.History(ctx, org, aid, first, deref(after))
-	if err != nil {
-		return nil, err
-	}
-	return &model.StoredEventConnection{
-		Edges: edgesOf(p, func(c string, e eventstore.RecordedEvent) *model.StoredEventEdge {
-			return &model.StoredEventEdge{Cursor: c, Node: storedEventOf(e)}
-		}),
-		PageInfo: pageInfoOf(p, after),
-	}, nil
+	return historyOf(ctx, r.account.History, account.ParseID, id, first, after, nil)
 }
 
 // Payment is the resolver for the payment field.

@@ -24,6 +24,10 @@ type Account struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Credits and debits, oldest first.
 	Operations *OperationConnection `json:"operations"`
+	// The event that produced this state.
+	LastChange *LastChange `json:"lastChange"`
+	// The account's stream, oldest first (its audit trail), optionally only some event types.
+	History *StoredEventConnection `json:"history"`
 }
 
 type AccountConnection struct {
@@ -150,6 +154,19 @@ type InitiatePaymentInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// The event that last changed an entity: who changed it, when, and by which
+// command (provenance, for a dashboard tile that says where its number comes from).
+type LastChange struct {
+	Position   int64     `json:"position"`
+	EventID    string    `json:"eventId"`
+	Type       string    `json:"type"`
+	RecordedAt time.Time `json:"recordedAt"`
+	// Who sent the command (the token's subject, or a process manager).
+	Actor         *string `json:"actor,omitempty"`
+	CommandID     *string `json:"commandId,omitempty"`
+	CorrelationID *string `json:"correlationId,omitempty"`
+}
+
 // An amount of money: a decimal string in the currency's minor units, and its ISO 4217 code.
 type Money struct {
 	Amount   string `json:"amount"`
@@ -230,6 +247,10 @@ type Payment struct {
 	Version int `json:"version"`
 	// Refunds, oldest first.
 	Refunds []*Refund `json:"refunds"`
+	// The event that produced this state.
+	LastChange *LastChange `json:"lastChange"`
+	// The payment's stream, oldest first (its audit trail), optionally only some event types.
+	History *StoredEventConnection `json:"history"`
 }
 
 type PaymentAnalytics struct {

@@ -69,44 +69,44 @@ func opened(currency string, initial int64) AccountOpened {
 }
 
 // history is a given stream of events.
-func history(es ...aggregate.Event) []aggregate.Event { return es }
+func past(es ...aggregate.Event) []aggregate.Event { return es }
 
 func TestOpenAccount(t *testing.T) {
 	runCases(t, []decideCase{
 		{
 			name: "zero initial balance (empty string)",
 			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
-			then: history(opened("EUR", 0)),
+			then: past(opened("EUR", 0)),
 		},
 		{
 			name: "explicit zero initial balance",
 			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "0.00"},
-			then: history(opened("EUR", 0)),
+			then: past(opened("EUR", 0)),
 		},
 		{
 			name: "positive initial balance",
 			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "EUR", InitialBalance: "12.50"},
-			then: history(opened("EUR", 1250)),
+			then: past(opened("EUR", 1250)),
 		},
 		{
 			name: "owner trimmed",
 			cmd:  OpenAccount{Owner: "  Ada Lovelace\t", Currency: "EUR", InitialBalance: "1"},
-			then: history(opened("EUR", 100)),
+			then: past(opened("EUR", 100)),
 		},
 		{
 			name: "KWD with 3 decimals",
 			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "KWD", InitialBalance: "1.234"},
-			then: history(opened("KWD", 1234)),
+			then: past(opened("KWD", 1234)),
 		},
 		{
 			name: "JPY without decimals",
 			cmd:  OpenAccount{Owner: "Ada Lovelace", Currency: "JPY", InitialBalance: "1200"},
-			then: history(opened("JPY", 1200)),
+			then: past(opened("JPY", 1200)),
 		},
 		{
 			name: "owner of exactly 200 characters",
 			cmd:  OpenAccount{Owner: strings.Repeat("é", 200), Currency: "EUR"},
-			then: history(AccountOpened{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
+			then: past(AccountOpened{Organization: testOrg, AccountID: id, Owner: strings.Repeat("é", 200), Currency: "EUR"}),
 		},
 		{
 			name:    "negative initial balance",
@@ -170,7 +170,7 @@ func TestOpenAccount(t *testing.T) {
 		},
 		{
 			name:    "already opened",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrAccountExists,
 		},
@@ -182,7 +182,7 @@ func TestOpenAccount(t *testing.T) {
 		},
 		{
 			name:    "already opened and closed",
-			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			given:   past(opened("EUR", 0), AccountClosed{AccountID: id}),
 			cmd:     OpenAccount{Owner: "Ada Lovelace", Currency: "EUR"},
 			wantErr: ErrAccountExists,
 		},
@@ -193,91 +193,91 @@ func TestCreditAccount(t *testing.T) {
 	runCases(t, []decideCase{
 		{
 			name:  "ok",
-			given: history(opened("EUR", 1000)),
+			given: past(opened("EUR", 1000)),
 			cmd:   CreditAccount{Amount: "2.50", Description: "salary"},
-			then:  history(AccountCredited{AccountID: id, Amount: 250, Description: "salary"}),
+			then:  past(AccountCredited{AccountID: id, Amount: 250, Description: "salary"}),
 		},
 		{
 			name:  "smallest amount, description trimmed",
-			given: history(opened("EUR", 0)),
+			given: past(opened("EUR", 0)),
 			cmd:   CreditAccount{Amount: "0.01", Description: "  tip  "},
-			then:  history(AccountCredited{AccountID: id, Amount: 1, Description: "tip"}),
+			then:  past(AccountCredited{AccountID: id, Amount: 1, Description: "tip"}),
 		},
 		{
 			name:  "JPY",
-			given: history(opened("JPY", 0)),
+			given: past(opened("JPY", 0)),
 			cmd:   CreditAccount{Amount: "1200"},
-			then:  history(AccountCredited{AccountID: id, Amount: 1200}),
+			then:  past(AccountCredited{AccountID: id, Amount: 1200}),
 		},
 		{
 			name:  "KWD 3 decimals",
-			given: history(opened("KWD", 0)),
+			given: past(opened("KWD", 0)),
 			cmd:   CreditAccount{Amount: "0.005"},
-			then:  history(AccountCredited{AccountID: id, Amount: 5}),
+			then:  past(AccountCredited{AccountID: id, Amount: 5}),
 		},
 		{
 			name:  "description of exactly 500 characters",
-			given: history(opened("EUR", 0)),
+			given: past(opened("EUR", 0)),
 			cmd:   CreditAccount{Amount: "1", Description: strings.Repeat("ü", 500)},
-			then:  history(AccountCredited{AccountID: id, Amount: 100, Description: strings.Repeat("ü", 500)}),
+			then:  past(AccountCredited{AccountID: id, Amount: 100, Description: strings.Repeat("ü", 500)}),
 		},
 		{
 			name:  "up to the int64 limit",
-			given: history(opened("JPY", math.MaxInt64-10)),
+			given: past(opened("JPY", math.MaxInt64-10)),
 			cmd:   CreditAccount{Amount: "10"},
-			then:  history(AccountCredited{AccountID: id, Amount: 10}),
+			then:  past(AccountCredited{AccountID: id, Amount: 10}),
 		},
 		{
 			name:    "zero",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: "0.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "negative",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: "-1.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: "ten"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "empty amount",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: ""},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for JPY",
-			given:   history(opened("JPY", 0)),
+			given:   past(opened("JPY", 0)),
 			cmd:     CreditAccount{Amount: "100.5"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for EUR",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: "1.001"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "description too long",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: "1", Description: strings.Repeat("a", 501)},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "description not UTF-8",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     CreditAccount{Amount: "1", Description: "\xc3"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "balance overflow",
-			given:   history(opened("JPY", math.MaxInt64-10)),
+			given:   past(opened("JPY", math.MaxInt64-10)),
 			cmd:     CreditAccount{Amount: "11"},
 			wantErr: ErrInvalidInput,
 		},
@@ -288,7 +288,7 @@ func TestCreditAccount(t *testing.T) {
 		},
 		{
 			name:    "closed account",
-			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			given:   past(opened("EUR", 0), AccountClosed{AccountID: id}),
 			cmd:     CreditAccount{Amount: "1.00"},
 			wantErr: ErrAccountClosed,
 		},
@@ -299,61 +299,61 @@ func TestDebitAccount(t *testing.T) {
 	runCases(t, []decideCase{
 		{
 			name:  "ok",
-			given: history(opened("EUR", 1000)),
+			given: past(opened("EUR", 1000)),
 			cmd:   DebitAccount{Amount: "2.50", Description: "coffee"},
-			then:  history(AccountDebited{AccountID: id, Amount: 250, Description: "coffee"}),
+			then:  past(AccountDebited{AccountID: id, Amount: 250, Description: "coffee"}),
 		},
 		{
 			name:  "exact balance",
-			given: history(opened("EUR", 1000)),
+			given: past(opened("EUR", 1000)),
 			cmd:   DebitAccount{Amount: "10.00"},
-			then:  history(AccountDebited{AccountID: id, Amount: 1000}),
+			then:  past(AccountDebited{AccountID: id, Amount: 1000}),
 		},
 		{
 			name:  "balance built from credits and debits",
-			given: history(opened("EUR", 0), AccountCredited{AccountID: id, Amount: 700}, AccountDebited{AccountID: id, Amount: 200}),
+			given: past(opened("EUR", 0), AccountCredited{AccountID: id, Amount: 700}, AccountDebited{AccountID: id, Amount: 200}),
 			cmd:   DebitAccount{Amount: "5"},
-			then:  history(AccountDebited{AccountID: id, Amount: 500}),
+			then:  past(AccountDebited{AccountID: id, Amount: 500}),
 		},
 		{
 			name:    "beyond balance",
-			given:   history(opened("EUR", 1000)),
+			given:   past(opened("EUR", 1000)),
 			cmd:     DebitAccount{Amount: "10.01"},
 			wantErr: ErrInsufficientFunds,
 		},
 		{
 			name:    "empty account",
-			given:   history(opened("EUR", 0)),
+			given:   past(opened("EUR", 0)),
 			cmd:     DebitAccount{Amount: "0.01"},
 			wantErr: ErrInsufficientFunds,
 		},
 		{
 			name:    "zero",
-			given:   history(opened("EUR", 1000)),
+			given:   past(opened("EUR", 1000)),
 			cmd:     DebitAccount{Amount: "0"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "negative",
-			given:   history(opened("EUR", 1000)),
+			given:   past(opened("EUR", 1000)),
 			cmd:     DebitAccount{Amount: "-5.00"},
 			wantErr: ErrInvalidInput,
 		},
 		{
 			name:    "malformed",
-			given:   history(opened("EUR", 1000)),
+			given:   past(opened("EUR", 1000)),
 			cmd:     DebitAccount{Amount: "1e2"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "too many decimals for JPY",
-			given:   history(opened("JPY", 1000)),
+			given:   past(opened("JPY", 1000)),
 			cmd:     DebitAccount{Amount: "1.0"},
 			wantErr: money.ErrMalformedAmount,
 		},
 		{
 			name:    "description too long",
-			given:   history(opened("EUR", 1000)),
+			given:   past(opened("EUR", 1000)),
 			cmd:     DebitAccount{Amount: "1", Description: strings.Repeat("a", 501)},
 			wantErr: ErrInvalidInput,
 		},
@@ -364,7 +364,7 @@ func TestDebitAccount(t *testing.T) {
 		},
 		{
 			name:    "closed account",
-			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			given:   past(opened("EUR", 0), AccountClosed{AccountID: id}),
 			cmd:     DebitAccount{Amount: "1.00"},
 			wantErr: ErrAccountClosed,
 		},
@@ -375,25 +375,25 @@ func TestCloseAccount(t *testing.T) {
 	runCases(t, []decideCase{
 		{
 			name:  "zero balance",
-			given: history(opened("EUR", 0)),
+			given: past(opened("EUR", 0)),
 			cmd:   CloseAccount{},
-			then:  history(AccountClosed{AccountID: id}),
+			then:  past(AccountClosed{AccountID: id}),
 		},
 		{
 			name:  "balance brought back to zero",
-			given: history(opened("EUR", 500), AccountCredited{AccountID: id, Amount: 250}, AccountDebited{AccountID: id, Amount: 750}),
+			given: past(opened("EUR", 500), AccountCredited{AccountID: id, Amount: 250}, AccountDebited{AccountID: id, Amount: 750}),
 			cmd:   CloseAccount{},
-			then:  history(AccountClosed{AccountID: id}),
+			then:  past(AccountClosed{AccountID: id}),
 		},
 		{
 			name:    "non-zero balance",
-			given:   history(opened("EUR", 1)),
+			given:   past(opened("EUR", 1)),
 			cmd:     CloseAccount{},
 			wantErr: ErrNonZeroBalance,
 		},
 		{
 			name:    "already closed",
-			given:   history(opened("EUR", 0), AccountClosed{AccountID: id}),
+			given:   past(opened("EUR", 0), AccountClosed{AccountID: id}),
 			cmd:     CloseAccount{},
 			wantErr: ErrAccountClosed,
 		},
@@ -406,7 +406,7 @@ func TestCloseAccount(t *testing.T) {
 }
 
 func TestErrorCodesAndMessages(t *testing.T) {
-	eur := history(opened("EUR", 1000))
+	eur := past(opened("EUR", 1000))
 	decide := func(given []aggregate.Event, cmd command.Command[Account], target error) error {
 		t.Helper()
 		return commandtest.Given(t, Type, given...).As(env).When(cmd).ThenError(target)
@@ -438,7 +438,7 @@ func TestErrorCodesAndMessages(t *testing.T) {
 
 	assertCode(t, decide(nil, CreditAccount{Amount: "1"}, ErrAccountNotFound), apperr.NotFound)
 
-	closed := history(opened("EUR", 0), AccountClosed{AccountID: id})
+	closed := past(opened("EUR", 0), AccountClosed{AccountID: id})
 	assertCode(t, decide(closed, DebitAccount{Amount: "1"}, ErrAccountClosed), CodeAccountClosed)
 	assertCode(t, decide(closed, CloseAccount{}, ErrAccountClosed), CodeAccountClosed)
 
@@ -446,7 +446,7 @@ func TestErrorCodesAndMessages(t *testing.T) {
 	assertCode(t, decide(nil, OpenAccount{Owner: "", Currency: "EUR"}, ErrInvalidInput), apperr.BadUserInput)
 	assertCode(t, decide(nil, OpenAccount{Owner: "x", Currency: "eur"}, money.ErrUnknownCurrency), apperr.BadUserInput)
 
-	err = decide(history(opened("JPY", math.MaxInt64)), CreditAccount{Amount: "1"}, ErrInvalidInput)
+	err = decide(past(opened("JPY", math.MaxInt64)), CreditAccount{Amount: "1"}, ErrInvalidInput)
 	assertCode(t, err, apperr.BadUserInput)
 	if !strings.Contains(err.Error(), "overflow") {
 		t.Errorf("message %q does not mention the overflow", err)
@@ -681,7 +681,7 @@ func TestParseID(t *testing.T) {
 // NOT_FOUND, exactly as for an account that does not exist, and appends
 // nothing.
 func TestOtherOrganization(t *testing.T) {
-	given := history(opened("EUR", 1000))
+	given := past(opened("EUR", 1000))
 	globex := command.Env{StreamID: env.StreamID, Organization: "globex", Actor: "eve"}
 	nobody := command.Env{StreamID: env.StreamID, Actor: "eve"}
 	for _, tc := range []struct {

@@ -1,14 +1,10 @@
 package account
 
 import (
-	"context"
-
 	"github.com/chronicle-es/chronicle/internal/command"
-	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/history"
 	"github.com/chronicle-es/chronicle/internal/module"
-	"github.com/chronicle-es/chronicle/internal/page"
 	"github.com/chronicle-es/chronicle/internal/projection"
-	"github.com/google/uuid"
 )
 
 // Module registers the accounts context: module.Use(registry, account.Module).
@@ -26,8 +22,9 @@ type App struct {
 	// CloseAccount; its results carry the account as projected after them.
 	Commands *command.Handler[Account, View]
 	// Reads is the accounts read model.
-	Reads  *ReadModel
-	events StreamReader
+	Reads *ReadModel
+	// History reads accounts' streams: the audit trail and the last change.
+	History *history.Reader
 }
 
 // Result is what an account command did.
@@ -45,13 +42,7 @@ func New(d module.Deps) *App {
 			Read:       reads.Get,
 			NotFound:   ErrAccountNotFound,
 		}),
-		Reads:  reads,
-		events: d.Store,
+		Reads:   reads,
+		History: history.NewReader(d.Store, Type.StreamType, Type.Events, ErrAccountNotFound),
 	}
-}
-
-// History is the audit trail of organization's account id: its stored
-// events in version order (see the package function History).
-func (a *App) History(ctx context.Context, organization string, id uuid.UUID, first *int, after string) (page.Page[eventstore.RecordedEvent], error) {
-	return History(ctx, a.events, organization, id, first, after)
 }

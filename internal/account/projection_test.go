@@ -701,18 +701,18 @@ func TestReadModel(t *testing.T) {
 
 	// History of a1: its six events, four then two.
 	four := 4
-	h, err := account.History(ctx, store, testOrg, a1, &four, "")
+	h, err := svc.History.Events(ctx, testOrg, a1, &four, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, err := account.History(ctx, store, testOrg, a1, &four, h.Cursors[len(h.Cursors)-1])
+	h2, err := svc.History.Events(ctx, testOrg, a1, &four, h.Cursors[len(h.Cursors)-1], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(h.Items) != 4 || !h.HasNextPage || len(h2.Items) != 2 || h2.HasNextPage {
 		t.Fatalf("history pages: %d (next %v), %d (next %v)", len(h.Items), h.HasNextPage, len(h2.Items), h2.HasNextPage)
 	}
-	if _, err := account.History(ctx, store, "globex", a1, nil, ""); !errors.Is(err, account.ErrAccountNotFound) {
+	if _, err := svc.History.Events(ctx, "globex", a1, nil, "", nil); !errors.Is(err, account.ErrAccountNotFound) {
 		t.Fatalf("history of another organization's account: %v, want ErrAccountNotFound", err)
 	}
 	for i, e := range append(h.Items, h2.Items...) {
@@ -727,13 +727,13 @@ func TestReadModel(t *testing.T) {
 			t.Fatalf("history event %d: %s v%d %s, want v%d %s", i, e.StreamID, e.Version, e.Type, i+1, wantType)
 		}
 	}
-	if h, err := account.History(ctx, store, testOrg, a1, nil, ""); err != nil || len(h.Items) != 6 || h.HasNextPage {
+	if h, err := svc.History.Events(ctx, testOrg, a1, nil, "", nil); err != nil || len(h.Items) != 6 || h.HasNextPage {
 		t.Fatalf("history, default page: %d items (next %v), %v", len(h.Items), h.HasNextPage, err)
 	}
-	if _, err := account.History(ctx, store, testOrg, uuid.Must(uuid.NewV7()), nil, ""); !errors.Is(err, account.ErrAccountNotFound) {
+	if _, err := svc.History.Events(ctx, testOrg, uuid.Must(uuid.NewV7()), nil, "", nil); !errors.Is(err, account.ErrAccountNotFound) {
 		t.Fatalf("history of an unknown account: %v, want ErrAccountNotFound", err)
 	}
-	if _, err := account.History(ctx, store, testOrg, a1, nil, page.Encode("operation", "2")); !errors.Is(err, page.ErrInvalidPage) {
+	if _, err := svc.History.Events(ctx, testOrg, a1, nil, page.Encode("operation", "2"), nil); !errors.Is(err, page.ErrInvalidPage) {
 		t.Fatalf("History(after an operation cursor): %v, want ErrInvalidPage", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/page"
@@ -60,7 +59,6 @@ type ListFilter struct {
 const (
 	accountCursor   = "account"
 	operationCursor = "operation"
-	eventCursor     = "event"
 )
 
 // ReadModel answers queries from the accounts projection's tables and the
@@ -145,64 +143,6 @@ func (m *ReadModel) Operations(ctx context.Context, organization string, account
 		return page.Page[Operation]{}, err
 	}
 	return page.Make(ops, size, func(o Operation) string { return page.EncodeInt64(operationCursor, o.Version) }), nil
-}
-
-// StreamReader reads an account's stored events.
-type StreamReader interface {
-	ReadStream(ctx context.Context, streamID uuid.UUID, afterVersion int64, limit int) ([]eventstore.RecordedEvent, error)
-}
-
-// History returns the account stream's stored events (the audit trail) in
-// version order. It reads the event store, not the read model, so an
-// account's history is there as soon as its events are, projected or not.
-// Errors: page.ErrInvalidPage; ErrAccountNotFound when the stream does not
-// exist or belongs to another organization (its AccountOpened says which).
-func History(ctx context.Context, store StreamReader, organization string, accountID uuid.UUID, first *int, after string) (page.Page[eventstore.RecordedEvent], error) {
-	size, afterVersion, err := page.Int64After(eventCursor, first, after)
-	if err != nil {
-		return page.Page[eventstore.RecordedEvent]{}, err
-	}
-	events, err := store.ReadStream(ctx, accountID, afterVersion, size+1)
-	if err != nil {
-		return page.Page[eventstore.RecordedEvent]{}, err
-	}
-	opened := events
-	if afterVersion > 0 { // the page does not start with AccountOpened
-		if opened, err = store.ReadStream(ctx, accountID, 0, 1); err != nil {
-			return page.Page[eventstore.RecordedEvent]{}, err
-		}
-	}
-	if ok, err := openedBy(opened, organization); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("%w: %s", ErrAccountNotFound, accountID)
-		}
-		return page.Page[eventstore.RecordedEvent]{}, err
-	}
-	// The audit trail shows every event in its current shape, as every
-	// other reader sees it (stored events are never rewritten).
-	for i := range events {
-		e := &events[i]
-		if e.Data, e.SchemaVersion, err = Type.Events.Upgrade(e.Type, e.SchemaVersion, e.Data); err != nil {
-			return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("history of account %s: %w", accountID, err)
-		}
-	}
-	return page.Make(events, size, func(e eventstore.RecordedEvent) string {
-		return page.EncodeInt64(eventCursor, e.Version)
-	}), nil
-}
-
-// openedBy reports whether events starts with an AccountOpened of
-// organization. Errors: a first event that does not decode.
-func openedBy(events []eventstore.RecordedEvent, organization string) (bool, error) {
-	if len(events) == 0 || events[0].StreamType != Type.StreamType || events[0].Version != 1 {
-		return false, nil
-	}
-	e, err := Type.Decode(events[0].Type, events[0].SchemaVersion, events[0].Data)
-	if err != nil {
-		return false, err
-	}
-	o, ok := e.(AccountOpened)
-	return ok && o.Organization == organization, nil
 }
 
 // operationsAfter returns up to limit operations of the account with version

@@ -50,8 +50,8 @@ func TestVersion1MovementsReadAsVersion2(t *testing.T) {
 		{account.EventAccountCredited, `{"accountId":"` + old.String() + `","amount":250,"description":"salary"}`},
 		{account.EventAccountDebited, `{"accountId":"` + old.String() + `","amount":125,"description":"rent"}`},
 	} {
-		if _, err := pool.Exec(ctx, `INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, data)
-			VALUES (gen_random_uuid(), $1, 'account', $2, $3, 1, $4)`, old, v+1, e.typ, e.data); err != nil {
+		if _, err := pool.Exec(ctx, `INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, data, metadata)
+			VALUES (gen_random_uuid(), $1, 'account', $2, $3, 1, $4, jsonb_build_object('tenant', $5::text))`, old, v+1, e.typ, e.data, testOrg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func TestVersion1MovementsReadAsVersion2(t *testing.T) {
 
 	// History: version 1 movements show in their version 2 shape.
 	for _, id := range []uuid.UUID{now.ID, old} {
-		h, err := svc.History(ctx, testOrg, id, nil, "")
+		h, err := svc.History.Events(ctx, testOrg, id, nil, "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/history"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
@@ -26,6 +27,8 @@ type App struct {
 	Commands *command.Handler[Payment, View]
 	// Reads is the payments read model (through the read cache).
 	Reads *ReadModel
+	// History reads payments' streams: the audit trail and the last change.
+	History *history.Reader
 }
 
 // Result is what a payment command did.
@@ -44,7 +47,8 @@ func New(d module.Deps) *App {
 			NotFound:   ErrPaymentNotFound,
 			AfterRead:  raiseCacheFloor(d.Cache, d.Logger),
 		}),
-		Reads: reads,
+		Reads:   reads,
+		History: history.NewReader(d.Store, Type.StreamType, Type.Events, ErrPaymentNotFound),
 	}
 }
 

@@ -32,7 +32,7 @@ func as(actor, organization string) command.Env {
 }
 
 // history is a given stream of events.
-func history(es ...aggregate.Event) []aggregate.Event { return es }
+func past(es ...aggregate.Event) []aggregate.Event { return es }
 
 func initiated(amount int64) PaymentInitiated {
 	return PaymentInitiated{PaymentID: pid, Organization: org, CustomerName: "Ada Lovelace",
@@ -86,7 +86,7 @@ func TestInitiatePayment(t *testing.T) {
 			sender := alice
 			switch name {
 			case "exists":
-				given = history(initiated(500))
+				given = past(initiated(500))
 			case "no organization":
 				sender.Organization = ""
 			}
@@ -102,11 +102,11 @@ func TestInitiatePayment(t *testing.T) {
 // give their event, all others INVALID_STATE_TRANSITION with no event.
 func TestLifecycle(t *testing.T) {
 	histories := map[Status][]aggregate.Event{
-		StatusInitiated:         history(initiated(10000)),
-		StatusProcessed:         history(initiated(10000), processed),
-		StatusFailed:            history(initiated(10000), failed),
-		StatusPartiallyRefunded: history(initiated(10000), processed, refunded(2500)),
-		StatusRefunded:          history(initiated(10000), processed, refunded(10000)),
+		StatusInitiated:         past(initiated(10000)),
+		StatusProcessed:         past(initiated(10000), processed),
+		StatusFailed:            past(initiated(10000), failed),
+		StatusPartiallyRefunded: past(initiated(10000), processed, refunded(2500)),
+		StatusRefunded:          past(initiated(10000), processed, refunded(10000)),
 	}
 	process := ProcessPayment{ID: pid}
 	fail := FailPayment{ID: pid, Reason: " card declined "}
@@ -143,7 +143,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestRefunds(t *testing.T) {
-	given := history(initiated(10000), processed)
+	given := past(initiated(10000), processed)
 	refund := func(amount string) RefundPayment {
 		return RefundPayment{ID: pid, Reason: "returned", Amount: amount}
 	}
@@ -153,7 +153,7 @@ func TestRefunds(t *testing.T) {
 	}
 	// Without an amount: all that is left, which makes it REFUNDED.
 	when(given, refund("")).Then(refunded(10000))
-	when(history(initiated(10000), processed, refunded(2500)), refund("")).Then(refunded(7500))
+	when(past(initiated(10000), processed, refunded(2500)), refund("")).Then(refunded(7500))
 	// Exactly what is left, in two steps.
 	after := append(given, refunded(2500))
 	if s := Type.Fold(after...); s.Status != StatusPartiallyRefunded || s.Refundable() != 7500 {
@@ -174,7 +174,7 @@ func TestRefunds(t *testing.T) {
 	when(given, RefundPayment{ID: pid, Amount: "1.00"}).ThenError(ErrInvalidInput)
 	when(given, RefundPayment{ID: pid, Reason: strings.Repeat("r", 501)}).ThenError(ErrInvalidInput)
 	// A failure reason is required too.
-	when(history(initiated(10000)), FailPayment{ID: pid, Reason: "\t"}).ThenError(ErrInvalidInput)
+	when(past(initiated(10000)), FailPayment{ID: pid, Reason: "\t"}).ThenError(ErrInvalidInput)
 }
 
 // TestActorsComeFromTheCaller: who did what is the sender's identity
@@ -196,7 +196,7 @@ func TestActorsComeFromTheCaller(t *testing.T) {
 // TestOtherOrganization: another organization's payment is not found, for
 // every command, whatever its status.
 func TestOtherOrganization(t *testing.T) {
-	given := history(initiated(10000), processed)
+	given := past(initiated(10000), processed)
 	for _, cmd := range []command.Command[Payment]{
 		ProcessPayment{ID: pid},
 		FailPayment{ID: pid, Reason: "x"},

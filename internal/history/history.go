@@ -1,0 +1,121 @@
+// Package history reads an entity's own stream for the API: its audit trail
+// (every stored event, in version order, in its current shape) and the
+// provenance of its current state (the event that last changed it: who,
+// when, by which command). Every bounded context's entities get both through
+// one Reader, confined to the caller's organization like every read.
+package history
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/page"
+	"github.com/google/uuid"
+)
+
+// StreamReader reads a stream's stored events (*eventstore.Store).
+type StreamReader interface {
+	ReadStream(ctx context.Context, streamID uuid.UUID, afterVersion int64, limit int) ([]eventstore.RecordedEvent, error)
+}
+
+// Reader reads the streams of one aggregate type.
+type Reader struct {
+	store      StreamReader
+	streamType string
+	events     *aggregate.Events
+	notFound   error
+}
+
+// NewReader returns a Reader of the streams of streamType, whose events
+// registry upcasts what it returns; notFound is the error (NOT_FOUND) for a
+// stream that does not exist, is of another type, or belongs to another
+// organization.
+func NewReader(store StreamReader, streamType string, events *aggregate.Events, notFound error) *Reader {
+	return &Reader{store: store, streamType: streamType, events: events, notFound: notFound}
+}
+
+// cursorKind names the cursors of an audit trail.
+const cursorKind = "event"
+
+// scanBatch is how many events one read takes when a type filter skips
+// some.
+const scanBatch = 200
+
+// Events returns a page of the stream's events after the cursor after, in
+// version order, each in its current shape (upcast, with its current schema
+// version); with types, only events of those types. first is the page size
+// (page.Size). Errors: page.ErrInvalidPage for a malformed cursor or size;
+// the Reader's notFound when the stream is not organization's.
+func (r *Reader) Events(ctx context.Context, organization string, id uuid.UUID, first *int, after string, types []string) (page.Page[eventstore.RecordedEvent], error) {
+	size, afterVersion, err := page.Int64After(cursorKind, first, after)
+	if err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	if err := r.own(ctx, organization, id); err != nil {
+		return page.Page[eventstore.RecordedEvent]{}, err
+	}
+	var out []eventstore.RecordedEvent
+	for len(out) <= size {
+		batch, err := r.store.ReadStream(ctx, id, afterVersion, max(size+1, scanBatch))
+		if err != nil {
+			return page.Page[eventstore.RecordedEvent]{}, err
+		}
+		for _, e := range batch {
+			afterVersion = e.Version
+			if len(types) > 0 && !slices.Contains(types, e.Type) {
+				continue
+			}
+			if e.Data, e.SchemaVersion, err = r.events.Upgrade(e.Type, e.SchemaVersion, e.Data); err != nil {
+				return page.Page[eventstore.RecordedEvent]{}, fmt.Errorf("history of %s %s: %w", r.streamType, id, err)
+			}
+			if out = append(out, e); len(out) > size {
+				break
+			}
+		}
+		if len(batch) < max(size+1, scanBatch) {
+			break
+		}
+	}
+	return page.Make(out, size, func(e eventstore.RecordedEvent) string {
+		return page.EncodeInt64(cursorKind, e.Version)
+	}), nil
+}
+
+// At returns the stream's event at version (upcast): the provenance of an
+// entity projected at that version. Errors: the Reader's notFound when the
+// stream is not organization's or has no such version.
+func (r *Reader) At(ctx context.Context, organization string, id uuid.UUID, version int64) (eventstore.RecordedEvent, error) {
+	if version < 1 {
+		return eventstore.RecordedEvent{}, fmt.Errorf("%w: %s at version %d", r.notFound, id, version)
+	}
+	events, err := r.store.ReadStream(ctx, id, version-1, 1)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(events) != 1 || events[0].StreamType != r.streamType || events[0].Metadata.Tenant != organization {
+		return eventstore.RecordedEvent{}, fmt.Errorf("%w: %s", r.notFound, id)
+	}
+	e := events[0]
+	if e.Data, e.SchemaVersion, err = r.events.Upgrade(e.Type, e.SchemaVersion, e.Data); err != nil {
+		return eventstore.RecordedEvent{}, fmt.Errorf("event %d of %s %s: %w", version, r.streamType, id, err)
+	}
+	return e, nil
+}
+
+// own checks that the stream exists, is of the Reader's type and belongs to
+// organization: its first event's metadata names the tenant (every command
+// records it), so another organization's entity is not found, exactly like
+// one that does not exist.
+func (r *Reader) own(ctx context.Context, organization string, id uuid.UUID) error {
+	first, err := r.store.ReadStream(ctx, id, 0, 1)
+	if err != nil {
+		return err
+	}
+	if len(first) == 0 || first[0].StreamType != r.streamType || first[0].Metadata.Tenant != organization || organization == "" {
+		return fmt.Errorf("%w: %s", r.notFound, id)
+	}
+	return nil
+}
