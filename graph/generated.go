@@ -214,10 +214,10 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Account          func(childComplexity int, id string) int
+		Account          func(childComplexity int, id string, asOf *time.Time, atVersion *int) int
 		AccountHistory   func(childComplexity int, id string, first *int, after *string) int
 		Accounts         func(childComplexity int, first *int, after *string, owner *string, status *model.AccountStatus) int
-		Payment          func(childComplexity int, id string) int
+		Payment          func(childComplexity int, id string, asOf *time.Time, atVersion *int) int
 		PaymentAnalytics func(childComplexity int, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) int
 		Payments         func(childComplexity int, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) int
 	}
@@ -288,10 +288,10 @@ type PaymentResolver interface {
 	History(ctx context.Context, obj *model.Payment, first *int, after *string, types []string) (*model.StoredEventConnection, error)
 }
 type QueryResolver interface {
-	Account(ctx context.Context, id string) (*model.Account, error)
+	Account(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Account, error)
 	Accounts(ctx context.Context, first *int, after *string, owner *string, status *model.AccountStatus) (*model.AccountConnection, error)
 	AccountHistory(ctx context.Context, id string, first *int, after *string) (*model.StoredEventConnection, error)
-	Payment(ctx context.Context, id string) (*model.Payment, error)
+	Payment(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Payment, error)
 	Payments(ctx context.Context, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) (*model.PaymentConnection, error)
 	PaymentAnalytics(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error)
 }
@@ -1066,7 +1066,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Account(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Account(childComplexity, args["id"].(string), args["asOf"].(*time.Time), args["atVersion"].(*int)), true
 	case "Query.accountHistory":
 		if e.ComplexityRoot.Query.AccountHistory == nil {
 			break
@@ -1100,7 +1100,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Payment(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Payment(childComplexity, args["id"].(string), args["asOf"].(*time.Time), args["atVersion"].(*int)), true
 	case "Query.paymentAnalytics":
 		if e.ComplexityRoot.Query.PaymentAnalytics == nil {
 			break
@@ -1439,14 +1439,21 @@ A length of time, as a string: a number with a unit, or several, e.g.
 scalar Duration
 
 type Query {
-  "The account with this id, or null (with a NOT_FOUND error) when there is none."
-  account(id: ID!): Account
+  """
+  The account with this id, or null (with a NOT_FOUND error) when there is
+  none. Time travel: with ` + "`" + `asOf` + "`" + ` (a time) or ` + "`" + `atVersion` + "`" + ` (a version of its
+  stream), at most one of them, the account as it was then, folded from its
+  events (its ` + "`" + `version` + "`" + ` and ` + "`" + `updatedAt` + "`" + ` say the version reached and the time
+  of its last event); NOT_FOUND before it existed, BAD_USER_INPUT for a
+  version beyond its last.
+  """
+  account(id: ID!, asOf: Time, atVersion: Int): Account
   "Accounts, oldest first, optionally only one owner's or one status."
   accounts(first: Int = 20, after: String, owner: String, status: AccountStatus): AccountConnection!
   "The account's stored events: its audit trail, oldest first. NOT_FOUND when your organization has no such account."
   accountHistory(id: ID!, first: Int = 100, after: String): StoredEventConnection!
-  "The payment with this id, or null (with a NOT_FOUND error)."
-  payment(id: ID!): Payment
+  "The payment with this id, or null (with a NOT_FOUND error); ` + "`" + `asOf` + "`" + ` or ` + "`" + `atVersion` + "`" + ` as for ` + "`" + `account` + "`" + `."
+  payment(id: ID!, asOf: Time, atVersion: Int): Payment
   """
   Payments newest first (by initiation time), optionally only one status and
   only those initiated in [from, to).
@@ -2648,6 +2655,22 @@ func (ec *executionContext) field_Query_account_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "atVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["atVersion"] = arg2
 	return args, nil
 }
 
@@ -2738,6 +2761,22 @@ func (ec *executionContext) field_Query_payment_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "atVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["atVersion"] = arg2
 	return args, nil
 }
 
@@ -5984,7 +6023,7 @@ func (ec *executionContext) _Query_account(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Account(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Account(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*time.Time), fc.Args["atVersion"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Account) graphql.Marshaler {
@@ -6116,7 +6155,7 @@ func (ec *executionContext) _Query_payment(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Payment(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Payment(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*time.Time), fc.Args["atVersion"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Payment) graphql.Marshaler {

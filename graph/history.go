@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
@@ -52,4 +53,17 @@ func lastChangeOf(ctx context.Context, h *history.Reader, parse func(string) (uu
 		CommandID:     optional(e.Metadata.CommandID),
 		CorrelationID: optional(e.Metadata.CorrelationID),
 	}, nil
+}
+
+// pastOr is an entity's by-id read: the read model's current row (get), or,
+// with asOf or atVersion, the entity as it was then (at: time travel).
+func pastOr[V any](get func(context.Context, string, uuid.UUID) (V, error),
+	at func(context.Context, string, uuid.UUID, *time.Time, *int64) (V, error),
+	asOf *time.Time, atVersion *int) func(context.Context, string, uuid.UUID) (V, error) {
+	if asOf == nil && atVersion == nil {
+		return get
+	}
+	return func(ctx context.Context, org string, id uuid.UUID) (V, error) {
+		return at(ctx, org, id, asOf, int64Ptr(atVersion))
+	}
 }

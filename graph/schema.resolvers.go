@@ -132,8 +132,8 @@ func (r *paymentResolver) History(ctx context.Context, obj *model.Payment, first
 }
 
 // Account is the resolver for the account field.
-func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
-	return byID(ctx, id, account.ParseID, r.account.Reads.Get, accountOf)
+func (r *queryResolver) Account(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Account, error) {
+	return byID(ctx, id, account.ParseID, pastOr(r.account.Reads.Get, r.account.At, asOf, atVersion), accountOf)
 }
 
 // Accounts is the resolver for the accounts field.
@@ -164,8 +164,8 @@ func (r *queryResolver) AccountHistory(ctx context.Context, id string, first *in
 }
 
 // Payment is the resolver for the payment field.
-func (r *queryResolver) Payment(ctx context.Context, id string) (*model.Payment, error) {
-	return byID(ctx, id, payment.ParseID, r.payment.Reads.Get, paymentOf)
+func (r *queryResolver) Payment(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Payment, error) {
+	return byID(ctx, id, payment.ParseID, pastOr(r.payment.Reads.Get, r.payment.At, asOf, atVersion), paymentOf)
 }
 
 // Payments is the resolver for the payments field.

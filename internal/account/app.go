@@ -1,10 +1,15 @@
 package account
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/history"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/projection"
+	"github.com/google/uuid"
 )
 
 // Module registers the accounts context: module.Use(registry, account.Module).
@@ -45,4 +50,28 @@ func New(d module.Deps) *App {
 		Reads:   reads,
 		History: history.NewReader(d.Store, Type.StreamType, Type.Events, ErrAccountNotFound),
 	}
+}
+
+// At is organization's account id as it was at a point of its past (exactly
+// one of asOf and atVersion): the events up to that point folded by the
+// accounts projection's own fold, so it is the row the read model held
+// then. Its Version and UpdatedAt echo the version reached and the time of
+// its last event. Errors: those of history.Reader.Until (BAD_USER_INPUT for
+// an impossible point, ErrAccountNotFound before the account existed).
+func (a *App) At(ctx context.Context, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64) (View, error) {
+	events, err := a.History.Until(ctx, organization, id, asOf, atVersion)
+	if err != nil {
+		return View{}, err
+	}
+	f := newFold()
+	for _, re := range events {
+		if err := f.apply(re); err != nil {
+			return View{}, err
+		}
+	}
+	v := f.rows[id]
+	if v == nil {
+		return View{}, fmt.Errorf("%w: %s", ErrAccountNotFound, id)
+	}
+	return *v, nil
 }

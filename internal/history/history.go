@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/page"
 	"github.com/google/uuid"
@@ -118,4 +120,54 @@ func (r *Reader) own(ctx context.Context, organization string, id uuid.UUID) err
 		return fmt.Errorf("%w: %s", r.notFound, id)
 	}
 	return nil
+}
+
+// ErrInvalidPoint (BAD_USER_INPUT) reports a time-travel point that cannot
+// be: both asOf and atVersion, a version below 1 or beyond the stream's last.
+var ErrInvalidPoint = apperr.New(apperr.BadUserInput, "invalid input")
+
+// Until returns organization's stream id up to a point in its past: its
+// events up to version atVersion, or those recorded at or before asOf
+// (exactly one of them is set), upcast, oldest first, for the context to
+// fold into the entity as it was then. Errors: ErrInvalidPoint; the Reader's
+// notFound when the stream is not organization's, or did not exist yet at
+// asOf.
+func (r *Reader) Until(ctx context.Context, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64) ([]eventstore.RecordedEvent, error) {
+	switch {
+	case (asOf == nil) == (atVersion == nil):
+		return nil, fmt.Errorf("%w: give exactly one of asOf and atVersion", ErrInvalidPoint)
+	case atVersion != nil && *atVersion < 1:
+		return nil, fmt.Errorf("%w: atVersion must be at least 1, got %d", ErrInvalidPoint, *atVersion)
+	}
+	if err := r.own(ctx, organization, id); err != nil {
+		return nil, err
+	}
+	var out []eventstore.RecordedEvent
+read:
+	for after := int64(0); ; {
+		batch, err := r.store.ReadStream(ctx, id, after, scanBatch)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range batch {
+			after = e.Version
+			if (atVersion != nil && e.Version > *atVersion) || (asOf != nil && e.RecordedAt.After(*asOf)) {
+				break read
+			}
+			if e.Data, e.SchemaVersion, err = r.events.Upgrade(e.Type, e.SchemaVersion, e.Data); err != nil {
+				return nil, fmt.Errorf("event %d of %s %s: %w", e.Version, r.streamType, id, err)
+			}
+			out = append(out, e)
+		}
+		if len(batch) < scanBatch {
+			break
+		}
+	}
+	switch {
+	case atVersion != nil && int64(len(out)) < *atVersion:
+		return nil, fmt.Errorf("%w: atVersion %d is beyond the last version, %d", ErrInvalidPoint, *atVersion, len(out))
+	case len(out) == 0:
+		return nil, fmt.Errorf("%w: %s did not exist yet at %s", r.notFound, id, asOf.UTC().Format(time.RFC3339Nano))
+	}
+	return out, nil
 }

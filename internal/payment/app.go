@@ -2,13 +2,16 @@ package payment
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/history"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
+	"github.com/google/uuid"
 )
 
 const contextName = "payment"
@@ -67,4 +70,29 @@ func raiseCacheFloor(cache *readcache.Cache, logger *slog.Logger) func(context.C
 			logger.ErrorContext(ctx, "read cache invalidation after a command failed", "payment", v.ID, "err", err)
 		}
 	}
+}
+
+// At is organization's payment id as it was at a point of its past (exactly
+// one of asOf and atVersion): the events up to that point folded by the
+// payments projection's own fold (View.apply), so it is the row the read
+// model held then. Errors: those of history.Reader.Until (BAD_USER_INPUT for
+// an impossible point, ErrPaymentNotFound before the payment existed).
+func (a *App) At(ctx context.Context, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64) (View, error) {
+	events, err := a.History.Until(ctx, organization, id, asOf, atVersion)
+	if err != nil {
+		return View{}, err
+	}
+	var v View
+	for _, re := range events {
+		e, err := Type.Decode(re.Type, re.SchemaVersion, re.Data)
+		if err != nil {
+			return View{}, fmt.Errorf("event %d: %w", re.Position, err)
+		}
+		v.apply(re, e)
+	}
+	if v.ID == uuid.Nil {
+		return View{}, fmt.Errorf("%w: %s", ErrPaymentNotFound, id)
+	}
+	v.normalizeTimes()
+	return v, nil
 }
