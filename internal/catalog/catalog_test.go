@@ -88,9 +88,11 @@ func TestAddProductInput(t *testing.T) {
 		"fractional pages":    with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":1.5}`) }),
 		"pages as text":       with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":"100"}`) }),
 		"too many pages":      with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":100001}`) }),
-		"isbn check digit":    with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":1,"isbn":"978-0-441-47812-4"}`) }),
-		"isbn shape":          with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":1,"isbn":"12345"}`) }),
-		"isbn-13 prefix":      with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":1,"isbn":"1230441478125"}`) }),
+		"isbn check digit": with(func(c *AddProduct) {
+			c.Attributes = json.RawMessage(`{"author":"a","pages":1,"isbn":"978-0-441-47812-4"}`)
+		}),
+		"isbn shape":     with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":1,"isbn":"12345"}`) }),
+		"isbn-13 prefix": with(func(c *AddProduct) { c.Attributes = json.RawMessage(`{"author":"a","pages":1,"isbn":"1230441478125"}`) }),
 	} {
 		t.Run(name, func(t *testing.T) {
 			commandtest.Given(t, Type).As(alice).When(c).ThenError(ErrInvalidInput)
