@@ -43,10 +43,7 @@ func TestNoOversellingUnderRaces(t *testing.T) {
 		t.Fatalf("stockChanged first = %+v, want 10 on hand", first.StockChanged)
 	}
 
-	store := eventstore.New(srv.Server.Pool())
-	deps := module.Deps{Pool: srv.Server.Pool(), Store: store, Hub: live.NewHub(), Commands: command.Deps{Store: store, Waiter: noWait{}}}
-	app := stock.New(deps, catalog.New(deps))
-	org := caller.Caller{Actor: "process:fulfilment", Organization: servertest.DefaultIdentity.Organization}
+	app, org := processStock(srv)
 	const n = 50
 	orders := make([]string, n)
 	results := make([]error, n)
@@ -107,6 +104,55 @@ func TestNoOversellingUnderRaces(t *testing.T) {
 	if s := restock(t, c, id, 1); s.OnHand != 6 || s.Available != 6 {
 		t.Errorf("restock after the race = %+v, want 6 on hand", s)
 	}
+}
+
+// processStock is the stock context on srv's database as a process manager
+// uses it (its own handler, on the same event store), and the caller it
+// sends commands as.
+func processStock(srv *servertest.Server) (*stock.App, caller.Caller) {
+	store := eventstore.New(srv.Server.Pool())
+	deps := module.Deps{Pool: srv.Server.Pool(), Store: store, Hub: live.NewHub(), Commands: command.Deps{Store: store, Waiter: noWait{}}}
+	return stock.New(deps, catalog.New(deps)), caller.Caller{Actor: "process:fulfilment", Organization: servertest.DefaultIdentity.Organization}
+}
+
+// TestReserveOncePerOrderUnderRaces: 20 concurrent reservations for one
+// order (a process manager's step sent again and again, each time under
+// another idempotency key) reserve once; the others are ALREADY_RESERVED.
+func TestReserveOncePerOrderUnderRaces(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, nil)
+	c := srv.Client()
+	id := addProduct(t, c, book("ONCE-1", "Once", 10, "5.00")).ProductID
+	restock(t, c, id, 100)
+	app, who := processStock(srv)
+	order := uuid.NewString()
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = app.Commands.Handle(context.Background(), stock.ReserveStock{ProductID: id, OrderID: order, Quantity: 3},
+				command.Options{Caller: who, IdempotencyKey: "attempt-" + uuid.NewString()})
+		})
+	}
+	wg.Wait()
+	ok, again := 0, 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, stock.ErrAlreadyReserved):
+			again++
+		default:
+			t.Errorf("reservation: %v", err)
+		}
+	}
+	if ok != 1 || again != n-1 {
+		t.Fatalf("%d reserved, %d ALREADY_RESERVED; want 1 and %d", ok, again, n-1)
+	}
+	eventually(t, 30*time.Second, "3 units reserved", func() bool {
+		return getProduct(t, c, id).Stock == stockData{ProductID: id, OnHand: 100, Reserved: 3, Available: 97, Version: 2}
+	})
 }
 
 // noWait is a read-your-writes waiter that never waits (Deps.Wait is 0):
