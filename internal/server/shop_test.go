@@ -424,6 +424,22 @@ func TestProductAddedOverWebSocket(t *testing.T) {
 		}
 	}
 	s.noMessage("books", 300*time.Millisecond)
+
+	// productUpdated: the current state first, then each change.
+	s.subscribe("upd", `subscription($id: ID!) { productUpdated(id: $id) { id version title price { amount } } }`, servertest.Vars{"id": want[0]})
+	var u struct {
+		ProductUpdated product `json:"productUpdated"`
+	}
+	s.data("upd", &u)
+	if u.ProductUpdated.ID != want[0] || u.ProductUpdated.Version != 1 {
+		t.Fatalf("productUpdated first = %+v", u.ProductUpdated)
+	}
+	c.MustSucceed(t, priceMutation, in("id", want[0], "price", "2.00", "currency", "EUR"), nil)
+	s.data("upd", &u)
+	if u.ProductUpdated.Version != 2 || u.ProductUpdated.Price.Amount != "2.00" {
+		t.Fatalf("productUpdated after a price change = %+v", u.ProductUpdated)
+	}
+	other.MustFail(t, "NOT_FOUND", productQuery, servertest.Vars{"id": want[0]})
 	n := 0
 	for n < 6 {
 		var x struct {
