@@ -472,3 +472,46 @@ func pendingFor(t *testing.T, s *subs, id string, d time.Duration) bool {
 		}
 	}
 }
+
+// TestShopSessionOfTheReadme runs the README's shop steps as written
+// (attributes as inline GraphQL objects).
+func TestShopSessionOfTheReadme(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, nil)
+	c := srv.Client()
+	var added struct {
+		A struct {
+			ProductID string  `json:"productId"`
+			Product   product `json:"product"`
+		} `json:"a"`
+	}
+	c.MustSucceed(t, `mutation {
+  a: addProduct(input: { sku: "BK-LHOD", title: "The Left Hand of Darkness", category: "books",
+                         price: "12.50", currency: "EUR", description: "An envoy on the winter planet Gethen.",
+                         attributes: { author: "Ursula K. Le Guin", pages: 304, isbn: "978-0-441-47812-5" } }) {
+    productId product { sku title price { amount currency } attributes }
+  }
+  b: addProduct(input: { sku: "BK-DISP", title: "The Dispossessed", category: "books",
+                         price: "11.00", currency: "EUR", description: "An ambiguous utopia on twin planets.",
+                         attributes: { author: "Ursula K. Le Guin", pages: 387 } }) { productId }
+  c: addProduct(input: { sku: "BK-EARTH", title: "A Wizard of Earthsea", category: "books",
+                         price: "8.90", currency: "EUR", description: "A boy learns the true names of things.",
+                         attributes: { author: "Ursula K. Le Guin", pages: 183 } }) { productId }
+}`, nil, &added)
+	if string(added.A.Product.Attributes) != `{"isbn":"9780441478125","pages":304,"author":"Ursula K. Le Guin"}` {
+		t.Errorf("attributes = %s", added.A.Product.Attributes)
+	}
+	restock(t, c, added.A.ProductID, 10)
+	if got := titles(listProducts(t, c, servertest.Vars{"category": "books", "orderBy": "PRICE", "first": 10})); len(got) != 3 || got[0] != "A Wizard of Earthsea" {
+		t.Errorf("books by price = %q", got)
+	}
+	if got := titles(listProducts(t, c, servertest.Vars{"search": "planet", "orderBy": "TITLE"})); len(got) != 2 {
+		t.Errorf("search planet = %q, want the two planet books", got)
+	}
+	if got := titles(listProducts(t, c, servertest.Vars{"search": `"left hand" -earthsea`})); len(got) != 1 {
+		t.Errorf("search \"left hand\" -earthsea = %q", got)
+	}
+	if got := titles(listProducts(t, c, servertest.Vars{"inStock": true})); len(got) != 1 || got[0] != "The Left Hand of Darkness" {
+		t.Errorf("in stock = %q", got)
+	}
+}
