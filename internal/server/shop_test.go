@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/auth"
 	"github.com/chronicle-es/chronicle/internal/server/servertest"
 )
 
@@ -440,6 +441,24 @@ func TestProductAddedOverWebSocket(t *testing.T) {
 		t.Fatalf("productUpdated after a price change = %+v", u.ProductUpdated)
 	}
 	other.MustFail(t, "NOT_FOUND", productQuery, servertest.Vars{"id": want[0]})
+	s.subscribe("nowhere", `subscription($p: ID!) { stockChanged(productId: $p) { available } }`, servertest.Vars{"p": randomUUID()})
+	if code := s.errorCode("nowhere"); code != "NOT_FOUND" {
+		t.Errorf("stockChanged of a product of nowhere: %s, want NOT_FOUND", code)
+	}
+
+	// Another organization's subscriber: NOT_FOUND for this product.
+	ows := srv.MustDialWS(t, "graphql-transport-ws", nil)
+	mustInit(t, ows, map[string]any{"Authorization": "Bearer " + srv.Token(auth.Identity{Subject: "mallory", Organization: "other-org"}, time.Hour)})
+	osubs := newSubs(t, ows)
+	for _, q := range []string{
+		`subscription($id: ID!) { productUpdated(id: $id) { id } }`,
+		`subscription($id: ID!) { stockChanged(productId: $id) { available } }`,
+	} {
+		osubs.subscribe("theirs", q, servertest.Vars{"id": want[0]})
+		if code := osubs.errorCode("theirs"); code != "NOT_FOUND" {
+			t.Errorf("%s of another organization's product: %s, want NOT_FOUND", q, code)
+		}
+	}
 	n := 0
 	for n < 6 {
 		var x struct {
