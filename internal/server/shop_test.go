@@ -3,11 +3,14 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/auth"
+	"github.com/chronicle-es/chronicle/internal/config"
+	"github.com/chronicle-es/chronicle/internal/redistest"
 	"github.com/chronicle-es/chronicle/internal/server/servertest"
 )
 
@@ -533,4 +536,48 @@ func TestShopSessionOfTheReadme(t *testing.T) {
 	if got := titles(listProducts(t, c, servertest.Vars{"inStock": true})); len(got) != 1 || got[0] != "The Left Hand of Darkness" {
 		t.Errorf("in stock = %q", got)
 	}
+}
+
+// TestProductAddedAcrossInstances: the catalog projection runs on instance
+// A, products are added through B, and a productAdded subscriber on C sees
+// each once, in order (the doorbell crosses instances on Redis).
+func TestProductAddedAcrossInstances(t *testing.T) {
+	t.Parallel()
+	srvs := startCluster(t, 3, func(c *config.Config) { c.RedisURL = redistest.SharedURL() })
+	b := srvs[1].Client()
+	ws := srvs[2].MustDialWS(t, "graphql-transport-ws", nil)
+	mustInit(t, ws, nil)
+	s := newSubs(t, ws)
+	s.subscribe("books", `subscription { productAdded(category: "books") { id title } }`, nil)
+	var probes []string
+	deadline := time.Now().Add(15 * time.Second)
+	for !pendingFor(t, s, "books", 500*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("productAdded on C never delivered a product added through B")
+		}
+		probes = append(probes, addProduct(t, b, book("PROBE-"+randomSuffix(), "Probe", 10, "1.00")).ProductID)
+	}
+	for {
+		var x struct {
+			ProductAdded product `json:"productAdded"`
+		}
+		s.data("books", &x)
+		if x.ProductAdded.ID == probes[len(probes)-1] {
+			break
+		}
+	}
+	var want []string
+	for i := range 5 {
+		want = append(want, addProduct(t, b, book(fmt.Sprintf("X-%d", i), fmt.Sprintf("Book %d", i), 10, "1.00")).ProductID)
+	}
+	for i, id := range want {
+		var x struct {
+			ProductAdded product `json:"productAdded"`
+		}
+		s.data("books", &x)
+		if x.ProductAdded.ID != id {
+			t.Fatalf("product %d on C: %+v, want %s", i, x.ProductAdded, id)
+		}
+	}
+	s.noMessage("books", 300*time.Millisecond)
 }
