@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/google/uuid"
@@ -79,12 +80,5 @@ func (m *ReadModel) addedAfter(ctx context.Context, organization, category strin
 		WHERE p.organization = $1 AND ($2 = '' OR p.category = $2) AND (p.added_tx, p.added_position) > ($3, $4)
 		ORDER BY p.added_tx, p.added_position LIMIT `+strconv.Itoa(addedBatch),
 		organization, category, int64(cp.TransactionID), cp.Position)
-	if err != nil {
-		return nil, fmt.Errorf("read added products: %w", err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanRead(r) })
-	if err != nil {
-		return nil, fmt.Errorf("read added products: %w", err)
-	}
-	return views, nil
+	return database.All(rows, err, scanRead, "read added products")
 }

@@ -3,12 +3,12 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/page"
@@ -114,15 +114,8 @@ func NewReadModel(pool *pgxpool.Pool, hub *live.Hub) *ReadModel {
 // Get returns organization's product id, discontinued or not. Errors:
 // ErrProductNotFound, also for another organization's product.
 func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
-	v, err := scanRead(m.pool.QueryRow(ctx, `SELECT `+readColumns+` FROM products p`+stockJoin+`
-		WHERE p.id = $1 AND p.organization = $2`, id, organization))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return View{}, fmt.Errorf("%w: %s", ErrProductNotFound, id)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read product %s: %w", id, err)
-	}
-	return v, nil
+	return database.One(m.pool.QueryRow(ctx, `SELECT `+readColumns+` FROM products p`+stockJoin+`
+		WHERE p.id = $1 AND p.organization = $2`, id, organization), scanRead, ErrProductNotFound, "product", id)
 }
 
 // Order is how List sorts products.
@@ -241,12 +234,9 @@ func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], er
 	sql := `SELECT ` + readColumns + ` FROM products p` + stockJoin + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + o.orderBy + fmt.Sprintf(` LIMIT $%d`, arg(size+1))
 	rows, err := m.pool.Query(ctx, sql, args...)
+	views, err := database.All(rows, err, scanRead, "list products")
 	if err != nil {
-		return page.Page[View]{}, fmt.Errorf("list products: %w", err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanRead(r) })
-	if err != nil {
-		return page.Page[View]{}, fmt.Errorf("list products: %w", err)
+		return page.Page[View]{}, err
 	}
 	return page.Make(views, size, func(v View) string {
 		a, b := o.key(v)
@@ -295,15 +285,8 @@ type Category struct {
 func (m *ReadModel) Categories(ctx context.Context, organization string) ([]Category, error) {
 	rows, err := m.pool.Query(ctx, `SELECT category, count(*) FROM products
 		WHERE organization = $1 AND status = 'ACTIVE' GROUP BY category ORDER BY category`, organization)
-	if err != nil {
-		return nil, fmt.Errorf("list categories: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Category, error) {
+	return database.All(rows, err, func(r pgx.Row) (Category, error) {
 		var c Category
 		return c, r.Scan(&c.Name, &c.Products)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list categories: %w", err)
-	}
-	return out, nil
+	}, "list categories")
 }
