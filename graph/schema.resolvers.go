@@ -11,6 +11,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/internal/catalog"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
 
@@ -98,6 +99,33 @@ func (r *mutationResolver) FailPayment(ctx context.Context, input model.FailPaym
 func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error) {
 	return handle(ctx, r.payment.Commands, payment.RefundPayment{ID: input.ID, Reason: input.Reason, Amount: deref(input.Amount)},
 		input.ExpectedVersion, input.IdempotencyKey, paymentPayloadOf)
+}
+
+// AddProduct is the resolver for the addProduct field.
+func (r *mutationResolver) AddProduct(ctx context.Context, input model.AddProductInput) (*model.ProductPayload, error) {
+	return r.addProduct(ctx, input)
+}
+
+// UpdateProduct is the resolver for the updateProduct field.
+func (r *mutationResolver) UpdateProduct(ctx context.Context, input model.UpdateProductInput) (*model.ProductPayload, error) {
+	return r.updateProduct(ctx, input)
+}
+
+// ChangeProductPrice is the resolver for the changeProductPrice field.
+func (r *mutationResolver) ChangeProductPrice(ctx context.Context, input model.ChangeProductPriceInput) (*model.ProductPayload, error) {
+	return handle(ctx, r.catalog.Commands, catalog.ChangeProductPrice{ID: input.ID, Price: input.Price, Currency: input.Currency},
+		input.ExpectedVersion, input.IdempotencyKey, productPayloadOf)
+}
+
+// DiscontinueProduct is the resolver for the discontinueProduct field.
+func (r *mutationResolver) DiscontinueProduct(ctx context.Context, input model.DiscontinueProductInput) (*model.ProductPayload, error) {
+	return handle(ctx, r.catalog.Commands, catalog.DiscontinueProduct{ID: input.ID, Reason: deref(input.Reason)},
+		input.ExpectedVersion, input.IdempotencyKey, productPayloadOf)
+}
+
+// RestockProduct is the resolver for the restockProduct field.
+func (r *mutationResolver) RestockProduct(ctx context.Context, input model.RestockProductInput) (*model.StockPayload, error) {
+	return r.restockProduct(ctx, input)
 }
 
 // Refunds is the resolver for the refunds field.
@@ -203,6 +231,22 @@ func (r *queryResolver) PaymentAnalytics(ctx context.Context, from *time.Time, t
 	return analyticsOf(a), nil
 }
 
+// Product is the resolver for the product field.
+func (r *queryResolver) Product(ctx context.Context, id string) (*model.Product, error) {
+	return byID(ctx, id, catalog.ParseID, r.catalog.Reads.Get, productOf)
+}
+
+// Products is the resolver for the products field.
+func (r *queryResolver) Products(ctx context.Context, category *string, search *string, inStock *bool, orderBy *model.ProductOrder, first *int, after *string) (*model.ProductConnection, error) {
+	return r.products(ctx, catalog.ListFilter{Category: deref(category), Search: deref(search), InStock: inStock,
+		Order: catalog.Order(derefOrder(orderBy)), First: first, After: deref(after)})
+}
+
+// Categories is the resolver for the categories field.
+func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
+	return r.categories(ctx)
+}
+
 // AccountUpdated is the resolver for the accountUpdated field.
 func (r *subscriptionResolver) AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error) {
 	return r.followAccount(ctx, id, afterVersion)
@@ -221,6 +265,21 @@ func (r *subscriptionResolver) PaymentUpdated(ctx context.Context, id string) (<
 // PaymentAnalyticsUpdated is the resolver for the paymentAnalyticsUpdated field.
 func (r *subscriptionResolver) PaymentAnalyticsUpdated(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (<-chan *model.PaymentAnalytics, error) {
 	return r.followAnalyticsWindow(ctx, from, to, last, bucket)
+}
+
+// ProductAdded is the resolver for the productAdded field.
+func (r *subscriptionResolver) ProductAdded(ctx context.Context, category *string) (<-chan *model.Product, error) {
+	return r.followAdded(ctx, category)
+}
+
+// ProductUpdated is the resolver for the productUpdated field.
+func (r *subscriptionResolver) ProductUpdated(ctx context.Context, id string) (<-chan *model.Product, error) {
+	return r.followProduct(ctx, id)
+}
+
+// StockChanged is the resolver for the stockChanged field.
+func (r *subscriptionResolver) StockChanged(ctx context.Context, productID string) (<-chan *model.Stock, error) {
+	return r.followStock(ctx, productID)
 }
 
 // Account returns AccountResolver implementation.
