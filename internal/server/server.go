@@ -23,6 +23,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/metrics"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/playground"
+	"github.com/chronicle-es/chronicle/internal/process"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -154,6 +155,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Cache:  cache,
 		Hub:    fanout.Hub,
 		Logger: logger,
+		// Process managers send their outbox and fire deadlines on the
+		// main pool, like the mutations whose commands they send.
+		Process: process.Config{Pool: pool, PollInterval: cfg.ProjectionPollInterval, Logger: logger},
 	}, engine)
 	resolver, err := graph.NewResolver(registry, logger)
 	if err != nil {
@@ -183,6 +187,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		// Unauthenticated, like /healthz: not to be exposed publicly.
 		meter.WatchSubscriptions(fanout.Hub.Len)
 		meter.WatchDatabase(pool, metricsQueryTimeout, logger)
+		meter.Registry().MustRegister(process.NewCollector(pool, metricsQueryTimeout, logger))
 		mux.Handle("GET /metrics", meter.Handler(logger))
 	}
 	if cfg.Playground {
