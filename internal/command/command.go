@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -54,6 +55,9 @@ type Env struct {
 	// Organization is the caller's tenant: an aggregate of another
 	// organization must be refused exactly like one that does not exist.
 	Organization string
+	// StreamKey is a Keyed command's key, in its canonical form (what
+	// StreamID was derived from); "" for other commands.
+	StreamKey string
 }
 
 // Creator is implemented by commands that create their stream. Clients never
@@ -64,6 +68,39 @@ type Env struct {
 type Creator interface {
 	// Creates is a marker; it is never called.
 	Creates()
+}
+
+// Keyed is implemented by commands whose stream is named by a natural key
+// within the caller's organization (a product's SKU, the product id a stock
+// stream counts) rather than by an id the client gives or the handler
+// picks. The handler derives the stream id with KeyedID(context,
+// organization, key) and runs the decision like any command on an existing
+// stream (not as a Creator): the first writer creates the stream, and a
+// racing writer, whose append finds the version moved, is decided again
+// under the stream's lock and sees the winner's events (e.g. "SKU taken").
+// The event store's stream lock and expected-version check so enforce the
+// key's uniqueness atomically, with no second write to keep in step.
+//
+// A Keyed command's Target is not used; Key's error (BAD_USER_INPUT) refuses
+// the command before anything is read.
+type Keyed interface {
+	// Key returns the natural key in its one canonical form (two spellings
+	// that mean the same key must give the same string), or a domain error
+	// for a malformed one.
+	Key() (string, error)
+}
+
+// keyedNamespace is the UUIDv5 namespace of KeyedID.
+var keyedNamespace = uuid.MustParse("5b1f0c2e-8f0a-4c55-9a7e-3d2c6b9f41a7")
+
+// KeyedID is the stream id of natural key key of organization in bounded
+// context context: a UUIDv5 of the three, length-prefixed so that no choice
+// of them collides with another. It is deterministic: a reader that knows
+// the key finds the stream without an index (e.g. a product's stock).
+// Unlike a Creator's UUIDv7 it carries no time order.
+func KeyedID(context, organization, key string) uuid.UUID {
+	name := strconv.Itoa(len(context)) + ":" + context + "/" + strconv.Itoa(len(organization)) + ":" + organization + "/" + key
+	return uuid.NewSHA1(keyedNamespace, []byte(name))
 }
 
 // Options are the parts of a command that are not its domain data.

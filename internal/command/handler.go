@@ -51,6 +51,11 @@ type Spec[S, V any] struct {
 	// (UpToDate and not Duplicate), e.g. to raise a read cache's floor. It
 	// cannot fail the command: the write has happened.
 	AfterRead func(ctx context.Context, res Result[V])
+	// Admit, when set, checks a command of organization before anything is
+	// read or appended, with I/O the pure Decide cannot do: e.g. that an
+	// entity of another context the command refers to exists (stock of a
+	// product of the catalog). Its error refuses the command as returned.
+	Admit func(ctx context.Context, organization string, cmd Command[S]) error
 }
 
 // Result is what a command did, and the entity as projected after it.
@@ -87,8 +92,10 @@ const viewReadTimeout = 2 * time.Second
 // Handle runs cmd with opts through the pipeline:
 //
 //  1. checks opts (ErrUnauthenticated without an organization,
-//     ErrInvalidInput for a malformed idempotency key) and parses the target
-//     id (the Spec's ParseID errors), or picks a fresh UUIDv7 for a Creator;
+//     ErrInvalidInput for a malformed idempotency key), runs the Spec's
+//     Admit, and parses the target id (the Spec's ParseID errors), or picks
+//     a fresh UUIDv7 for a Creator, or derives the id of a Keyed command's
+//     key (KeyedID; Key's errors);
 //  2. runs the command on the aggregate (aggregate.Repository.Handle: the
 //     idempotency key, the expected version, the retry on a concurrent
 //     change under the stream's lock);
@@ -110,14 +117,31 @@ func (h *Handler[S, V]) Handle(ctx context.Context, cmd Command[S], opts Options
 	if err := ValidIdempotencyKey(opts.IdempotencyKey); err != nil {
 		return Result[V]{}, err
 	}
+	if h.spec.Admit != nil {
+		if err := h.spec.Admit(ctx, opts.Caller.Organization, cmd); err != nil {
+			return Result[V]{}, err
+		}
+	}
 	_, creates := cmd.(Creator)
-	var id uuid.UUID
-	if creates {
+	keyed, isKeyed := cmd.(Keyed)
+	var (
+		id  uuid.UUID
+		key string
+	)
+	switch {
+	case isKeyed:
+		var err error
+		key, err = keyed.Key()
+		if err != nil {
+			return Result[V]{}, err
+		}
+		id = KeyedID(h.spec.Context, opts.Caller.Organization, key)
+	case creates:
 		var err error
 		if id, err = uuid.NewV7(); err != nil {
 			return Result[V]{}, fmt.Errorf("new %s id: %w", h.spec.Context, err)
 		}
-	} else {
+	default:
 		var err error
 		if id, err = h.spec.ParseID(cmd.Target()); err != nil {
 			return Result[V]{}, err
@@ -148,7 +172,7 @@ func (h *Handler[S, V]) Handle(ctx context.Context, cmd Command[S], opts Options
 	var out Result[V]
 	_, err = h.deps.Pipeline.Run(ctx, info, func(ctx context.Context) (Outcome, error) {
 		res, err := h.repo.Handle(ctx, id, cmd.Name(), aopts, func(s S) ([]aggregate.Event, error) {
-			return cmd.Decide(s, Env{StreamID: id, Actor: opts.Caller.Actor, Organization: opts.Caller.Organization})
+			return cmd.Decide(s, Env{StreamID: id, Actor: opts.Caller.Actor, Organization: opts.Caller.Organization, StreamKey: key})
 		})
 		if err != nil {
 			return Outcome{}, err
