@@ -98,4 +98,3 @@ func (a *App) Place(ctx context.Context, cmd PlaceOrder, opts command.Options) (
 func (a *App) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
 	return a.Reads.Get(ctx, organization, id)
 }
-
