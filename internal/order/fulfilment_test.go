@@ -219,7 +219,9 @@ func (s *shop) checkStock(product string, onHand, reserved int64) {
 	}
 }
 
-func line(product string, q int64) order.LineInput { return order.LineInput{ProductID: product, Quantity: q} }
+func line(product string, q int64) order.LineInput {
+	return order.LineInput{ProductID: product, Quantity: q}
+}
 
 func TestFulfilmentHappyPath(t *testing.T) {
 	s := newShop(t)
