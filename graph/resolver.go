@@ -13,9 +13,11 @@ import (
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/caller"
+	"github.com/chronicle-es/chronicle/internal/catalog"
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/payment"
+	"github.com/chronicle-es/chronicle/internal/stock"
 )
 
 // Resolver is the root resolver: the bounded contexts' application values,
@@ -23,6 +25,8 @@ import (
 type Resolver struct {
 	account *account.App
 	payment *payment.App
+	catalog *catalog.App
+	stock   *stock.App
 
 	registry *module.Registry
 	logger   *slog.Logger
@@ -41,6 +45,8 @@ func NewResolver(reg *module.Registry, logger *slog.Logger) (*Resolver, error) {
 	r := &Resolver{registry: reg, logger: logger}
 	r.account = module.Use(reg, account.Module)
 	r.payment = module.Use(reg, payment.Module)
+	r.catalog = module.Use(reg, catalog.Module)
+	r.stock = module.Use(reg, stock.Module(r.catalog))
 	return r, reg.Err()
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
+	"github.com/chronicle-es/chronicle/internal/catalog"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
@@ -89,6 +90,33 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 		input.ExpectedVersion, input.IdempotencyKey, paymentPayloadOf)
 }
 
+// AddProduct is the resolver for the addProduct field.
+func (r *mutationResolver) AddProduct(ctx context.Context, input model.AddProductInput) (*model.ProductPayload, error) {
+	return r.addProduct(ctx, input)
+}
+
+// UpdateProduct is the resolver for the updateProduct field.
+func (r *mutationResolver) UpdateProduct(ctx context.Context, input model.UpdateProductInput) (*model.ProductPayload, error) {
+	return r.updateProduct(ctx, input)
+}
+
+// ChangeProductPrice is the resolver for the changeProductPrice field.
+func (r *mutationResolver) ChangeProductPrice(ctx context.Context, input model.ChangeProductPriceInput) (*model.ProductPayload, error) {
+	return handle(ctx, r.catalog.Commands, catalog.ChangeProductPrice{ID: input.ID, Price: input.Price, Currency: input.Currency},
+		input.ExpectedVersion, input.IdempotencyKey, productPayloadOf)
+}
+
+// DiscontinueProduct is the resolver for the discontinueProduct field.
+func (r *mutationResolver) DiscontinueProduct(ctx context.Context, input model.DiscontinueProductInput) (*model.ProductPayload, error) {
+	return handle(ctx, r.catalog.Commands, catalog.DiscontinueProduct{ID: input.ID, Reason: deref(input.Reason)},
+		input.ExpectedVersion, input.IdempotencyKey, productPayloadOf)
+}
+
+// RestockProduct is the resolver for the restockProduct field.
+func (r *mutationResolver) RestockProduct(ctx context.Context, input model.RestockProductInput) (*model.StockPayload, error) {
+	return r.restockProduct(ctx, input)
+}
+
 // Refunds is the resolver for the refunds field.
 func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*model.Refund, error) {
 	org, err := organization(ctx)
@@ -108,6 +136,11 @@ func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*m
 		out[i] = &model.Refund{Amount: moneyOf(x.Amount, obj.Amount.Currency), Reason: x.Reason, RefundedBy: x.RefundedBy, RefundedAt: x.RefundedAt}
 	}
 	return out, nil
+}
+
+// Stock is the resolver for the stock field.
+func (r *productResolver) Stock(ctx context.Context, obj *model.Product) (*model.Stock, error) {
+	return r.productStock(ctx, obj)
 }
 
 // Account is the resolver for the account field.
@@ -199,6 +232,22 @@ func (r *queryResolver) PaymentAnalytics(ctx context.Context, from time.Time, to
 	return analyticsOf(a), nil
 }
 
+// Product is the resolver for the product field.
+func (r *queryResolver) Product(ctx context.Context, id string) (*model.Product, error) {
+	return byID(ctx, id, catalog.ParseID, r.catalog.Reads.Get, productOf)
+}
+
+// Products is the resolver for the products field.
+func (r *queryResolver) Products(ctx context.Context, category *string, search *string, inStock *bool, orderBy *model.ProductOrder, first *int, after *string) (*model.ProductConnection, error) {
+	return r.products(ctx, catalog.ListFilter{Category: deref(category), Search: deref(search), InStock: inStock,
+		Order: catalog.Order(derefOrder(orderBy)), First: first, After: deref(after)})
+}
+
+// Categories is the resolver for the categories field.
+func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
+	return r.categories(ctx)
+}
+
 // AccountUpdated is the resolver for the accountUpdated field.
 func (r *subscriptionResolver) AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error) {
 	return r.followAccount(ctx, id, afterVersion)
@@ -219,6 +268,21 @@ func (r *subscriptionResolver) PaymentAnalyticsUpdated(ctx context.Context, from
 	return r.followAnalytics(ctx, from, to, bucket)
 }
 
+// ProductAdded is the resolver for the productAdded field.
+func (r *subscriptionResolver) ProductAdded(ctx context.Context, category *string) (<-chan *model.Product, error) {
+	return r.followAdded(ctx, category)
+}
+
+// ProductUpdated is the resolver for the productUpdated field.
+func (r *subscriptionResolver) ProductUpdated(ctx context.Context, id string) (<-chan *model.Product, error) {
+	return r.followProduct(ctx, id)
+}
+
+// StockChanged is the resolver for the stockChanged field.
+func (r *subscriptionResolver) StockChanged(ctx context.Context, productID string) (<-chan *model.Stock, error) {
+	return r.followStock(ctx, productID)
+}
+
 // Account returns AccountResolver implementation.
 func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 
@@ -227,6 +291,9 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Payment returns PaymentResolver implementation.
 func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
+
+// Product returns ProductResolver implementation.
+func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -238,6 +305,7 @@ type (
 	accountResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	paymentResolver      struct{ *Resolver }
+	productResolver      struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

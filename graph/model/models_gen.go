@@ -54,9 +54,42 @@ type AccountPayload struct {
 	Duplicate bool `json:"duplicate"`
 }
 
+type AddProductInput struct {
+	// 1 to 64 letters, digits, '.', '_' or '-'; compared in upper case.
+	Sku   string `json:"sku"`
+	Title string `json:"title"`
+	// A slug such as books or board-games.
+	Category string `json:"category"`
+	// Positive decimal string in the currency, e.g. "12.50".
+	Price string `json:"price"`
+	// ISO 4217 code, upper case.
+	Currency    string  `json:"currency"`
+	Description *string `json:"description,omitempty"`
+	// A JSON object of strings, numbers, booleans and lists of strings (at most
+	// 32 keys, 4 KiB). Books need author (string) and pages (1..100000), and
+	// may have an isbn (ISBN-10 or 13 with a valid check digit).
+	Attributes     JSON    `json:"attributes,omitempty"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 type AnalyticsPoint struct {
 	Start  time.Time      `json:"start"`
 	Totals *PaymentTotals `json:"totals"`
+}
+
+type Category struct {
+	Name string `json:"name"`
+	// Its active products.
+	ProductCount int `json:"productCount"`
+}
+
+type ChangeProductPriceInput struct {
+	// The product.
+	ID              string  `json:"id"`
+	Price           string  `json:"price"`
+	Currency        string  `json:"currency"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
 type CloseAccountInput struct {
@@ -98,6 +131,14 @@ type DebitAccountInput struct {
 	// Positive decimal string in the account's currency, e.g. "10.00".
 	Amount          string  `json:"amount"`
 	Description     *string `json:"description,omitempty"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
+type DiscontinueProductInput struct {
+	// The product.
+	ID              string  `json:"id"`
+	Reason          *string `json:"reason,omitempty"`
 	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
@@ -256,6 +297,51 @@ type ProcessPaymentInput struct {
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
+// A product, as projected by the `catalog` projection.
+type Product struct {
+	ID string `json:"id"`
+	// Upper case; unique in your organization.
+	Sku   string `json:"sku"`
+	Title string `json:"title"`
+	// Lower case, e.g. books.
+	Category    string `json:"category"`
+	Description string `json:"description"`
+	Price       *Money `json:"price"`
+	// The category's fields as a JSON object; for books: author, pages and
+	// isbn (digits only).
+	Attributes JSON          `json:"attributes"`
+	Status     ProductStatus `json:"status"`
+	// Version of the product's stream. Pass it as `expectedVersion`.
+	Version   int       `json:"version"`
+	AddedAt   time.Time `json:"addedAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Its stock, as projected by the `stock` projection.
+	Stock *Stock `json:"stock"`
+}
+
+type ProductConnection struct {
+	Edges    []*ProductEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type ProductEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Product `json:"node"`
+}
+
+// What a command did to a product.
+type ProductPayload struct {
+	ProductID string `json:"productId"`
+	// The product as projected after the command (read-your-writes), unless `upToDate` is false.
+	Product *Product `json:"product,omitempty"`
+	// Global position of the command's last event.
+	Position int64 `json:"position"`
+	// The product's stream version after the command.
+	Version   int  `json:"version"`
+	UpToDate  bool `json:"upToDate"`
+	Duplicate bool `json:"duplicate"`
+}
+
 type Query struct {
 }
 
@@ -275,9 +361,44 @@ type RefundPaymentInput struct {
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
+type RestockProductInput struct {
+	// The product.
+	ID string `json:"id"`
+	// Units to add, 1 to 1000000.
+	Quantity        int     `json:"quantity"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
 type StatusCount struct {
 	Status PaymentStatus `json:"status"`
 	Count  int           `json:"count"`
+}
+
+// A product's stock, in units: available = onHand - reserved, never negative.
+type Stock struct {
+	ProductID string `json:"productId"`
+	// Units in the warehouse, reserved ones included.
+	OnHand int `json:"onHand"`
+	// Units held for orders not yet paid.
+	Reserved  int `json:"reserved"`
+	Available int `json:"available"`
+	// Version of the stock's stream (0: never restocked).
+	Version   int        `json:"version"`
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+// What a command did to a product's stock.
+type StockPayload struct {
+	ProductID string `json:"productId"`
+	// The stock as projected after the command (read-your-writes), unless `upToDate` is false.
+	Stock *Stock `json:"stock,omitempty"`
+	// Global position of the command's last event.
+	Position int64 `json:"position"`
+	// The stock stream's version after the command.
+	Version   int  `json:"version"`
+	UpToDate  bool `json:"upToDate"`
+	Duplicate bool `json:"duplicate"`
 }
 
 // One stored event of a stream.
@@ -309,6 +430,17 @@ type StoredEventEdge struct {
 // and the legacy `graphql-ws`) and over GraphQL over SSE (POST with
 // `Accept: text/event-stream`); not over plain POST or GET.
 type Subscription struct {
+}
+
+type UpdateProductInput struct {
+	// The product.
+	ID          string  `json:"id"`
+	Title       *string `json:"title,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// Replaces the attributes whole; checked against the product's category.
+	Attributes      JSON    `json:"attributes,omitempty"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
 type AccountStatus string
@@ -532,6 +664,121 @@ func (e *PaymentStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e PaymentStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ProductOrder string
+
+const (
+	// Most recently added first.
+	ProductOrderNewest ProductOrder = "NEWEST"
+	// Cheapest first (by amount, whatever the currency).
+	ProductOrderPrice ProductOrder = "PRICE"
+	// By title.
+	ProductOrderTitle ProductOrder = "TITLE"
+)
+
+var AllProductOrder = []ProductOrder{
+	ProductOrderNewest,
+	ProductOrderPrice,
+	ProductOrderTitle,
+}
+
+func (e ProductOrder) IsValid() bool {
+	switch e {
+	case ProductOrderNewest, ProductOrderPrice, ProductOrderTitle:
+		return true
+	}
+	return false
+}
+
+func (e ProductOrder) String() string {
+	return string(e)
+}
+
+func (e *ProductOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProductOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProductOrder", str)
+	}
+	return nil
+}
+
+func (e ProductOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProductOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProductOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ProductStatus string
+
+const (
+	ProductStatusActive       ProductStatus = "ACTIVE"
+	ProductStatusDiscontinued ProductStatus = "DISCONTINUED"
+)
+
+var AllProductStatus = []ProductStatus{
+	ProductStatusActive,
+	ProductStatusDiscontinued,
+}
+
+func (e ProductStatus) IsValid() bool {
+	switch e {
+	case ProductStatusActive, ProductStatusDiscontinued:
+		return true
+	}
+	return false
+}
+
+func (e ProductStatus) String() string {
+	return string(e)
+}
+
+func (e *ProductStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProductStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProductStatus", str)
+	}
+	return nil
+}
+
+func (e ProductStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProductStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProductStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -40,26 +41,12 @@ func (Projection) Tables() []string { return []string{"products"} }
 // Apply implements projection.Projection. It returns the keys described at
 // AddedKey.
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) ([]string, error) {
-	var (
-		mine    []eventstore.RecordedEvent
-		lookups []uuid.UUID
-		added   = map[uuid.UUID]bool{}
-	)
-	for _, re := range events {
-		if re.StreamType != Type.StreamType {
-			continue
-		}
-		mine = append(mine, re)
-		if re.Type == EventProductAdded {
-			added[re.StreamID] = true
-		} else if !added[re.StreamID] {
-			lookups = append(lookups, re.StreamID)
-		}
-	}
+	mine, lookups := projection.StreamEvents(events, Type.StreamType, EventProductAdded)
 	if len(mine) == 0 {
 		return nil, nil
 	}
-	rows, err := loadRows(ctx, tx, lookups)
+	rows, err := projection.LoadRows(ctx, tx, "products", `SELECT `+viewColumns+` FROM products WHERE id = ANY($1) FOR UPDATE`,
+		lookups, scanView, func(v *View) uuid.UUID { return v.ID })
 	if err != nil {
 		return nil, err
 	}
@@ -120,25 +107,4 @@ func (v *View) apply(re eventstore.RecordedEvent, e any) {
 	case ProductDiscontinued:
 		v.Status = StatusDiscontinued
 	}
-}
-
-// loadRows reads the projected rows of ids (locked: a rebuild's swap must
-// not slip in between).
-func loadRows(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]*View, error) {
-	out := make(map[uuid.UUID]*View, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := tx.Query(ctx, `SELECT `+viewColumns+` FROM products WHERE id = ANY($1) FOR UPDATE`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load products: %w", err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanView(r) })
-	if err != nil {
-		return nil, fmt.Errorf("load products: %w", err)
-	}
-	for i := range views {
-		out[views[i].ID] = &views[i]
-	}
-	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -31,20 +32,12 @@ func (Projection) Tables() []string { return []string{"stock"} }
 // streams the batch touches (locked), folds the batch into them and writes
 // them back in one round trip.
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) ([]string, error) {
-	var (
-		mine []eventstore.RecordedEvent
-		ids  = map[uuid.UUID]bool{}
-	)
-	for _, re := range events {
-		if re.StreamType == Type.StreamType {
-			mine = append(mine, re)
-			ids[re.StreamID] = true
-		}
-	}
+	mine, lookups := projection.StreamEvents(events, Type.StreamType, "")
 	if len(mine) == 0 {
 		return nil, nil
 	}
-	rows, err := loadRows(ctx, tx, slices.Collect(maps.Keys(ids)))
+	rows, err := projection.LoadRows(ctx, tx, "stock", `SELECT `+viewColumns+` FROM stock WHERE id = ANY($1) FOR UPDATE`,
+		lookups, scanView, func(v *View) uuid.UUID { return v.ID })
 	if err != nil {
 		return nil, err
 	}
@@ -100,22 +93,4 @@ func (v *View) setProduct(organization, productID string) {
 	if id, err := uuid.Parse(productID); err == nil {
 		v.ProductID = id
 	}
-}
-
-// loadRows reads the projected rows of ids (locked: a rebuild's swap must
-// not slip in between).
-func loadRows(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]*View, error) {
-	rows, err := tx.Query(ctx, `SELECT `+viewColumns+` FROM stock WHERE id = ANY($1) FOR UPDATE`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load stock: %w", err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanView(r) })
-	if err != nil {
-		return nil, fmt.Errorf("load stock: %w", err)
-	}
-	out := make(map[uuid.UUID]*View, len(ids))
-	for i := range views {
-		out[views[i].ID] = &views[i]
-	}
-	return out, nil
 }
