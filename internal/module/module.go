@@ -13,6 +13,7 @@ import (
 	"log/slog"
 
 	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/process"
@@ -38,6 +39,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Process configures the contexts' process managers (pool, clock).
 	Process process.Config
+	// Settings are the server's settings, for contexts that have some
+	// (e.g. ORDER_PAYMENT_TIMEOUT); the zero Config in tools and tests
+	// that do not read them.
+	Settings config.Config
 }
 
 // Module describes one bounded context; C is its application value (what
@@ -115,6 +120,10 @@ func Use[C any](r *Registry, m Module[C]) C {
 func (r *Registry) Processes() []*process.Manager {
 	return append([]*process.Manager(nil), r.processes...)
 }
+
+// Settings returns the Deps' Settings, for module constructors that take
+// them as arguments.
+func (r *Registry) Settings() config.Config { return r.deps.Settings }
 
 // Err returns the first registration error.
 func (r *Registry) Err() error { return r.err }

@@ -30,9 +30,15 @@ type Needs struct {
 	PaymentTimeout time.Duration
 }
 
+// DefaultPaymentTimeout is Needs.PaymentTimeout when it is not positive.
+const DefaultPaymentTimeout = 15 * time.Minute
+
 // Module registers the orders context and its fulfilment process manager:
 // module.Use(registry, order.Module(order.Needs{...})).
 func Module(n Needs) module.Module[*App] {
+	if n.PaymentTimeout <= 0 {
+		n.PaymentTimeout = DefaultPaymentTimeout
+	}
 	return module.Module[*App]{
 		Name:        contextName,
 		Projections: []projection.Projection{Projection{}},

@@ -157,7 +157,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Logger: logger,
 		// Process managers send their outbox and fire deadlines on the
 		// main pool, like the mutations whose commands they send.
-		Process: process.Config{Pool: pool, PollInterval: cfg.ProjectionPollInterval, Logger: logger},
+		Process:  process.Config{Pool: pool, PollInterval: cfg.ProjectionPollInterval, Logger: logger},
+		Settings: cfg,
 	}, engine)
 	resolver, err := graph.NewResolver(registry, logger)
 	if err != nil {
