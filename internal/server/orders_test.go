@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/config"
+	"github.com/chronicle-es/chronicle/internal/pgtest"
+	"github.com/chronicle-es/chronicle/internal/redistest"
+	"github.com/chronicle-es/chronicle/internal/server/servertest"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const (
+	orderFields = `id status reason paymentId version total { amount currency }
+  lines { productId quantity unitPrice { amount } amount { amount } }`
+	placeOrderMutation = `mutation Place($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { orderId upToDate duplicate order { ` + orderFields + ` } }
+}`
+	orderQuery       = `query Order($id: ID!) { order(id: $id) { ` + orderFields + ` } }`
+	orderUpdatedSub  = `subscription($id: ID!) { orderUpdated(id: $id) { ` + orderFields + ` } }`
+	fulfilmentActive = `msg="projection runner active" projection=process:fulfilment`
+)
+
+type orderData struct {
+	ID        string  `json:"id"`
+	Status    string  `json:"status"`
+	Reason    *string `json:"reason"`
+	PaymentID *string `json:"paymentId"`
+	Version   int     `json:"version"`
+	Total     struct {
+		Amount   string `json:"amount"`
+		Currency string `json:"currency"`
+	} `json:"total"`
+}
+
+func placeOrder(t *testing.T, c *servertest.Client, product string, quantity int) orderData {
+	t.Helper()
+	var out struct {
+		PlaceOrder struct {
+			OrderID  string     `json:"orderId"`
+			UpToDate bool       `json:"upToDate"`
+			Order    *orderData `json:"order"`
+		} `json:"placeOrder"`
+	}
+	c.MustSucceed(t, placeOrderMutation, in("lines", []any{map[string]any{"productId": product, "quantity": quantity}},
+		"customerName", "Ada", "customerEmail", "ada@example.com"), &out)
+	if out.PlaceOrder.Order == nil {
+		t.Fatalf("placeOrder = %+v, want the projected order", out.PlaceOrder)
+	}
+	return *out.PlaceOrder.Order
+}
+
+var lifecycle = map[string]int{"PLACED": 0, "STOCK_RESERVED": 1, "AWAITING_PAYMENT": 2, "PAID": 3, "SHIPPED": 4}
+
+// TestOrdersAcrossInstances: the fulfilment process runs on A, mutations
+// go to B, and an orderUpdated subscriber on C follows the order to PAID:
+// each version once, in order, statuses along the lifecycle.
+func TestOrdersAcrossInstances(t *testing.T) {
+	t.Parallel()
+	cfg := servertest.Config()
+	cfg.DatabaseURL = pgtest.NewDatabase(t)
+	cfg.RedisURL = redistest.SharedURL()
+	a := servertest.StartWith(t, cfg)
+	waitLog(t, a, fulfilmentActive, 15*time.Second)
+	b, c := servertest.StartWith(t, cfg), servertest.StartWith(t, cfg)
+	cb, cc := b.Client(), c.Client()
+
+	p := addProduct(t, cb, book("ORDER-1", "Ordered", 100, "7.50")).ProductID
+	restock(t, cb, p, 3)
+	o := placeOrder(t, cb, p, 2)
+	if o.Status != "PLACED" || o.Total.Amount != "15.00" || o.Total.Currency != "EUR" {
+		t.Fatalf("placed order %+v", o)
+	}
+
+	ws := c.MustDialWS(t, servertest.GraphQLTransportWS, nil)
+	mustInit(t, ws, nil)
+	s := newSubs(t, ws)
+	s.subscribe("o", orderUpdatedSub, servertest.Vars{"id": o.ID})
+	var seen []orderData
+	next := func() orderData {
+		var x struct {
+			OrderUpdated orderData `json:"orderUpdated"`
+		}
+		s.data("o", &x)
+		u := x.OrderUpdated
+		if n := len(seen); n > 0 && (u.Version <= seen[n-1].Version || lifecycle[u.Status] < lifecycle[seen[n-1].Status]) {
+			t.Fatalf("orderUpdated sent %+v after %+v: want each version once, in order", u, seen[n-1])
+		}
+		seen = append(seen, u)
+		return u
+	}
+	for next().Status != "AWAITING_PAYMENT" {
+	}
+	payID := *seen[len(seen)-1].PaymentID
+	var pay struct {
+		Payment struct {
+			OrderID *string `json:"orderId"`
+			Amount  struct {
+				Amount string `json:"amount"`
+			} `json:"amount"`
+		} `json:"payment"`
+	}
+	cc.MustSucceed(t, `query($id: ID!) { payment(id: $id) { orderId amount { amount } } }`, servertest.Vars{"id": payID}, &pay)
+	if pay.Payment.OrderID == nil || *pay.Payment.OrderID != o.ID || pay.Payment.Amount.Amount != "15.00" {
+		t.Fatalf("payment %+v, want 15.00 for order %s", pay.Payment, o.ID)
+	}
+	cb.MustSucceed(t, `mutation($input: ProcessPaymentInput!) { processPayment(input: $input) { version } }`, in("id", payID), nil)
+	for next().Status != "PAID" {
+	}
+	cb.MustSucceed(t, `mutation($input: ShipOrderInput!) { shipOrder(input: $input) { version } }`, in("id", o.ID), nil)
+	if u := next(); u.Status != "SHIPPED" {
+		t.Fatalf("after shipOrder: %+v", u)
+	}
+	cb.MustFail(t, "INVALID_STATE_TRANSITION", `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { version } }`, in("id", o.ID))
+	if st := getProduct(t, cc, p).Stock; st.OnHand != 1 || st.Reserved != 0 || st.Available != 1 {
+		t.Fatalf("stock after the order shipped: %+v", st)
+	}
+}
+
+// TestOrdersSurviveACrash: the server running the fulfilment process is
+// stopped in the middle of 200 orders; the standby takes over and every
+// order ends REJECTED or AWAITING_PAYMENT with exactly one payment, as many
+// awaiting as there were units.
+func TestOrdersSurviveACrash(t *testing.T) {
+	t.Parallel()
+	cfg := servertest.Config()
+	cfg.DatabaseURL = pgtest.NewDatabase(t)
+	a := servertest.StartWith(t, cfg)
+	waitLog(t, a, fulfilmentActive, 15*time.Second)
+	b := servertest.StartWith(t, func() config.Config { c := cfg; c.ReadYourWritesTimeout = 10 * time.Second; return c }())
+	cb := b.Client()
+	p := addProduct(t, cb, book("CRASH-1", "Crash", 100, "1.00")).ProductID
+	const orders, units = 200, 150
+	restock(t, cb, p, units)
+
+	var placed atomic.Int64
+	var wg sync.WaitGroup
+	jobs := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for range jobs {
+				placeOrder(t, cb, p, 1)
+				placed.Add(1)
+			}
+		})
+	}
+	stopped := false
+	for i := range orders {
+		jobs <- i
+		if !stopped && placed.Load() >= 40 {
+			stopped = true
+			go func() {
+				if err := a.Stop(); err != nil {
+					t.Errorf("stop A: %v", err)
+				}
+			}()
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	waitLog(t, b, fulfilmentActive, 30*time.Second)
+
+	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	count := func(q string) int {
+		var n int
+		if err := pool.QueryRow(context.Background(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	eventually(t, 60*time.Second, "every order settles", func() bool {
+		return count(`SELECT count(*) FROM orders WHERE status IN ('AWAITING_PAYMENT', 'REJECTED')`) == orders &&
+			count(`SELECT count(*) FROM process_outbox`) == 0
+	})
+	if n := count(`SELECT count(*) FROM orders WHERE status = 'AWAITING_PAYMENT'`); n != units {
+		t.Fatalf("%d orders awaiting payment, want %d (one per unit)", n, units)
+	}
+	if n := count(`SELECT count(*) FROM (SELECT data->>'orderId' FROM events WHERE type = 'PaymentInitiated' GROUP BY 1 HAVING count(*) > 1) t`); n != 0 {
+		t.Fatalf("%d orders with more than one payment", n)
+	}
+	if n := count(`SELECT count(*) FROM orders o WHERE o.status = 'AWAITING_PAYMENT' AND NOT EXISTS
+		(SELECT 1 FROM events e WHERE e.type = 'PaymentInitiated' AND e.data->>'orderId' = o.id::text)`); n != 0 {
+		t.Fatalf("%d orders awaiting a payment that does not exist", n)
+	}
+	if st := getProduct(t, cb, p).Stock; st.OnHand != units || st.Reserved != units || st.Available != 0 {
+		t.Fatalf("stock %+v, want all %d units reserved", st, units)
+	}
+}
