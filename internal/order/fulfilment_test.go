@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -461,3 +462,73 @@ func TestFulfilmentRace(t *testing.T) {
 }
 
 func isCode(err, target error) bool { return errors.Is(err, target) }
+
+// TestReadModelEqualsTheFoldAndARebuild: orders through every path; each
+// projected order equals the fold of its events, and a rebuild of the
+// orders projection, while its runner runs, equals the live read model.
+func TestReadModelEqualsTheFoldAndARebuild(t *testing.T) {
+	s := newShop(t)
+	s.start()
+	ctx := ctxOf(t)
+	a, b := s.product("4.20", 12), s.product("1.00", 2)
+	var ids []string
+	for i := range 16 {
+		id := s.mustPlace(line(a, 1), line(b, int64(1+i%2)))
+		ids = append(ids, id)
+		o := s.awaitFinal(id)
+		if o.Status != order.StatusAwaitingPayment {
+			continue
+		}
+		var err error
+		switch i % 4 {
+		case 0:
+			_, err = s.pay.Commands.Handle(ctx, payment.ProcessPayment{ID: o.PaymentID}, opts())
+			if err == nil {
+				s.await(id, order.StatusPaid)
+				_, err = s.orders.Commands.Handle(ctx, order.ShipOrder{ID: id}, opts())
+			}
+		case 1:
+			_, err = s.pay.Commands.Handle(ctx, payment.FailPayment{ID: o.PaymentID, Reason: "declined"}, opts())
+		case 2:
+			_, err = s.orders.Commands.Handle(ctx, order.CancelOrder{ID: id, Reason: order.ReasonCustomer}, opts())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.eventually("the order settles", s.settled)
+	}
+	for _, id := range ids {
+		o := s.order(id)
+		v := s.view(id, o.Status)
+		if v.Status != o.Status || v.Reason != o.Reason || v.PaymentID != o.PaymentID || v.Total != o.Total ||
+			v.Currency != o.Currency || fmt.Sprint(v.Lines) != fmt.Sprint(o.Lines) || v.Organization != o.Organization {
+			t.Errorf("order %s: projected %+v, folded %+v", id, v, o)
+		}
+	}
+	dump := func() string {
+		var out string
+		if err := s.pool.QueryRow(ctx, `SELECT string_agg(x::text, ',' ORDER BY x.id) FROM orders x`).Scan(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := dump()
+	if _, err := projection.Rebuild(ctx, s.pool, order.Projection{}, projection.RebuildOptions{BatchSize: 13}); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(); after != before {
+		t.Fatalf("rebuilt orders differ:\nlive:    %.800s\nrebuilt: %.800s", before, after)
+	}
+}
+
+// awaitFinal waits until order id's process has settled in a status it
+// stays in without a payment decision (AWAITING_PAYMENT or REJECTED).
+func (s *shop) awaitFinal(id string) order.Order {
+	s.t.Helper()
+	var o order.Order
+	s.eventually("order "+id+" settles", func() bool {
+		o = s.order(id)
+		return (o.Status == order.StatusAwaitingPayment || o.Status == order.StatusRejected) && s.settled()
+	})
+	return o
+}
