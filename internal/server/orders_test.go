@@ -96,6 +96,18 @@ func TestOrdersAcrossInstances(t *testing.T) {
 	for next().Status != "AWAITING_PAYMENT" {
 	}
 	payID := *seen[len(seen)-1].PaymentID
+	// The process's commands are counted on A, where they run; its
+	// deadline and lag are read from the database by any instance.
+	m := scrapeMetrics(t, a)
+	for _, cmd := range [][2]string{{"stock", "ReserveStock"}, {"payment", "InitiatePayment"}, {"order", "AwaitOrderPayment"}} {
+		if m.value("chronicle_handled_commands_total", "context", cmd[0], "command", cmd[1], "source", "process:fulfilment", "outcome", "ok") != 1 {
+			t.Errorf("%s %s from process:fulfilment not counted once on A", cmd[0], cmd[1])
+		}
+	}
+	if mc := scrapeMetrics(t, c); mc.value("chronicle_process_deadlines", "process", "fulfilment") != 1 ||
+		!mc.has("chronicle_projection_lag_positions", "projection", "process:fulfilment") {
+		t.Errorf("C's /metrics: want one fulfilment deadline and the process's lag")
+	}
 	var pay struct {
 		Payment struct {
 			OrderID *string `json:"orderId"`
