@@ -2645,7 +2645,11 @@ extend type Mutation {
 }
 
 extend type Subscription {
-  "The projected order: its current state first, then each change of status."
+  """
+  Every version of the projected order, once and in order: its history
+  from PLACED first (a late subscriber misses no step), then each change as
+  it is projected.
+  """
   orderUpdated(id: ID!): Order!
 }
 

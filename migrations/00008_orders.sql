@@ -22,5 +22,17 @@ CREATE TABLE orders (
 CREATE INDEX orders_org_id ON orders (organization, id DESC);
 CREATE INDEX orders_org_status_id ON orders (organization, status, id DESC);
 
+-- Each version of each order: what orderUpdated sends, every change once.
+CREATE TABLE order_history (
+    order_id   uuid        NOT NULL,
+    version    bigint      NOT NULL,
+    status     text        NOT NULL,
+    reason     text,
+    payment_id uuid,
+    at         timestamptz NOT NULL,
+    PRIMARY KEY (order_id, version)
+);
+
 -- +goose Down
+DROP TABLE order_history;
 DROP TABLE orders;

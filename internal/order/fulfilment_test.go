@@ -507,7 +507,8 @@ func TestReadModelEqualsTheFoldAndARebuild(t *testing.T) {
 	}
 	dump := func() string {
 		var out string
-		if err := s.pool.QueryRow(ctx, `SELECT string_agg(x::text, ',' ORDER BY x.id) FROM orders x`).Scan(&out); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT concat((SELECT string_agg(x::text, ',' ORDER BY x.id) FROM orders x), E'\n',
+			(SELECT string_agg(h::text, ',' ORDER BY h.order_id, h.version) FROM order_history h))`).Scan(&out); err != nil {
 			t.Fatal(err)
 		}
 		return out

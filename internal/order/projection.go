@@ -20,11 +20,12 @@ type Projection struct{}
 func (Projection) Name() string { return ProjectionName }
 
 // Tables implements projection.Rebuildable.
-func (Projection) Tables() []string { return []string{"orders"} }
+func (Projection) Tables() []string { return []string{"orders", "order_history"} }
 
-// Apply implements projection.Projection: one statement per order event,
-// sent in one round trip. Every statement also sets the row's version and
-// updated_at; the row's other columns are what Evolve would fold.
+// Apply implements projection.Projection: per order event one statement on
+// the order's row (which also sets its version and updated_at; the other
+// columns are what Evolve would fold) and one that copies the row's new
+// state into order_history, all sent in one round trip.
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) ([]string, error) {
 	b := &pgx.Batch{}
 	var keys []string
@@ -62,6 +63,9 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 		default:
 			continue
 		}
+		// The order as this event left it, for orderUpdated.
+		b.Queue(`INSERT INTO order_history (order_id, version, status, reason, payment_id, at)
+			SELECT id, version, status, reason, payment_id, updated_at FROM orders WHERE id = $1`, id)
 		if k := id.String(); !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)

@@ -110,11 +110,48 @@ func (m *ReadModel) List(ctx context.Context, organization string, status *Statu
 	return page.Make(items, size, func(v View) string { return page.Encode(cursorKind, v.ID.String()) }), nil
 }
 
-// OrderFeed is the live feed of organization's order id: the order once
-// its version passes afterVersion (at once if it has), then at every change.
-// Errors: ErrOrderNotFound when it is not projected for organization.
+// History returns organization's order id as each version after
+// afterVersion left it, oldest first (Status, Reason, PaymentID, Version
+// and UpdatedAt are the version's; the rest never changes).
+func (m *ReadModel) History(ctx context.Context, organization string, id uuid.UUID, afterVersion int64) ([]View, error) {
+	rows, err := m.pool.Query(ctx, `SELECT o.id, o.organization, o.customer_name, o.customer_email, o.lines, o.currency, o.total,
+		h.status, coalesce(h.reason, ''), coalesce(h.payment_id::text, ''), h.version, o.placed_at, h.at
+		FROM order_history h JOIN orders o ON o.id = h.order_id
+		WHERE h.order_id = $1 AND o.organization = $2 AND h.version > $3 ORDER BY h.version`, id, organization, afterVersion)
+	if err != nil {
+		return nil, fmt.Errorf("read order history %s: %w", id, err)
+	}
+	vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanView(r) })
+	if err != nil {
+		return nil, fmt.Errorf("read order history %s: %w", id, err)
+	}
+	return vs, nil
+}
+
+// OrderFeed is the live feed of organization's order id: every version
+// after afterVersion, once and in order (from order_history, so changes
+// that land in one projection batch are not merged). Errors:
+// ErrOrderNotFound when it is not projected for organization.
 func (m *ReadModel) OrderFeed(ctx context.Context, organization string, id uuid.UUID, afterVersion int64) (live.Feed[View], error) {
-	return live.EntityFeed(ctx, m.hub, ProjectionName, "order", organization, id, afterVersion,
-		func(ctx context.Context) (View, error) { return m.Get(ctx, organization, id) },
-		func(v View) int64 { return v.Version }, ErrOrderNotFound)
+	return live.Watch(ctx, m.hub, ProjectionName, []string{id.String()},
+		func(ctx context.Context) error {
+			_, err := m.Get(ctx, organization, id)
+			return err
+		},
+		func(ctx context.Context, sub *live.Subscription, emit func(View) bool) error {
+			last := afterVersion
+			return live.Follow(ctx, sub, func(ctx context.Context) error {
+				vs, err := m.History(ctx, organization, id, last)
+				if err != nil {
+					return err
+				}
+				for _, v := range vs {
+					if !emit(v) {
+						return live.ErrStopFollowing
+					}
+					last = v.Version
+				}
+				return nil
+			})
+		})
 }
