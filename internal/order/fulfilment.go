@@ -88,6 +88,12 @@ type orderCmd struct {
 func fulfilmentStep(timeout time.Duration) func(Fulfilment, process.Event) (Fulfilment, process.Effects) {
 	return func(s Fulfilment, ev process.Event) (Fulfilment, process.Effects) {
 		var eff process.Effects
+		if s.Placed && ev.Metadata.Tenant != s.Organization {
+			return s, eff // another organization's event naming this order's id
+		}
+		if s.Reservations == nil {
+			s.Reservations = map[string]string{}
+		}
 		switch e := ev.Data.(type) {
 		case OrderPlaced:
 			if s.Placed {
@@ -95,15 +101,11 @@ func fulfilmentStep(timeout time.Duration) func(Fulfilment, process.Event) (Fulf
 			}
 			s.Placed, s.OrderID, s.Lines, s.Total, s.Currency = true, e.OrderID, e.Lines, e.Total, e.Currency
 			s.Customer, s.Email, s.Organization = e.CustomerName, e.CustomerEmail, e.Organization
-			s.Reservations = map[string]string{}
 			for _, l := range e.Lines {
 				eff.Send = append(eff.Send, process.Send{Step: "reserve:" + l.ProductID, Command: sendReserve,
 					Payload: reserveCmd{ProductID: l.ProductID, OrderID: e.OrderID, Quantity: l.Quantity}})
 			}
 		case stock.StockReserved:
-			if s.Reservations == nil {
-				s.Reservations = map[string]string{}
-			}
 			s.Reservations[e.ProductID] = "held"
 			if s.Closing {
 				s.release(&eff, e.ProductID)

@@ -112,9 +112,16 @@ func New[S any](def Definition[S], cfg Config) *Manager {
 	return m
 }
 
-// typed runs fn on a state stored as JSON.
+// typed runs fn on a state stored as JSON. A panic in fn becomes an error
+// (the batch or step fails and is retried) rather than a crash of the
+// runner.
 func typed[S any](fn func(S) (S, Effects)) step {
-	return func(raw []byte) ([]byte, Effects, error) {
+	return func(raw []byte) (_ []byte, _ Effects, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("process step panicked: %v", r)
+			}
+		}()
 		var s S
 		if raw != nil {
 			if err := json.Unmarshal(raw, &s); err != nil {
@@ -414,16 +421,21 @@ func (m *Manager) DispatchOnce(ctx context.Context) (int, bool, error) {
 			continue
 		}
 		wg.Go(func() {
+			blocked := map[string]bool{}
 			for _, p := range q {
+				if blocked[p.c.ProcessID] {
+					continue // a process's later rows wait for its failed one
+				}
 				if err := m.send(ctx, p.seq, p.c, p.trig); err != nil {
-					if ctx.Err() == nil {
-						m.cfg.Logger.Warn("process command not sent; retrying later", "process", m.name,
-							"command", p.c.Name, "key", p.c.Key, "err", err)
+					if ctx.Err() != nil {
+						return
 					}
+					m.cfg.Logger.Warn("process command not sent; retrying later", "process", m.name,
+						"command", p.c.Name, "key", p.c.Key, "err", err)
 					mu.Lock()
 					failed = true
 					mu.Unlock()
-					return // later rows of these processes wait for this one
+					blocked[p.c.ProcessID] = true
 				}
 			}
 		})
