@@ -143,6 +143,36 @@ func TestOrdersAcrossInstances(t *testing.T) {
 		t.Fatalf("after shipOrder: %+v", u)
 	}
 	cb.MustFail(t, "INVALID_STATE_TRANSITION", `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { version } }`, in("id", o.ID))
+	c.ClientAs("mallory", "other-org").MustFail(t, "NOT_FOUND", orderQuery, servertest.Vars{"id": o.ID})
+
+	// Bad input is refused with a code, before anything is stored.
+	usd := addProduct(t, cb, in("sku", "USD-1", "title", "Dollar book", "category", "books", "price", "1.00", "currency", "USD",
+		"attributes", map[string]any{"author": "X", "pages": 10})).ProductID
+	place := func(lines ...map[string]any) servertest.Vars {
+		ls := make([]any, len(lines))
+		for i, l := range lines {
+			ls[i] = l
+		}
+		return in("lines", ls, "customerName", "Ada", "customerEmail", "ada@example.com")
+	}
+	l := func(id string, q int) map[string]any { return map[string]any{"productId": id, "quantity": q} }
+	cb.MustFail(t, "BAD_USER_INPUT", placeOrderMutation, place(l(p, 1), l(usd, 1)))
+	cb.MustFail(t, "BAD_USER_INPUT", placeOrderMutation, place(l(p, 0)))
+	cb.MustFail(t, "BAD_USER_INPUT", placeOrderMutation, place())
+	cb.MustFail(t, "BAD_USER_INPUT", placeOrderMutation, place(l("nope", 1)))
+	cb.MustFail(t, "NOT_FOUND", placeOrderMutation, place(l("01900000-0000-7000-8000-000000000001", 1)))
+	cb.MustFail(t, "BAD_USER_INPUT", `query { orders(first: 0) { edges { cursor } } }`, nil)
+	var list struct {
+		Orders struct {
+			Edges []struct {
+				Node orderData `json:"node"`
+			} `json:"edges"`
+		} `json:"orders"`
+	}
+	cc.MustSucceed(t, `query { orders(status: SHIPPED) { edges { node { id status } } } }`, nil, &list)
+	if len(list.Orders.Edges) != 1 || list.Orders.Edges[0].Node.ID != o.ID {
+		t.Fatalf("orders(status: SHIPPED) = %+v", list.Orders)
+	}
 	if st := getProduct(t, cc, p).Stock; st.OnHand != 1 || st.Reserved != 0 || st.Available != 1 {
 		t.Fatalf("stock after the order shipped: %+v", st)
 	}
