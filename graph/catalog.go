@@ -27,6 +27,8 @@ func productOf(v catalog.View) *model.Product {
 		Version:     int(v.Version),
 		AddedAt:     v.AddedAt,
 		UpdatedAt:   v.UpdatedAt,
+		Stock: stockOf(stock.View{ProductID: v.ID, OnHand: v.Stock.OnHand, Reserved: v.Stock.Reserved,
+			Version: v.Stock.Version, UpdatedAt: v.Stock.UpdatedAt}),
 	}
 }
 
@@ -101,23 +103,6 @@ func (r *Resolver) updateProduct(ctx context.Context, in model.UpdateProductInpu
 func (r *Resolver) restockProduct(ctx context.Context, in model.RestockProductInput) (*model.StockPayload, error) {
 	return handle(ctx, r.stock.Commands, stock.RestockProduct{ProductID: in.ID, Quantity: int64(in.Quantity)},
 		in.ExpectedVersion, in.IdempotencyKey, stockPayload(in.ID))
-}
-
-// productStock resolves Product.stock.
-func (r *Resolver) productStock(ctx context.Context, p *model.Product) (*model.Stock, error) {
-	org, err := organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := stock.ParseProductID(p.ID)
-	if err != nil {
-		return nil, err
-	}
-	v, err := r.stock.Reads.Get(ctx, org, id)
-	if err != nil {
-		return nil, err
-	}
-	return stockOf(v), nil
 }
 
 func (r *Resolver) products(ctx context.Context, f catalog.ListFilter) (*model.ProductConnection, error) {

@@ -154,11 +154,6 @@ func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*m
 	return out, nil
 }
 
-// Stock is the resolver for the stock field.
-func (r *productResolver) Stock(ctx context.Context, obj *model.Product) (*model.Stock, error) {
-	return r.productStock(ctx, obj)
-}
-
 // Account is the resolver for the account field.
 func (r *queryResolver) Account(ctx context.Context, id string) (*model.Account, error) {
 	return byID(ctx, id, account.ParseID, r.account.Reads.Get, accountOf)
@@ -323,9 +318,6 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Payment returns PaymentResolver implementation.
 func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
 
-// Product returns ProductResolver implementation.
-func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
-
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -336,7 +328,6 @@ type (
 	accountResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	paymentResolver      struct{ *Resolver }
-	productResolver      struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/google/uuid"
@@ -75,16 +76,9 @@ func (m *ReadModel) AddedFeed(ctx context.Context, organization, category string
 // addedAfter reads the products organization added after cp in projection
 // order (of category, unless "").
 func (m *ReadModel) addedAfter(ctx context.Context, organization, category string, cp eventstore.Checkpoint) ([]View, error) {
-	rows, err := m.pool.Query(ctx, `SELECT `+viewColumns+` FROM products
-		WHERE organization = $1 AND ($2 = '' OR category = $2) AND (added_tx, added_position) > ($3, $4)
-		ORDER BY added_tx, added_position LIMIT `+strconv.Itoa(addedBatch),
+	rows, err := m.pool.Query(ctx, `SELECT `+readColumns+` FROM products p`+stockJoin+`
+		WHERE p.organization = $1 AND ($2 = '' OR p.category = $2) AND (p.added_tx, p.added_position) > ($3, $4)
+		ORDER BY p.added_tx, p.added_position LIMIT `+strconv.Itoa(addedBatch),
 		organization, category, int64(cp.TransactionID), cp.Position)
-	if err != nil {
-		return nil, fmt.Errorf("read added products: %w", err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanView(r) })
-	if err != nil {
-		return nil, fmt.Errorf("read added products: %w", err)
-	}
-	return views, nil
+	return database.All(rows, err, scanRead, "read added products")
 }

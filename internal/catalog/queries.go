@@ -3,12 +3,12 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/page"
@@ -39,7 +39,21 @@ type View struct {
 	AddedPosition int64
 	AddedAt       time.Time
 	UpdatedAt     time.Time
+	// Stock is the product's stock as the stock projection holds it, read
+	// with the product (zero when it has none, and in the catalog
+	// projection's own rows).
+	Stock Stock
 }
+
+// Stock is a product's stock in units, as the stock projection's table
+// holds it; the zero value is a product never restocked (Version 0).
+type Stock struct {
+	OnHand, Reserved, Version int64
+	UpdatedAt                 time.Time
+}
+
+// Available is what can still be reserved: OnHand - Reserved.
+func (s Stock) Available() int64 { return s.OnHand - s.Reserved }
 
 const viewColumns = `id, organization, sku, title, category, description, price, currency, attributes,
 	status, version, added_tx, added_position, added_at, updated_at`
@@ -56,8 +70,37 @@ func scanView(row pgx.Row) (View, error) {
 	return v, err
 }
 
-// ReadModel answers catalog queries from the catalog projection's table
-// (and, for the inStock filter, the stock projection's).
+// readColumns are what the read model's queries select: the product's row
+// (p) and its stock (s, joined with stockJoin), so that a page of products
+// with their stock is one query.
+var readColumns = prefixed("p.", viewColumns) + `, s.on_hand, s.reserved, s.version, s.updated_at`
+
+// stockJoin joins the stock projection's row of each product (unique on
+// organization and product id).
+const stockJoin = ` LEFT JOIN stock s ON s.organization = p.organization AND s.product_id = p.id`
+
+// scanRead scans readColumns.
+func scanRead(row pgx.Row) (View, error) {
+	var (
+		v                         View
+		tx                        int64
+		onHand, reserved, version *int64
+		stockAt                   *time.Time
+	)
+	err := row.Scan(&v.ID, &v.Organization, &v.SKU, &v.Title, &v.Category, &v.Description, &v.Price, &v.Currency,
+		&v.Attributes, &v.Status, &v.Version, &tx, &v.AddedPosition, &v.AddedAt, &v.UpdatedAt,
+		&onHand, &reserved, &version, &stockAt)
+	v.AddedTx = uint64(tx)
+	v.AddedAt, v.UpdatedAt = v.AddedAt.UTC(), v.UpdatedAt.UTC()
+	if version != nil {
+		v.Stock = Stock{OnHand: *onHand, Reserved: *reserved, Version: *version, UpdatedAt: stockAt.UTC()}
+	}
+	return v, err
+}
+
+// ReadModel answers catalog queries from the catalog projection's table,
+// joined with the stock projection's for each product's stock (and the
+// inStock filter).
 type ReadModel struct {
 	pool *pgxpool.Pool
 	hub  *live.Hub
@@ -71,14 +114,8 @@ func NewReadModel(pool *pgxpool.Pool, hub *live.Hub) *ReadModel {
 // Get returns organization's product id, discontinued or not. Errors:
 // ErrProductNotFound, also for another organization's product.
 func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
-	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM products WHERE id = $1 AND organization = $2`, id, organization))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return View{}, fmt.Errorf("%w: %s", ErrProductNotFound, id)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read product %s: %w", id, err)
-	}
-	return v, nil
+	return database.One(m.pool.QueryRow(ctx, `SELECT `+readColumns+` FROM products p`+stockJoin+`
+		WHERE p.id = $1 AND p.organization = $2`, id, organization), scanRead, ErrProductNotFound, "product", id)
 }
 
 // Order is how List sorts products.
@@ -179,8 +216,7 @@ func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], er
 		where = append(where, fmt.Sprintf(`p.search @@ websearch_to_tsquery('english', $%d)`, arg(f.Search)))
 	}
 	if f.InStock != nil {
-		where = append(where, fmt.Sprintf(`$%d = EXISTS (SELECT 1 FROM stock s
-			WHERE s.organization = p.organization AND s.product_id = p.id AND s.on_hand > s.reserved)`, arg(*f.InStock)))
+		where = append(where, fmt.Sprintf(`(coalesce(s.on_hand - s.reserved, 0) > 0) = $%d`, arg(*f.InStock)))
 	}
 	cursorKind := "products " + string(f.Order)
 	if key, err := page.Decode(cursorKind, f.After); err != nil {
@@ -195,15 +231,12 @@ func (m *ReadModel) List(ctx context.Context, f ListFilter) (page.Page[View], er
 		}
 		where = append(where, fmt.Sprintf(o.after, arg(a), arg(b)))
 	}
-	sql := `SELECT ` + prefixed("p.", viewColumns) + ` FROM products p WHERE ` + strings.Join(where, " AND ") +
+	sql := `SELECT ` + readColumns + ` FROM products p` + stockJoin + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + o.orderBy + fmt.Sprintf(` LIMIT $%d`, arg(size+1))
 	rows, err := m.pool.Query(ctx, sql, args...)
+	views, err := database.All(rows, err, scanRead, "list products")
 	if err != nil {
-		return page.Page[View]{}, fmt.Errorf("list products: %w", err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (View, error) { return scanView(r) })
-	if err != nil {
-		return page.Page[View]{}, fmt.Errorf("list products: %w", err)
+		return page.Page[View]{}, err
 	}
 	return page.Make(views, size, func(v View) string {
 		a, b := o.key(v)
@@ -252,15 +285,8 @@ type Category struct {
 func (m *ReadModel) Categories(ctx context.Context, organization string) ([]Category, error) {
 	rows, err := m.pool.Query(ctx, `SELECT category, count(*) FROM products
 		WHERE organization = $1 AND status = 'ACTIVE' GROUP BY category ORDER BY category`, organization)
-	if err != nil {
-		return nil, fmt.Errorf("list categories: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Category, error) {
+	return database.All(rows, err, func(r pgx.Row) (Category, error) {
 		var c Category
 		return c, r.Scan(&c.Name, &c.Products)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list categories: %w", err)
-	}
-	return out, nil
+	}, "list categories")
 }

@@ -2,8 +2,8 @@ package projection
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -39,7 +39,7 @@ func StreamEvents(events []eventstore.RecordedEvent, streamType, created string)
 // them with `= ANY($1)` on their id (and should lock them, FOR UPDATE, so
 // that a rebuild's swap cannot slip in between), scan reads one, and id
 // returns a row's id. No ids: no query. Errors: the query's, wrapped with
-// what ("load products: ...").
+// "load " and what ("load products: ...").
 func LoadRows[V any](ctx context.Context, tx pgx.Tx, what, query string, ids []uuid.UUID,
 	scan func(pgx.Row) (V, error), id func(*V) uuid.UUID) (map[uuid.UUID]*V, error) {
 	out := make(map[uuid.UUID]*V, len(ids))
@@ -47,12 +47,9 @@ func LoadRows[V any](ctx context.Context, tx pgx.Tx, what, query string, ids []u
 		return out, nil
 	}
 	rows, err := tx.Query(ctx, query, ids)
+	views, err := database.All(rows, err, scan, "load "+what)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", what, err)
-	}
-	views, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (V, error) { return scan(r) })
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", what, err)
+		return nil, err
 	}
 	for i := range views {
 		out[id(&views[i])] = &views[i]

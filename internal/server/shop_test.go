@@ -3,10 +3,14 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/auth"
+	"github.com/chronicle-es/chronicle/internal/config"
+	"github.com/chronicle-es/chronicle/internal/redistest"
 	"github.com/chronicle-es/chronicle/internal/server/servertest"
 )
 
@@ -440,6 +444,24 @@ func TestProductAddedOverWebSocket(t *testing.T) {
 		t.Fatalf("productUpdated after a price change = %+v", u.ProductUpdated)
 	}
 	other.MustFail(t, "NOT_FOUND", productQuery, servertest.Vars{"id": want[0]})
+	s.subscribe("nowhere", `subscription($p: ID!) { stockChanged(productId: $p) { available } }`, servertest.Vars{"p": randomUUID()})
+	if code := s.errorCode("nowhere"); code != "NOT_FOUND" {
+		t.Errorf("stockChanged of a product of nowhere: %s, want NOT_FOUND", code)
+	}
+
+	// Another organization's subscriber: NOT_FOUND for this product.
+	ows := srv.MustDialWS(t, "graphql-transport-ws", nil)
+	mustInit(t, ows, map[string]any{"Authorization": "Bearer " + srv.Token(auth.Identity{Subject: "mallory", Organization: "other-org"}, time.Hour)})
+	osubs := newSubs(t, ows)
+	for _, q := range []string{
+		`subscription($id: ID!) { productUpdated(id: $id) { id } }`,
+		`subscription($id: ID!) { stockChanged(productId: $id) { available } }`,
+	} {
+		osubs.subscribe("theirs", q, servertest.Vars{"id": want[0]})
+		if code := osubs.errorCode("theirs"); code != "NOT_FOUND" {
+			t.Errorf("%s of another organization's product: %s, want NOT_FOUND", q, code)
+		}
+	}
 	n := 0
 	for n < 6 {
 		var x struct {
@@ -471,4 +493,91 @@ func pendingFor(t *testing.T, s *subs, id string, d time.Duration) bool {
 			return true
 		}
 	}
+}
+
+// TestShopSessionOfTheReadme runs the README's shop steps as written
+// (attributes as inline GraphQL objects).
+func TestShopSessionOfTheReadme(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, nil)
+	c := srv.Client()
+	var added struct {
+		A struct {
+			ProductID string  `json:"productId"`
+			Product   product `json:"product"`
+		} `json:"a"`
+	}
+	c.MustSucceed(t, `mutation {
+  a: addProduct(input: { sku: "BK-LHOD", title: "The Left Hand of Darkness", category: "books",
+                         price: "12.50", currency: "EUR", description: "An envoy on the winter planet Gethen.",
+                         attributes: { author: "Ursula K. Le Guin", pages: 304, isbn: "978-0-441-47812-5" } }) {
+    productId product { sku title price { amount currency } attributes }
+  }
+  b: addProduct(input: { sku: "BK-DISP", title: "The Dispossessed", category: "books",
+                         price: "11.00", currency: "EUR", description: "An ambiguous utopia on twin planets.",
+                         attributes: { author: "Ursula K. Le Guin", pages: 387 } }) { productId }
+  c: addProduct(input: { sku: "BK-EARTH", title: "A Wizard of Earthsea", category: "books",
+                         price: "8.90", currency: "EUR", description: "A boy learns the true names of things.",
+                         attributes: { author: "Ursula K. Le Guin", pages: 183 } }) { productId }
+}`, nil, &added)
+	if string(added.A.Product.Attributes) != `{"isbn":"9780441478125","pages":304,"author":"Ursula K. Le Guin"}` {
+		t.Errorf("attributes = %s", added.A.Product.Attributes)
+	}
+	restock(t, c, added.A.ProductID, 10)
+	if got := titles(listProducts(t, c, servertest.Vars{"category": "books", "orderBy": "PRICE", "first": 10})); len(got) != 3 || got[0] != "A Wizard of Earthsea" {
+		t.Errorf("books by price = %q", got)
+	}
+	if got := titles(listProducts(t, c, servertest.Vars{"search": "planet", "orderBy": "TITLE"})); len(got) != 2 {
+		t.Errorf("search planet = %q, want the two planet books", got)
+	}
+	if got := titles(listProducts(t, c, servertest.Vars{"search": `"left hand" -earthsea`})); len(got) != 1 {
+		t.Errorf("search \"left hand\" -earthsea = %q", got)
+	}
+	if got := titles(listProducts(t, c, servertest.Vars{"inStock": true})); len(got) != 1 || got[0] != "The Left Hand of Darkness" {
+		t.Errorf("in stock = %q", got)
+	}
+}
+
+// TestProductAddedAcrossInstances: the catalog projection runs on instance
+// A, products are added through B, and a productAdded subscriber on C sees
+// each once, in order (the doorbell crosses instances on Redis).
+func TestProductAddedAcrossInstances(t *testing.T) {
+	t.Parallel()
+	srvs := startCluster(t, 3, func(c *config.Config) { c.RedisURL = redistest.SharedURL() })
+	b := srvs[1].Client()
+	ws := srvs[2].MustDialWS(t, "graphql-transport-ws", nil)
+	mustInit(t, ws, nil)
+	s := newSubs(t, ws)
+	s.subscribe("books", `subscription { productAdded(category: "books") { id title } }`, nil)
+	var probes []string
+	deadline := time.Now().Add(15 * time.Second)
+	for !pendingFor(t, s, "books", 500*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("productAdded on C never delivered a product added through B")
+		}
+		probes = append(probes, addProduct(t, b, book("PROBE-"+randomSuffix(), "Probe", 10, "1.00")).ProductID)
+	}
+	for {
+		var x struct {
+			ProductAdded product `json:"productAdded"`
+		}
+		s.data("books", &x)
+		if x.ProductAdded.ID == probes[len(probes)-1] {
+			break
+		}
+	}
+	var want []string
+	for i := range 5 {
+		want = append(want, addProduct(t, b, book(fmt.Sprintf("X-%d", i), fmt.Sprintf("Book %d", i), 10, "1.00")).ProductID)
+	}
+	for i, id := range want {
+		var x struct {
+			ProductAdded product `json:"productAdded"`
+		}
+		s.data("books", &x)
+		if x.ProductAdded.ID != id {
+			t.Fatalf("product %d on C: %+v, want %s", i, x.ProductAdded, id)
+		}
+	}
+	s.noMessage("books", 300*time.Millisecond)
 }

@@ -3,9 +3,9 @@ package stock
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -65,12 +65,6 @@ func (m *ReadModel) Get(ctx context.Context, organization string, productID uuid
 // getByStream reads the stock row of stream id of organization. Errors:
 // ErrStockNotFound.
 func (m *ReadModel) getByStream(ctx context.Context, organization string, id uuid.UUID) (View, error) {
-	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM stock WHERE id = $1 AND organization = $2`, id, organization))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return View{}, fmt.Errorf("%w: %s", ErrStockNotFound, id)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read stock %s: %w", id, err)
-	}
-	return v, nil
+	return database.One(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM stock WHERE id = $1 AND organization = $2`, id, organization),
+		scanView, ErrStockNotFound, "stock", id)
 }
