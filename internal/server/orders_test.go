@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -250,4 +252,94 @@ func TestOrdersSurviveACrash(t *testing.T) {
 	if st := getProduct(t, cb, p).Stock; st.OnHand != units || st.Reserved != units || st.Available != 0 {
 		t.Fatalf("stock %+v, want all %d units reserved", st, units)
 	}
+}
+
+// TestShopStep4OfTheReadme runs the README's step 4 documents as written
+// there (read from README.md, with the ids filled in): restock, place an
+// order, follow orderUpdated while the payment is processed, ship.
+func TestShopStep4OfTheReadme(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	start := strings.Index(text, "**4. Restock")
+	if start < 0 {
+		t.Fatal("README has no step 4")
+	}
+	text = text[start:]
+	text = text[:strings.Index(text, "\n## ")]
+	var ops []string
+	for _, block := range strings.Split(text, "```graphql\n")[1:] {
+		ops = append(ops, operations(block[:strings.Index(block, "```")])...)
+	}
+	if len(ops) != 5 {
+		t.Fatalf("step 4 has %d operations, want restock, placeOrder, orderUpdated, processPayment, shipOrder:\n%q", len(ops), ops)
+	}
+	srv := servertest.Start(t, nil)
+	c := srv.Client()
+	p := addProduct(t, c, book("BK-README", "Readme", 100, "12.50")).ProductID
+	fill := func(op string, ids ...string) string {
+		return strings.NewReplacer(ids...).Replace(op)
+	}
+	c.MustSucceed(t, fill(ops[0], "<productId>", p), nil, nil)
+	var placed struct {
+		PlaceOrder struct {
+			OrderID string `json:"orderId"`
+		} `json:"placeOrder"`
+	}
+	c.MustSucceed(t, fill(ops[1], "<productId>", p), nil, &placed)
+	id := placed.PlaceOrder.OrderID
+
+	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
+	mustInit(t, ws, nil)
+	s := newSubs(t, ws)
+	s.subscribe("o", fill(ops[2], "<orderId>", id), nil)
+	next := func() orderData {
+		var x struct {
+			OrderUpdated orderData `json:"orderUpdated"`
+		}
+		s.data("o", &x)
+		return x.OrderUpdated
+	}
+	var last orderData
+	for _, want := range []string{"PLACED", "STOCK_RESERVED", "AWAITING_PAYMENT"} {
+		if last = next(); last.Status != want {
+			t.Fatalf("orderUpdated = %+v, want %s", last, want)
+		}
+	}
+	c.MustSucceed(t, fill(ops[3], "<paymentId>", *last.PaymentID), nil, nil)
+	if u := next(); u.Status != "PAID" {
+		t.Fatalf("after processPayment: %+v", u)
+	}
+	if st := getProduct(t, c, p).Stock; st.OnHand != 8 || st.Reserved != 0 {
+		t.Fatalf("stock after payment %+v, want on hand 8, reserved 0 as the README says", st)
+	}
+	c.MustSucceed(t, fill(ops[4], "<orderId>", id), nil, nil)
+	if u := next(); u.Status != "SHIPPED" {
+		t.Fatalf("after shipOrder: %+v", u)
+	}
+}
+
+// operations splits a block of GraphQL into its top-level operations.
+func operations(block string) []string {
+	var out []string
+	depth, begin := 0, -1
+	for i, r := range block {
+		switch r {
+		case '{':
+			if depth == 0 && begin < 0 {
+				begin = strings.LastIndexAny(block[:i], "\n") + 1
+			}
+			depth++
+		case '}':
+			depth--
+			if depth == 0 && begin >= 0 {
+				out = append(out, strings.TrimSpace(block[begin:i+1]))
+				begin = -1
+			}
+		}
+	}
+	return out
 }
