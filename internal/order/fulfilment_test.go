@@ -26,6 +26,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
 	"github.com/chronicle-es/chronicle/internal/process"
+	"github.com/chronicle-es/chronicle/internal/process/processtest"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/stock"
 	"github.com/google/uuid"
@@ -38,28 +39,11 @@ const (
 	timeout   = 15 * time.Minute
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type shop struct {
 	t      *testing.T
 	pool   *pgxpool.Pool
 	engine *projection.Engine
-	clock  *clock
+	clock  *processtest.Clock
 	cat    *catalog.App
 	stock  *stock.App
 	pay    *payment.App
@@ -79,7 +63,7 @@ func newShop(t *testing.T) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &shop{t: t, pool: pool, engine: engine, clock: &clock{now: time.Now()}}
+	s := &shop{t: t, pool: pool, engine: engine, clock: processtest.NewClock(time.Now())}
 	reg := module.NewRegistry(module.Deps{
 		Pool: pool, Store: store, Hub: live.NewHub(), Logger: logger,
 		Commands: command.Deps{Store: store, Waiter: engine, Wait: 5 * time.Second, Logger: logger},
@@ -371,12 +355,12 @@ func TestFulfilmentPaymentTimeout(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM process_deadlines WHERE process_id = $1 AND kind = $2`, id, order.DeadlinePayment); n != 1 {
 		t.Fatalf("%d payment deadlines, want 1", n)
 	}
-	s.clock.advance(timeout - time.Minute)
+	s.clock.Advance(timeout - time.Minute)
 	time.Sleep(100 * time.Millisecond) // several deadline polls: nothing may fire before the time-out
 	if st := s.order(id).Status; st != order.StatusAwaitingPayment {
 		t.Fatalf("status %s before the time-out", st)
 	}
-	s.clock.advance(2 * time.Minute)
+	s.clock.Advance(2 * time.Minute)
 	o2 := s.await(id, order.StatusCancelled)
 	if o2.Reason != order.ReasonPaymentTimeout {
 		t.Fatalf("reason %s, want PAYMENT_TIMEOUT", o2.Reason)

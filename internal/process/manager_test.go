@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/pgtest"
 	"github.com/chronicle-es/chronicle/internal/process"
+	"github.com/chronicle-es/chronicle/internal/process/processtest"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,7 +72,7 @@ type env struct {
 	pool  *pgxpool.Pool
 	store *eventstore.Store
 	accts *account.App
-	clock *clock
+	clock *processtest.Clock
 }
 
 func newEnv(t *testing.T) *env {
@@ -81,30 +81,12 @@ func newEnv(t *testing.T) *env {
 	pool, _ := pgtest.NewPool(t)
 	store := eventstore.New(pool)
 	accts := account.New(module.Deps{Pool: pool, Store: store, Commands: command.Deps{Store: store, Waiter: nopWaiter{}}})
-	return &env{t: t, pool: pool, store: store, accts: accts, clock: &clock{now: time.Now()}}
+	return &env{t: t, pool: pool, store: store, accts: accts, clock: processtest.NewClock(time.Now())}
 }
 
 type nopWaiter struct{}
 
 func (nopWaiter) WaitFor(ctx context.Context, _ string, _ eventstore.Checkpoint) error { return nil }
-
-// clock is the injected clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func ctxFor(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
@@ -396,12 +378,12 @@ func TestDeadlines(t *testing.T) {
 	a.stop()
 
 	// Not due yet: nothing fires.
-	e.clock.advance(59 * time.Minute)
+	e.clock.Advance(59 * time.Minute)
 	b := e.start("b", nil)
 	if n, err := b.manager.FireDue(ctxFor(t)); err != nil || n != 0 {
 		t.Fatalf("FireDue before the deadline = %d, %v", n, err)
 	}
-	e.clock.advance(2 * time.Minute)
+	e.clock.Advance(2 * time.Minute)
 	e.eventually("the deadline fires", func() bool { return e.balance(fires) == 101 })
 	if n, err := b.manager.FireDue(ctxFor(t)); err != nil || n != 0 {
 		t.Fatalf("FireDue after the deadline fired = %d, %v: want it gone", n, err)
