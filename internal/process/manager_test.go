@@ -41,6 +41,8 @@ const (
 type ping struct {
 	Account  string `json:"account"`
 	Deadline bool   `json:"deadline,omitempty"`
+	// Amount, when set, is credited instead of 1.00.
+	Amount string `json:"amount,omitempty"`
 }
 
 // EventType implements aggregate.Event (unused: the toy events are
@@ -50,6 +52,7 @@ func (ping) EventType() string { return "Ping" }
 type toyState struct {
 	Pings    int `json:"pings"`
 	Reminded int `json:"reminded"`
+	Refused  int `json:"refused"`
 }
 
 type credit struct {
@@ -73,6 +76,8 @@ type env struct {
 	store *eventstore.Store
 	accts *account.App
 	clock *processtest.Clock
+	// failFirst, when set, fails a send before it is made when it says so.
+	failFirst func(c process.Command) bool
 }
 
 func newEnv(t *testing.T) *env {
@@ -117,17 +122,29 @@ func (e *env) definition(inst *instance, afterSend func(c process.Command) error
 				return s, process.Effects{Clear: []string{"remind"}}
 			}
 			s.Pings++
-			eff := process.Effects{Send: []process.Send{{Step: "credit", Command: "credit", Payload: credit{ID: p.Account, Amount: "1.00"}}}}
+			amount := "1.00"
+			if p.Amount != "" {
+				amount = p.Amount
+			}
+			eff := process.Effects{Send: []process.Send{{Step: "credit", Command: "credit", Payload: credit{ID: p.Account, Amount: amount}}}}
 			if p.Deadline {
 				eff.Set = []process.Deadline{{Kind: "remind", DueAt: ev.RecordedAt.Add(time.Hour)}}
 			}
 			return s, eff
+		},
+		// A refused credit is answered with a credit of 0.05.
+		OnRefused: func(s toyState, c process.Command, err error) (toyState, process.Effects) {
+			s.Refused++
+			return s, process.Effects{Send: []process.Send{{Step: "make-good", Command: "credit", Payload: credit{Amount: "0.05"}}}}
 		},
 		OnDeadline: func(s toyState, kind string, _ time.Time) (toyState, process.Effects) {
 			s.Reminded++
 			return s, process.Effects{Send: []process.Send{{Step: kind, Command: "credit", Payload: credit{ID: "", Amount: "0.01"}}}}
 		},
 		Dispatch: func(ctx context.Context, c process.Command, opts command.Options) error {
+			if e.failFirst != nil && e.failFirst(c) {
+				return errors.New("the database is away")
+			}
 			var cr credit
 			if err := json.Unmarshal(c.Payload, &cr); err != nil {
 				return err
@@ -398,5 +415,40 @@ func TestDeadlines(t *testing.T) {
 	credits := e.credits(fires)
 	if last := credits[len(credits)-1]; last.CorrelationID != "c1" || last.Actor != "process:toy" {
 		t.Fatalf("the deadline's credit carries %+v, want the correlation id of the Ping that set it", last)
+	}
+}
+
+// TestRefusalsAndRetries: a command its context refuses (BAD_USER_INPUT) is
+// not sent again and runs OnRefused, whose own command goes out; a send
+// that fails otherwise stays in the outbox and goes out
+// later, once.
+func TestRefusalsAndRetries(t *testing.T) {
+	e := newEnv(t)
+	refused, flaky := e.openAccount(), e.openAccount()
+	var failures atomic.Int64
+	e.failFirst = func(c process.Command) bool {
+		return c.ProcessID == flaky && failures.Add(1) <= 3
+	}
+	e.start("a", nil)
+	e.ping("Ping", refused, false, "r")
+	data, _ := json.Marshal(ping{Account: refused, Amount: "-1.00"})
+	if _, err := e.store.Append(ctxFor(t), eventstore.AppendRequest{
+		StreamID: uuid.Must(uuid.NewV7()), StreamType: "toy", ExpectedVersion: eventstore.NoStream,
+		Events: []eventstore.EventData{{Type: "Ping", Data: data}}, Metadata: eventstore.Metadata{Tenant: tenant, CorrelationID: "bad"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.ping("Ping", flaky, false, "f")
+	e.eventually("both settle", func() bool {
+		return e.balance(refused) == 105 && e.balance(flaky) == 100 && e.count(`SELECT count(*) FROM process_outbox`) == 0
+	})
+	if n := failures.Load(); n < 4 {
+		t.Fatalf("the flaky send was tried %d times, want 3 failures and a success", n)
+	}
+	if n := e.count(`SELECT (state->>'refused')::int FROM process_states WHERE process_id = $1`, refused); n != 1 {
+		t.Fatalf("OnRefused ran %d times, want once", n)
+	}
+	if got := len(e.credits(flaky)); got != 1 {
+		t.Fatalf("%d credits after retries, want 1", got)
 	}
 }
