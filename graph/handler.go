@@ -87,6 +87,9 @@ func weighPages(c *ComplexityRoot) {
 	c.Query.Products = func(child int, _ *string, _ *string, _ *bool, _ *model.ProductOrder, first *int, _ *string) int {
 		return pageComplexity(child, first, nil)
 	}
+	c.Query.Orders = func(child int, _ *model.OrderStatus, first *int, _ *string) int {
+		return pageComplexity(child, first, nil)
+	}
 }
 
 // pageComplexity weighs a connection field by the page size it asks for.

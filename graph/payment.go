@@ -7,6 +7,7 @@ import (
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/payment"
+	"github.com/google/uuid"
 )
 
 // The payments context's resolver part: conversions of its read models and
@@ -46,7 +47,17 @@ func paymentOf(v payment.View) *model.Payment {
 		RefundedAt:    v.RefundedAt,
 		UpdatedAt:     v.UpdatedAt,
 		Version:       int(v.Version),
+		OrderID:       uuidString(v.OrderID),
 	}
+}
+
+// uuidString is an optional reference as GraphQL shows it.
+func uuidString(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.String()
+	return &s
 }
 
 func analyticsOf(a payment.Analytics) *model.PaymentAnalytics {

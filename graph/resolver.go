@@ -16,6 +16,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/catalog"
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/module"
+	"github.com/chronicle-es/chronicle/internal/order"
 	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/chronicle-es/chronicle/internal/stock"
 )
@@ -27,6 +28,7 @@ type Resolver struct {
 	payment *payment.App
 	catalog *catalog.App
 	stock   *stock.App
+	order   *order.App
 
 	registry *module.Registry
 	logger   *slog.Logger
@@ -47,6 +49,9 @@ func NewResolver(reg *module.Registry, logger *slog.Logger) (*Resolver, error) {
 	r.payment = module.Use(reg, payment.Module)
 	r.catalog = module.Use(reg, catalog.Module)
 	r.stock = module.Use(reg, stock.Module(r.catalog))
+	r.order = module.Use(reg, order.Module(order.Needs{
+		Catalog: r.catalog, Stock: r.stock, Payments: r.payment, PaymentTimeout: reg.Settings().OrderPaymentTimeout,
+	}))
 	return r, reg.Err()
 }
 

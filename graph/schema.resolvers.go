@@ -12,6 +12,7 @@ import (
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/catalog"
+	"github.com/chronicle-es/chronicle/internal/order"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
 
@@ -126,6 +127,21 @@ func (r *mutationResolver) DiscontinueProduct(ctx context.Context, input model.D
 // RestockProduct is the resolver for the restockProduct field.
 func (r *mutationResolver) RestockProduct(ctx context.Context, input model.RestockProductInput) (*model.StockPayload, error) {
 	return r.restockProduct(ctx, input)
+}
+
+// PlaceOrder is the resolver for the placeOrder field.
+func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*model.OrderPayload, error) {
+	return r.placeOrder(ctx, input)
+}
+
+// CancelOrder is the resolver for the cancelOrder field.
+func (r *mutationResolver) CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.OrderPayload, error) {
+	return r.cancelOrder(ctx, input)
+}
+
+// ShipOrder is the resolver for the shipOrder field.
+func (r *mutationResolver) ShipOrder(ctx context.Context, input model.ShipOrderInput) (*model.OrderPayload, error) {
+	return r.shipOrder(ctx, input)
 }
 
 // Refunds is the resolver for the refunds field.
@@ -247,6 +263,16 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 	return r.categories(ctx)
 }
 
+// Order is the resolver for the order field.
+func (r *queryResolver) Order(ctx context.Context, id string) (*model.Order, error) {
+	return byID(ctx, id, order.ParseID, r.order.Reads.Get, orderOf)
+}
+
+// Orders is the resolver for the orders field.
+func (r *queryResolver) Orders(ctx context.Context, status *model.OrderStatus, first *int, after *string) (*model.OrderConnection, error) {
+	return r.orders(ctx, status, first, after)
+}
+
 // AccountUpdated is the resolver for the accountUpdated field.
 func (r *subscriptionResolver) AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error) {
 	return r.followAccount(ctx, id, afterVersion)
@@ -280,6 +306,11 @@ func (r *subscriptionResolver) ProductUpdated(ctx context.Context, id string) (<
 // StockChanged is the resolver for the stockChanged field.
 func (r *subscriptionResolver) StockChanged(ctx context.Context, productID string) (<-chan *model.Stock, error) {
 	return r.followStock(ctx, productID)
+}
+
+// OrderUpdated is the resolver for the orderUpdated field.
+func (r *subscriptionResolver) OrderUpdated(ctx context.Context, id string) (<-chan *model.Order, error) {
+	return r.followOrder(ctx, id)
 }
 
 // Account returns AccountResolver implementation.

@@ -81,6 +81,15 @@ type AnalyticsPoint struct {
 	Totals *PaymentTotals `json:"totals"`
 }
 
+type CancelOrderInput struct {
+	// The order.
+	ID string `json:"id"`
+	// Your words (optional, at most 500 characters); the order's reason is CUSTOMER.
+	Reason          *string `json:"reason,omitempty"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
 type Category struct {
 	Name string `json:"name"`
 	// Its active products.
@@ -253,6 +262,64 @@ type OperationEdge struct {
 	Node   *Operation `json:"node"`
 }
 
+// An order, as projected by the `orders` projection.
+type Order struct {
+	ID            string       `json:"id"`
+	CustomerName  string       `json:"customerName"`
+	CustomerEmail string       `json:"customerEmail"`
+	Lines         []*OrderLine `json:"lines"`
+	// The sum of the lines' amounts, in the order's currency.
+	Total  *Money      `json:"total"`
+	Status OrderStatus `json:"status"`
+	// Set when REJECTED or CANCELLED.
+	Reason *OrderReason `json:"reason,omitempty"`
+	// The payment initiated for the order, once there is one.
+	PaymentID *string `json:"paymentId,omitempty"`
+	// Version of the order's stream. Pass it as `expectedVersion`.
+	Version   int       `json:"version"`
+	PlacedAt  time.Time `json:"placedAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+type OrderConnection struct {
+	Edges    []*OrderEdge `json:"edges"`
+	PageInfo *PageInfo    `json:"pageInfo"`
+}
+
+type OrderEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Order `json:"node"`
+}
+
+type OrderLine struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+	// The catalog's price when the order was placed.
+	UnitPrice *Money `json:"unitPrice"`
+	// quantity × unitPrice.
+	Amount *Money `json:"amount"`
+}
+
+type OrderLineInput struct {
+	// A product of your catalog, at most once per order.
+	ProductID string `json:"productId"`
+	// 1 to 10000.
+	Quantity int `json:"quantity"`
+}
+
+// What a command did to an order.
+type OrderPayload struct {
+	OrderID string `json:"orderId"`
+	// The order as projected after the command (read-your-writes), unless `upToDate` is false.
+	Order *Order `json:"order,omitempty"`
+	// Global position of the command's last event.
+	Position int64 `json:"position"`
+	// The order's stream version after the command.
+	Version   int  `json:"version"`
+	UpToDate  bool `json:"upToDate"`
+	Duplicate bool `json:"duplicate"`
+}
+
 type PageInfo struct {
 	HasNextPage     bool    `json:"hasNextPage"`
 	HasPreviousPage bool    `json:"hasPreviousPage"`
@@ -288,6 +355,8 @@ type Payment struct {
 	Version int `json:"version"`
 	// Refunds, oldest first.
 	Refunds []*Refund `json:"refunds"`
+	// The order the payment pays for, when an order's fulfilment initiated it.
+	OrderID *string `json:"orderId,omitempty"`
 	// The event that produced this state.
 	LastChange *LastChange `json:"lastChange"`
 	// The payment's stream, oldest first (its audit trail), optionally only some event types.
@@ -335,6 +404,15 @@ type PaymentTotals struct {
 	ByStatus []*StatusCount `json:"byStatus"`
 	// One entry per currency that has payments, by code.
 	ByCurrency []*CurrencyTotals `json:"byCurrency"`
+}
+
+type PlaceOrderInput struct {
+	// 1 to 50 lines.
+	Lines        []*OrderLineInput `json:"lines"`
+	CustomerName string            `json:"customerName"`
+	// A plain address, e.g. ada@example.com.
+	CustomerEmail  string  `json:"customerEmail"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type ProcessPaymentInput struct {
@@ -412,6 +490,13 @@ type RestockProductInput struct {
 	ID string `json:"id"`
 	// Units to add, 1 to 1000000.
 	Quantity        int     `json:"quantity"`
+	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
+	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
+}
+
+type ShipOrderInput struct {
+	// The order.
+	ID              string  `json:"id"`
 	ExpectedVersion *int    `json:"expectedVersion,omitempty"`
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
@@ -649,6 +734,131 @@ func (e *OperationKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e OperationKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why an order was rejected (OUT_OF_STOCK) or cancelled (the others).
+type OrderReason string
+
+const (
+	OrderReasonOutOfStock     OrderReason = "OUT_OF_STOCK"
+	OrderReasonPaymentFailed  OrderReason = "PAYMENT_FAILED"
+	OrderReasonCustomer       OrderReason = "CUSTOMER"
+	OrderReasonPaymentTimeout OrderReason = "PAYMENT_TIMEOUT"
+)
+
+var AllOrderReason = []OrderReason{
+	OrderReasonOutOfStock,
+	OrderReasonPaymentFailed,
+	OrderReasonCustomer,
+	OrderReasonPaymentTimeout,
+}
+
+func (e OrderReason) IsValid() bool {
+	switch e {
+	case OrderReasonOutOfStock, OrderReasonPaymentFailed, OrderReasonCustomer, OrderReasonPaymentTimeout:
+		return true
+	}
+	return false
+}
+
+func (e OrderReason) String() string {
+	return string(e)
+}
+
+func (e *OrderReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderReason", str)
+	}
+	return nil
+}
+
+func (e OrderReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type OrderStatus string
+
+const (
+	OrderStatusPlaced          OrderStatus = "PLACED"
+	OrderStatusStockReserved   OrderStatus = "STOCK_RESERVED"
+	OrderStatusAwaitingPayment OrderStatus = "AWAITING_PAYMENT"
+	OrderStatusPaid            OrderStatus = "PAID"
+	OrderStatusShipped         OrderStatus = "SHIPPED"
+	OrderStatusRejected        OrderStatus = "REJECTED"
+	OrderStatusCancelled       OrderStatus = "CANCELLED"
+)
+
+var AllOrderStatus = []OrderStatus{
+	OrderStatusPlaced,
+	OrderStatusStockReserved,
+	OrderStatusAwaitingPayment,
+	OrderStatusPaid,
+	OrderStatusShipped,
+	OrderStatusRejected,
+	OrderStatusCancelled,
+}
+
+func (e OrderStatus) IsValid() bool {
+	switch e {
+	case OrderStatusPlaced, OrderStatusStockReserved, OrderStatusAwaitingPayment, OrderStatusPaid, OrderStatusShipped, OrderStatusRejected, OrderStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (e OrderStatus) String() string {
+	return string(e)
+}
+
+func (e *OrderStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderStatus", str)
+	}
+	return nil
+}
+
+func (e OrderStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

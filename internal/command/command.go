@@ -120,6 +120,11 @@ type Options struct {
 	// Source names where the command comes from, for decorators: SourceAPI,
 	// or "process:<name>" for a process manager.
 	Source string
+	// SkipView skips the read-your-writes wait and the read of the view
+	// after the append (the Result's View is nil, UpToDate false): for
+	// senders that react to events rather than read the entity, such as a
+	// process manager, whose waits would only hold up its dispatcher.
+	SkipView bool
 }
 
 // SourceAPI is the Source of commands sent by GraphQL mutations.

@@ -180,7 +180,11 @@ func (h *Handler[S, V]) Handle(ctx context.Context, cmd Command[S], opts Options
 		if err != nil {
 			return Outcome{}, err
 		}
-		out = h.result(ctx, opts.Caller.Organization, res)
+		if opts.SkipView {
+			out = Result[V]{ID: res.StreamID, Outcome: outcome(res)}
+		} else {
+			out = h.result(ctx, opts.Caller.Organization, res)
+		}
 		return out.Outcome, nil
 	})
 	if err != nil {
@@ -192,7 +196,7 @@ func (h *Handler[S, V]) Handle(ctx context.Context, cmd Command[S], opts Options
 // result waits (bounded) for the projection to pass the append, then reads
 // the view. It cannot fail: the write has happened.
 func (h *Handler[S, V]) result(ctx context.Context, organization string, res eventstore.AppendResult) Result[V] {
-	out := Result[V]{ID: res.StreamID, Outcome: Outcome{Position: res.LastPosition, Checkpoint: res.Checkpoint(), Version: res.ToVersion, Duplicate: res.Duplicate}}
+	out := Result[V]{ID: res.StreamID, Outcome: outcome(res)}
 	upToDate, err := projection.AwaitBounded(ctx, h.deps.Waiter, h.spec.Projection, out.Checkpoint, h.deps.Wait)
 	if err != nil {
 		upToDate = false // the request's context ended during the wait
@@ -218,6 +222,11 @@ func (h *Handler[S, V]) result(ctx context.Context, organization string, res eve
 		h.spec.AfterRead(readCtx, out)
 	}
 	return out
+}
+
+// outcome is what an append did, before any wait.
+func outcome(res eventstore.AppendResult) Outcome {
+	return Outcome{Position: res.LastPosition, Checkpoint: res.Checkpoint(), Version: res.ToVersion, Duplicate: res.Duplicate}
 }
 
 // Load returns the aggregate's current state and version (0 when it does not

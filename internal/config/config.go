@@ -90,6 +90,10 @@ type Config struct {
 	// ProjectionLockRetry is how often a standby instance tries to take a
 	// projection over.
 	ProjectionLockRetry time.Duration `env:"PROJECTION_LOCK_RETRY" envDefault:"1s"`
+	// OrderPaymentTimeout is how long an order may await its payment
+	// before the fulfilment process cancels it (PAYMENT_TIMEOUT) and
+	// releases its stock.
+	OrderPaymentTimeout time.Duration `env:"ORDER_PAYMENT_TIMEOUT" envDefault:"15m"`
 
 	// Playground serves the GraphQL playground at /.
 	Playground bool `env:"GRAPHQL_PLAYGROUND" envDefault:"true"`
@@ -279,6 +283,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: SNAPSHOT_EVERY must not be negative, got %d", c.SnapshotEvery)
 	case c.ReadYourWritesTimeout < 0:
 		return fmt.Errorf("config: READ_YOUR_WRITES_TIMEOUT must not be negative")
+	case c.OrderPaymentTimeout <= 0:
+		return fmt.Errorf("config: ORDER_PAYMENT_TIMEOUT must be positive")
 	case c.MaxRequestBytes <= 0:
 		return fmt.Errorf("config: MAX_REQUEST_BYTES must be positive")
 	case c.WSKeepAlive <= 0:

@@ -13,8 +13,10 @@ import (
 	"log/slog"
 
 	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
+	"github.com/chronicle-es/chronicle/internal/process"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,6 +37,12 @@ type Deps struct {
 	Hub *live.Hub
 	// Logger is the server's logger.
 	Logger *slog.Logger
+	// Process configures the contexts' process managers (pool, clock).
+	Process process.Config
+	// Settings are the server's settings, for contexts that have some
+	// (e.g. ORDER_PAYMENT_TIMEOUT); the zero Config in tools and tests
+	// that do not read them.
+	Settings config.Config
 }
 
 // Module describes one bounded context; C is its application value (what
@@ -47,6 +55,12 @@ type Module[C any] struct {
 	Projections []projection.Projection
 	// New builds the context's application value. It does no I/O.
 	New func(Deps) C
+	// Processes, when set, returns the context's process managers, built
+	// on its application value (through which they send commands) with
+	// process.New and the Deps' Process config; the registry registers
+	// each with the engine like a projection (not for rebuilds: a process
+	// manager's effects are commands, not a read model).
+	Processes func(app C, d Deps) []*process.Manager
 }
 
 // Registrar takes projections to run (*projection.Engine).
@@ -60,6 +74,7 @@ type Registry struct {
 	engine      Registrar
 	names       []string
 	projections []projection.Projection
+	processes   []*process.Manager
 	err         error
 }
 
@@ -87,8 +102,28 @@ func Use[C any](r *Registry, m Module[C]) C {
 			}
 		}
 	}
-	return m.New(r.deps)
+	app := m.New(r.deps)
+	if m.Processes != nil {
+		for _, p := range m.Processes(app, r.deps) {
+			r.processes = append(r.processes, p)
+			if r.engine != nil && r.err == nil {
+				if err := r.engine.Register(p); err != nil {
+					r.err = fmt.Errorf("bounded context %q: %w", m.Name, err)
+				}
+			}
+		}
+	}
+	return app
 }
+
+// Processes returns every registered context's process managers.
+func (r *Registry) Processes() []*process.Manager {
+	return append([]*process.Manager(nil), r.processes...)
+}
+
+// Settings returns the Deps' Settings, for module constructors that take
+// them as arguments.
+func (r *Registry) Settings() config.Config { return r.deps.Settings }
 
 // Err returns the first registration error.
 func (r *Registry) Err() error { return r.err }

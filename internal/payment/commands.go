@@ -2,11 +2,8 @@ package payment
 
 import (
 	"fmt"
-	"net/mail"
-	"strings"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
-	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/money"
@@ -37,12 +34,14 @@ var (
 )
 
 // InitiatePayment starts a payment of Amount ("12.50") in Currency ("EUR")
-// from a customer, under an id the handler picks.
+// from a customer, under an id the handler picks; OrderID (optional, a
+// UUID) is the order it pays for.
 type InitiatePayment struct {
 	CustomerName  string
 	CustomerEmail string
 	Amount        string
 	Currency      string
+	OrderID       string
 }
 
 // Name implements command.Command.
@@ -83,9 +82,17 @@ func (c InitiatePayment) Decide(p Payment, env command.Env) ([]aggregate.Event, 
 	if err != nil {
 		return nil, err
 	}
+	orderID := ""
+	if c.OrderID != "" {
+		id, err := command.ParseUUID(c.OrderID, "order", ErrInvalidInput)
+		if err != nil {
+			return nil, err
+		}
+		orderID = id.String()
+	}
 	return []aggregate.Event{PaymentInitiated{
 		PaymentID: env.StreamID.String(), Organization: env.Organization, CustomerName: name, CustomerEmail: email,
-		Amount: amount, Currency: cur.Code, InitiatedBy: env.Actor,
+		Amount: amount, Currency: cur.Code, InitiatedBy: env.Actor, OrderID: orderID,
 	}}, nil
 }
 
@@ -106,7 +113,7 @@ func (c ProcessPayment) Decide(p Payment, env command.Env) ([]aggregate.Event, e
 	if err := transition(p, env, "process", StatusInitiated); err != nil {
 		return nil, err
 	}
-	return []aggregate.Event{PaymentProcessed{PaymentID: p.ID, ProcessedBy: env.Actor}}, nil
+	return []aggregate.Event{PaymentProcessed{PaymentID: p.ID, ProcessedBy: env.Actor, OrderID: p.OrderID}}, nil
 }
 
 // FailPayment marks INITIATED payment ID FAILED, for Reason.
@@ -132,7 +139,7 @@ func (c FailPayment) Decide(p Payment, env command.Env) ([]aggregate.Event, erro
 	if err != nil {
 		return nil, err
 	}
-	return []aggregate.Event{PaymentFailed{PaymentID: p.ID, Reason: reason, FailedBy: env.Actor}}, nil
+	return []aggregate.Event{PaymentFailed{PaymentID: p.ID, Reason: reason, FailedBy: env.Actor, OrderID: p.OrderID}}, nil
 }
 
 // RefundPayment refunds Amount ("5.00"; "" means all that is left) of
@@ -191,29 +198,7 @@ func transition(p Payment, env command.Env, action string, from ...Status) error
 	return fmt.Errorf("%w: cannot %s a %s payment", ErrInvalidStateTransition, action, p.Status)
 }
 
-// validateEmail accepts a bare RFC 5322 addr-spec with a domain that has a
-// dot ("ada@example.com"), not a display-name form ("Ada <ada@x.org>"), of
-// at most 254 characters. The domain is lower-cased; the local part is kept
-// as given (it may be case-sensitive).
+// validateEmail is input.Email for customerEmail.
 func validateEmail(s string) (string, error) {
-	t := strings.TrimSpace(s)
-	bad := func(why string) error {
-		return fmt.Errorf("%w: customerEmail %s is not a valid e-mail address: %s", ErrInvalidInput, apperr.Quote(t), why)
-	}
-	if t == "" {
-		return "", fmt.Errorf("%w: customerEmail is required", ErrInvalidInput)
-	}
-	if len(t) > MaxEmailLength {
-		return "", bad(fmt.Sprintf("longer than %d characters", MaxEmailLength))
-	}
-	addr, err := mail.ParseAddress(t)
-	if err != nil || addr.Name != "" || addr.Address != t {
-		return "", bad("want a plain address such as ada@example.com")
-	}
-	at := strings.LastIndexByte(t, '@')
-	domain := t[at+1:]
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, "[") {
-		return "", bad("the domain needs a dot, e.g. example.com")
-	}
-	return t[:at+1] + strings.ToLower(domain), nil
+	return input.Email(ErrInvalidInput, "customerEmail", s)
 }

@@ -12,7 +12,9 @@ const (
 
 // PaymentInitiated records a new payment. Stored as {"paymentId",
 // "organization","customerName","customerEmail","amount","currency",
-// "initiatedBy"}; Amount is a positive int64 count of minor units.
+// "initiatedBy","orderId"}; Amount is a positive int64 count of minor units.
+// OrderID (optional, added without a schema version: older events have
+// none) is the order the payment pays for.
 type PaymentInitiated struct {
 	PaymentID     string `json:"paymentId"`
 	Organization  string `json:"organization"`
@@ -22,27 +24,32 @@ type PaymentInitiated struct {
 	Currency      string `json:"currency"`
 	// InitiatedBy is the subject of the caller's token.
 	InitiatedBy string `json:"initiatedBy"`
+	OrderID     string `json:"orderId,omitempty"`
 }
 
 // EventType returns "PaymentInitiated".
 func (PaymentInitiated) EventType() string { return EventPaymentInitiated }
 
 // PaymentProcessed records that the payment went through. Stored as
-// {"paymentId","processedBy"}.
+// {"paymentId","processedBy","orderId"}; OrderID (optional) repeats the
+// initiation's, so that a process manager can route the event to its order.
 type PaymentProcessed struct {
 	PaymentID   string `json:"paymentId"`
 	ProcessedBy string `json:"processedBy"`
+	OrderID     string `json:"orderId,omitempty"`
 }
 
 // EventType returns "PaymentProcessed".
 func (PaymentProcessed) EventType() string { return EventPaymentProcessed }
 
 // PaymentFailed records that the payment failed. Stored as
-// {"paymentId","reason","failedBy"}.
+// {"paymentId","reason","failedBy","orderId"}; OrderID (optional) repeats
+// the initiation's.
 type PaymentFailed struct {
 	PaymentID string `json:"paymentId"`
 	Reason    string `json:"reason"`
 	FailedBy  string `json:"failedBy"`
+	OrderID   string `json:"orderId,omitempty"`
 }
 
 // EventType returns "PaymentFailed".

@@ -87,6 +87,8 @@ type Payment struct {
 	// Refunded is the sum of the refunds so far, 0..Amount.
 	Refunded int64
 	Status   Status
+	// OrderID is the order the payment pays for ("" for none).
+	OrderID string
 }
 
 // Refundable is what may still be refunded, in minor units.
@@ -110,7 +112,7 @@ func Evolve(p Payment, event aggregate.Event) Payment {
 	switch e := event.(type) {
 	case PaymentInitiated:
 		cur := money.StoredCurrency(e.Currency)
-		p = Payment{ID: e.PaymentID, Organization: e.Organization, Currency: cur, Amount: e.Amount, Status: StatusInitiated}
+		p = Payment{ID: e.PaymentID, Organization: e.Organization, Currency: cur, Amount: e.Amount, Status: StatusInitiated, OrderID: e.OrderID}
 	case PaymentProcessed:
 		p.Status = StatusProcessed
 	case PaymentFailed:

@@ -177,6 +177,9 @@ func (v *View) apply(re eventstore.RecordedEvent, e any) (refundRow, bool) {
 			Currency: e.Currency, Amount: e.Amount, Status: StatusInitiated, InitiatedBy: e.InitiatedBy,
 			Version: re.Version, InitiatedAt: at, UpdatedAt: at,
 		}
+		if id, err := uuid.Parse(e.OrderID); err == nil {
+			v.OrderID = &id
+		}
 	case PaymentProcessed:
 		v.Status, v.ProcessedBy, v.ProcessedAt = StatusProcessed, &e.ProcessedBy, &at
 	case PaymentFailed:
@@ -213,7 +216,7 @@ func loadRows(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]*V
 
 func queueUpsert(b *pgx.Batch, v *View) {
 	b.Queue(`INSERT INTO payments (`+viewColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		ON CONFLICT (id) DO UPDATE SET refunded = EXCLUDED.refunded, status = EXCLUDED.status,
 			failure_reason = EXCLUDED.failure_reason, processed_by = EXCLUDED.processed_by,
 			failed_by = EXCLUDED.failed_by, refunded_by = EXCLUDED.refunded_by, version = EXCLUDED.version,
@@ -221,7 +224,7 @@ func queueUpsert(b *pgx.Batch, v *View) {
 			refunded_at = EXCLUDED.refunded_at, updated_at = EXCLUDED.updated_at`,
 		v.ID, v.Organization, v.CustomerName, v.CustomerEmail, v.Currency, v.Amount, v.Refunded, string(v.Status),
 		v.FailureReason, v.InitiatedBy, v.ProcessedBy, v.FailedBy, v.RefundedBy, v.Version,
-		v.InitiatedAt, v.ProcessedAt, v.FailedAt, v.RefundedAt, v.UpdatedAt)
+		v.InitiatedAt, v.ProcessedAt, v.FailedAt, v.RefundedAt, v.UpdatedAt, v.OrderID)
 }
 
 // queueStats adds each non-zero delta to its statistics row, in key order.

@@ -42,6 +42,8 @@ type View struct {
 	FailedAt      *time.Time `json:"failed_at"`
 	RefundedAt    *time.Time `json:"refunded_at"` // of the last refund
 	UpdatedAt     time.Time  `json:"updated_at"`
+	// OrderID is the order the payment pays for (nil for none).
+	OrderID *uuid.UUID `json:"order_id"`
 }
 
 // Refundable is what may still be refunded of the payment, in minor units:
@@ -64,13 +66,13 @@ type Refund struct {
 
 const viewColumns = `id, organization, customer_name, customer_email, currency, amount, refunded, status,
 	failure_reason, initiated_by, processed_by, failed_by, refunded_by, version,
-	initiated_at, processed_at, failed_at, refunded_at, updated_at`
+	initiated_at, processed_at, failed_at, refunded_at, updated_at, order_id`
 
 func scanView(row pgx.Row) (View, error) {
 	var v View
 	err := row.Scan(&v.ID, &v.Organization, &v.CustomerName, &v.CustomerEmail, &v.Currency, &v.Amount, &v.Refunded, &v.Status,
 		&v.FailureReason, &v.InitiatedBy, &v.ProcessedBy, &v.FailedBy, &v.RefundedBy, &v.Version,
-		&v.InitiatedAt, &v.ProcessedAt, &v.FailedAt, &v.RefundedAt, &v.UpdatedAt)
+		&v.InitiatedAt, &v.ProcessedAt, &v.FailedAt, &v.RefundedAt, &v.UpdatedAt, &v.OrderID)
 	v.normalizeTimes()
 	return v, err
 }

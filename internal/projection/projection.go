@@ -40,3 +40,18 @@ type Update struct {
 	Checkpoint eventstore.Checkpoint
 	Keys       []string
 }
+
+// Leader is implemented by a projection that also works outside its batches
+// while, and only while, this instance's runner is the active one (a process
+// manager sends its outbox and fires its deadlines so): the runner calls
+// Lead in a goroutine of its own when it wins the projection's lock, and
+// cancels its context when it steps down (and waits for Lead to return
+// before it releases the lock).
+type Leader interface {
+	Projection
+	// Lead works until ctx ends.
+	Lead(ctx context.Context)
+	// Committed is called from the runner's goroutine after each batch has
+	// committed; it must not block.
+	Committed(u Update)
+}

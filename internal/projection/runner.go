@@ -57,7 +57,9 @@ func (r *runner) run(ctx context.Context) {
 		} else if lockConn != nil {
 			log.Info("projection runner active")
 			r.active.Store(true)
+			stopLead := r.lead(ctx)
 			err := r.serve(ctx, lockConn)
+			stopLead()
 			r.active.Store(false)
 			lockConn.Close(context.WithoutCancel(ctx)) // releases the advisory lock
 			if ctx.Err() == nil {
@@ -69,6 +71,25 @@ func (r *runner) run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-time.After(r.cfg.LockRetryInterval):
 		}
+	}
+}
+
+// lead starts the projection's Lead, if it is a Leader, and returns the
+// function that stops it and waits for it to return.
+func (r *runner) lead(ctx context.Context) (stop func()) {
+	l, ok := r.proj.(Leader)
+	if !ok {
+		return func() {}
+	}
+	leadCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Lead(leadCtx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 
@@ -199,8 +220,12 @@ func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (i
 	*checkpoint = next
 	r.watch.advance(next)
 	r.announce(next)
+	u := Update{Projection: r.proj.Name(), Checkpoint: next, Keys: keys}
+	if l, ok := r.proj.(Leader); ok {
+		l.Committed(u)
+	}
 	if r.cfg.OnUpdate != nil {
-		r.cfg.OnUpdate(Update{Projection: r.proj.Name(), Checkpoint: next, Keys: keys})
+		r.cfg.OnUpdate(u)
 	}
 	return len(events), false, nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/metrics"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/playground"
+	"github.com/chronicle-es/chronicle/internal/process"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/chronicle-es/chronicle/internal/readcache"
 	"github.com/chronicle-es/chronicle/internal/webapp"
@@ -193,6 +194,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Cache:  cache,
 		Hub:    fanout.Hub,
 		Logger: logger,
+		// Process managers send their outbox and fire deadlines on the
+		// main pool, like the mutations whose commands they send.
+		Process:  process.Config{Pool: pool, PollInterval: cfg.ProjectionPollInterval, Logger: logger},
+		Settings: cfg,
 	}, engine)
 	resolver, err := graph.NewResolver(registry, logger)
 	if err != nil {
@@ -244,6 +249,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		if redisClient != nil {
 			meter.WatchRedis(func() bool { return s.redisUp(context.Background()) == nil })
 		}
+		meter.Registry().MustRegister(process.NewCollector(pool, metricsQueryTimeout, logger))
 		mux.Handle("GET /metrics", meter.Handler(logger))
 	}
 	if cfg.Playground {

@@ -1,0 +1,106 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/catalog"
+	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/module"
+	"github.com/chronicle-es/chronicle/internal/payment"
+	"github.com/chronicle-es/chronicle/internal/process"
+	"github.com/chronicle-es/chronicle/internal/projection"
+	"github.com/chronicle-es/chronicle/internal/stock"
+	"github.com/google/uuid"
+)
+
+const contextName = "order"
+
+// Needs are the other contexts orders are built on.
+type Needs struct {
+	// Catalog prices the lines (its write side, at the moment of placing).
+	Catalog *catalog.App
+	// Stock and Payments receive the fulfilment process's commands.
+	Stock    *stock.App
+	Payments *payment.App
+	// PaymentTimeout is how long an order may await its payment
+	// (config ORDER_PAYMENT_TIMEOUT).
+	PaymentTimeout time.Duration
+}
+
+// DefaultPaymentTimeout is Needs.PaymentTimeout when it is not positive.
+const DefaultPaymentTimeout = 15 * time.Minute
+
+// Module registers the orders context and its fulfilment process manager:
+// module.Use(registry, order.Module(order.Needs{...})).
+func Module(n Needs) module.Module[*App] {
+	if n.PaymentTimeout <= 0 {
+		n.PaymentTimeout = DefaultPaymentTimeout
+	}
+	return module.Module[*App]{
+		Name:        contextName,
+		Projections: []projection.Projection{Projection{}},
+		New:         func(d module.Deps) *App { return New(d, n) },
+		Processes: func(a *App, d module.Deps) []*process.Manager {
+			return []*process.Manager{NewFulfilment(Senders{Orders: a.Commands, Stock: n.Stock.Commands, Payments: n.Payments.Commands}, n.PaymentTimeout, d.Process)}
+		},
+	}
+}
+
+// App is the orders context as its resolvers use it.
+type App struct {
+	// Commands runs the order commands; Place prices a PlaceOrder first.
+	Commands *command.Handler[Order, View]
+	Reads    *ReadModel
+	catalog  *catalog.App
+}
+
+// Result is what an order command did.
+type Result = command.Result[View]
+
+// New builds the orders context from d on n.
+func New(d module.Deps, n Needs) *App {
+	reads := NewReadModel(d.Pool, d.Hub)
+	return &App{
+		Commands: command.NewHandler(d.Commands, command.Spec[Order, View]{
+			Context:    contextName,
+			Type:       Type,
+			ParseID:    ParseID,
+			Projection: ProjectionName,
+			Read:       reads.Get,
+			NotFound:   ErrOrderNotFound,
+		}),
+		Reads:   reads,
+		catalog: n.Catalog,
+	}
+}
+
+// Place prices cmd's lines from the catalog's write side (the facts of the
+// moment, whatever the read model's lag) and places the order. Errors:
+// ErrProductNotFound for a product not in the caller's catalog (a
+// malformed id is left to Decide's ErrInvalidInput); those of Handle.
+func (a *App) Place(ctx context.Context, cmd PlaceOrder, opts command.Options) (Result, error) {
+	cmd.Prices = make(map[string]Price, len(cmd.Lines))
+	for _, l := range cmd.Lines {
+		id, err := command.ParseUUID(l.ProductID, "product", ErrInvalidInput)
+		if err != nil {
+			continue
+		}
+		p, err := a.catalog.Product(ctx, opts.Caller.Organization, id)
+		if errors.Is(err, catalog.ErrProductNotFound) {
+			continue // Decide refuses a line without a price
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("price of product %s: %w", id, err)
+		}
+		cmd.Prices[id.String()] = Price{Amount: p.Price, Currency: p.Currency.Code, Discontinued: p.Status == catalog.StatusDiscontinued}
+	}
+	return a.Commands.Handle(ctx, cmd, opts)
+}
+
+// Get is the read model's Get (for resolvers).
+func (a *App) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
+	return a.Reads.Get(ctx, organization, id)
+}
