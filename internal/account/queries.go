@@ -2,9 +2,10 @@ package account
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chronicle-es/chronicle/internal/database"
 
 	"github.com/chronicle-es/chronicle/internal/input"
 	"github.com/chronicle-es/chronicle/internal/live"
@@ -85,14 +86,8 @@ func scanView(row pgx.Row) (View, error) {
 // Get returns the projected account of organization. Errors:
 // ErrAccountNotFound, also for an account of another organization.
 func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
-	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM accounts WHERE id = $1 AND organization = $2`, id, organization))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return View{}, fmt.Errorf("%w: %s", ErrAccountNotFound, id)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read account %s: %w", id, err)
-	}
-	return v, nil
+	return database.One(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM accounts WHERE id = $1 AND organization = $2`, id, organization),
+		scanView, ErrAccountNotFound, "account", id)
 }
 
 // List returns accounts in id order (UUIDv7 ids: oldest first).

@@ -2,9 +2,10 @@ package order
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chronicle-es/chronicle/internal/database"
 
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/money"
@@ -60,14 +61,8 @@ func scanView(row pgx.Row) (View, error) {
 // Get returns organization's order id. Errors: ErrOrderNotFound (also for
 // another organization's order).
 func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
-	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM orders WHERE id = $1 AND organization = $2`, id, organization))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return View{}, fmt.Errorf("%w: %s", ErrOrderNotFound, id)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read order %s: %w", id, err)
-	}
-	return v, nil
+	return database.One(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM orders WHERE id = $1 AND organization = $2`, id, organization),
+		scanView, ErrOrderNotFound, "order", id)
 }
 
 const cursorKind = "order"

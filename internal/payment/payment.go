@@ -102,7 +102,8 @@ var Type = aggregate.Type[Payment]{
 	Events:     events,
 	// The state's JSON shape is Payment's exported fields: bump SchemaVersion
 	// when they change, and older snapshots are ignored.
-	Snapshots: &aggregate.Snapshots{SchemaVersion: 1},
+	// Version 2: the state gained OrderID.
+	Snapshots: &aggregate.Snapshots{SchemaVersion: 2},
 }
 
 // Evolve folds one event into the state. It never fails and re-checks

@@ -3,11 +3,12 @@ package payment
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chronicle-es/chronicle/internal/database"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/live"
@@ -137,14 +138,8 @@ func (m *ReadModel) Get(ctx context.Context, organization string, id uuid.UUID) 
 // the read after a command, before the command has raised the cache's floor.
 // Errors: as Get.
 func (m *ReadModel) getFromDatabase(ctx context.Context, organization string, id uuid.UUID) (View, error) {
-	v, err := scanView(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM payments WHERE id = $1 AND organization = $2`, id, organization))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return View{}, fmt.Errorf("%w: %s", ErrPaymentNotFound, id)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read payment %s: %w", id, err)
-	}
-	return v, nil
+	return database.One(m.pool.QueryRow(ctx, `SELECT `+viewColumns+` FROM payments WHERE id = $1 AND organization = $2`, id, organization),
+		scanView, ErrPaymentNotFound, "payment", id)
 }
 
 // loadPayments reads payments by id (keys) as JSON, with the checkpoint in
