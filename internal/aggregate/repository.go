@@ -206,16 +206,18 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 }
 
 // afterAppend offers the state the command left (state folded with the
-// decided events, at version) for a snapshot, when snapshots are on.
+// decided events, at version) for a snapshot, when snapshots are on, the
+// stream has grown Every events past its last snapshot, and no offer of
+// the stream is still waiting to be written.
 func (r *Repository[S]) afterAppend(id uuid.UUID, state S, decided []Event, version, snapshotVersion int64) {
 	p, on := snapshotting(r.snapshots, r.typ)
-	if !on || version-snapshotVersion < p.Every {
+	if !on || version-snapshotVersion < p.Every || r.snapshots.offering(id) {
 		return
 	}
 	for _, e := range decided {
 		state = r.typ.Evolve(state, e)
 	}
-	r.maybeSnapshot(id, state, version, snapshotVersion, p)
+	r.offerSnapshot(id, state, version, p)
 }
 
 func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventData, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
@@ -34,9 +35,13 @@ type SnapshotStore interface {
 // since a snapshot is only an optimisation), and Run writes them. Taking one
 // is never part of a command's latency.
 type Snapshotter struct {
-	store   SnapshotStore
-	every   int64
-	queue   chan eventstore.Snapshot
+	store SnapshotStore
+	every int64
+	queue chan eventstore.Snapshot
+	// pending holds the streams with an offer queued or being written:
+	// until it is written, the stream's next commands offer nothing (they
+	// would see the same old snapshot and offer again on every command).
+	pending sync.Map // uuid.UUID -> struct{}
 	logger  *slog.Logger
 	taken   atomic.Int64
 	dropped atomic.Int64
@@ -60,7 +65,9 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case snap := <-s.queue:
-			if err := s.store.SaveSnapshot(ctx, snap); err != nil {
+			err := s.store.SaveSnapshot(ctx, snap)
+			s.pending.Delete(snap.StreamID)
+			if err != nil {
 				if !errors.Is(err, context.Canceled) {
 					s.logger.WarnContext(ctx, "snapshot not taken", "stream", snap.StreamID, "version", snap.Version, "err", err)
 				}
@@ -76,11 +83,22 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 func (s *Snapshotter) Taken() (taken, dropped int64) { return s.taken.Load(), s.dropped.Load() }
 
 func (s *Snapshotter) offer(snap eventstore.Snapshot) {
+	if _, queued := s.pending.LoadOrStore(snap.StreamID, struct{}{}); queued {
+		return
+	}
 	select {
 	case s.queue <- snap:
 	default:
+		s.pending.Delete(snap.StreamID)
 		s.dropped.Add(1)
 	}
+}
+
+// offering reports whether an offer of stream id is queued or being
+// written (then the repository need not encode another).
+func (s *Snapshotter) offering(id uuid.UUID) bool {
+	_, queued := s.pending.Load(id)
+	return queued
 }
 
 // snapshotting returns the snapshot policy in force for typ, and whether
@@ -122,12 +140,8 @@ func (r *Repository[S]) loadFromSnapshot(ctx context.Context, id uuid.UUID, p Sn
 	return state, snap.Version + int64(len(events)), snap.Version, nil
 }
 
-// maybeSnapshot offers the state at version to the snapshotter when the
-// stream has grown Every events past its last snapshot.
-func (r *Repository[S]) maybeSnapshot(id uuid.UUID, state S, version, snapshotVersion int64, p Snapshots) {
-	if version-snapshotVersion < p.Every {
-		return
-	}
+// offerSnapshot offers the state at version to the snapshotter.
+func (r *Repository[S]) offerSnapshot(id uuid.UUID, state S, version int64, p Snapshots) {
 	data, err := json.Marshal(state)
 	if err != nil {
 		r.snapshots.logger.Warn("snapshot not taken: the state does not encode", "stream", id, "err", fmt.Sprint(err))

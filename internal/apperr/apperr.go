@@ -25,6 +25,9 @@ const (
 	Unauthenticated Code = "UNAUTHENTICATED"
 	Forbidden       Code = "FORBIDDEN"
 	Internal        Code = "INTERNAL"
+	// InvalidStateTransition refuses a command that an entity's lifecycle
+	// does not allow in its current status (shipping an unpaid order).
+	InvalidStateTransition Code = "INVALID_STATE_TRANSITION"
 )
 
 // Error is a failure the client may see: its Code and Message are sent as-is.

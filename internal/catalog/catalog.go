@@ -30,7 +30,7 @@ import (
 // Codes of the catalog's domain errors.
 const (
 	CodeSKUTaken               apperr.Code = "SKU_TAKEN"
-	CodeInvalidStateTransition apperr.Code = "INVALID_STATE_TRANSITION"
+	CodeInvalidStateTransition             = apperr.InvalidStateTransition
 )
 
 // Domain errors, wrapped with a precise message; match with errors.Is.

@@ -248,3 +248,21 @@ func Logging(logger *slog.Logger) Decorator {
 		}
 	}
 }
+
+// InStatus checks a lifecycle transition for the commands of a context
+// whose entities have a status: the entity exists (exists) in the caller's
+// organization, else notFound naming the stream (another organization's
+// entity is refused exactly like one of nowhere); and its status is one of
+// from, else invalid with "cannot <action> a <status> <entity>".
+func InStatus[St ~string](env Env, exists bool, organization string, status St, notFound, invalid error,
+	entity, action string, from ...St) error {
+	if !exists || organization != env.Organization {
+		return fmt.Errorf("%w: %s", notFound, env.StreamID)
+	}
+	for _, s := range from {
+		if status == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: cannot %s a %s %s", invalid, action, status, entity)
+}

@@ -273,13 +273,5 @@ func (c CancelOrder) Decide(o Order, env command.Env) ([]aggregate.Event, error)
 // ErrOrderNotFound) and is in one of the statuses from (else
 // ErrInvalidStateTransition).
 func transition(o Order, env command.Env, action string, from ...Status) error {
-	if o.Status == "" || o.Organization != env.Organization {
-		return fmt.Errorf("%w: %s", ErrOrderNotFound, env.StreamID)
-	}
-	for _, s := range from {
-		if o.Status == s {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: cannot %s a %s order", ErrInvalidStateTransition, action, o.Status)
+	return command.InStatus(env, o.Status != "", o.Organization, o.Status, ErrOrderNotFound, ErrInvalidStateTransition, "order", action, from...)
 }

@@ -23,7 +23,7 @@ import (
 )
 
 // CodeInvalidStateTransition is the code of ErrInvalidStateTransition.
-const CodeInvalidStateTransition apperr.Code = "INVALID_STATE_TRANSITION"
+const CodeInvalidStateTransition = apperr.InvalidStateTransition
 
 // Domain errors, wrapped with a precise message; match with errors.Is.
 var (

@@ -187,15 +187,7 @@ func (c RefundPayment) Decide(p Payment, env command.Env) ([]aggregate.Event, er
 // transition checks that the payment exists in the caller's organization
 // and is in one of the statuses from which action is allowed.
 func transition(p Payment, env command.Env, action string, from ...Status) error {
-	if p.Status == "" || p.Organization != env.Organization {
-		return fmt.Errorf("%w: %s", ErrPaymentNotFound, env.StreamID)
-	}
-	for _, s := range from {
-		if p.Status == s {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: cannot %s a %s payment", ErrInvalidStateTransition, action, p.Status)
+	return command.InStatus(env, p.Status != "", p.Organization, p.Status, ErrPaymentNotFound, ErrInvalidStateTransition, "payment", action, from...)
 }
 
 // validateEmail is input.Email for customerEmail.

@@ -30,7 +30,7 @@ import (
 const (
 	CodeOutOfStock             apperr.Code = "OUT_OF_STOCK"
 	CodeAlreadyReserved        apperr.Code = "ALREADY_RESERVED"
-	CodeInvalidStateTransition apperr.Code = "INVALID_STATE_TRANSITION"
+	CodeInvalidStateTransition             = apperr.InvalidStateTransition
 )
 
 // Domain errors, wrapped with a precise message; match with errors.Is.
