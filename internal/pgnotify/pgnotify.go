@@ -29,7 +29,13 @@ const sendTimeout = 5 * time.Second
 // the payload, and a goroutine started on demand (and ending when idle)
 // sends it. Of the payloads recorded while a send is in progress or the
 // interval since the last one has not passed, only the one with the
-// highest sequence number is sent. The zero value is not usable; use New.
+// highest sequence number is sent.
+//
+// Payloads never go backwards: a Notify whose seq is below one recorded
+// earlier (its caller was descheduled between its commit and the call)
+// still causes a send, since a listener may need waking for it, but the
+// send carries the highest payload recorded so far. The zero value is not
+// usable; use New.
 type Coalescer struct {
 	pool     *pgxpool.Pool
 	channel  string
@@ -37,9 +43,12 @@ type Coalescer struct {
 
 	mu      sync.Mutex
 	pending bool
-	seq     int64
-	payload string
-	sending bool
+	// seq and payload are the highest recorded, kept across sends;
+	// recorded says whether any was.
+	recorded bool
+	seq      int64
+	payload  string
+	sending  bool
 }
 
 // New returns a Coalescer that notifies channel on pool, at most once per
@@ -49,11 +58,13 @@ func New(pool *pgxpool.Pool, channel string, interval time.Duration) *Coalescer 
 }
 
 // Notify records payload, to be sent unless a payload with a higher seq is
-// recorded before the next send.
+// recorded before the next send; a seq below the highest recorded causes a
+// send of that highest payload instead.
 func (c *Coalescer) Notify(seq int64, payload string) {
 	c.mu.Lock()
-	if !c.pending || seq >= c.seq {
-		c.pending, c.seq, c.payload = true, seq, payload
+	c.pending = true
+	if !c.recorded || seq >= c.seq {
+		c.recorded, c.seq, c.payload = true, seq, payload
 	}
 	start := !c.sending
 	c.sending = true

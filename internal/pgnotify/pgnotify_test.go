@@ -13,9 +13,9 @@ import (
 )
 
 // TestCoalescer: of many payloads recorded at once by many goroutines, the
-// one with the highest sequence is sent last, the ones sent before it come
-// in increasing sequence, and a payload recorded after the sender went idle
-// is sent too.
+// one with the highest sequence is sent last, the ones sent before it never
+// go backwards, and a payload recorded after the sender went idle is sent
+// too.
 func TestCoalescer(t *testing.T) {
 	t.Parallel()
 	const channel = "pgnotify_test"
@@ -24,28 +24,7 @@ func TestCoalescer(t *testing.T) {
 	defer cancel()
 	conn := listen(t, ctx, url, channel)
 	c := pgnotify.New(pool, channel, time.Millisecond)
-	// expect reads notifications until one carries want, and checks that
-	// none before it went backwards or past it.
-	expect := func(want int64) int {
-		t.Helper()
-		var last int64
-		for n := 1; ; n++ {
-			note, err := conn.WaitForNotification(ctx)
-			if err != nil {
-				t.Fatalf("waiting for %d (last %d): %v", want, last, err)
-			}
-			seq, err := strconv.ParseInt(note.Payload, 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if seq <= last || seq > want {
-				t.Fatalf("payload %d after %d, want increasing up to %d", seq, last, want)
-			}
-			if last = seq; seq == want {
-				return n
-			}
-		}
-	}
+	expect := expecter(t, ctx, conn)
 
 	const goroutines, each = 8, 250
 	var wg sync.WaitGroup
@@ -67,6 +46,31 @@ func TestCoalescer(t *testing.T) {
 	expect(1_000_000)
 }
 
+// TestCoalescerLateLowerSeq: a payload recorded with a lower seq after a
+// higher one was sent (its caller was descheduled between commit and
+// Notify) still wakes the listeners, with the highest payload, not its own.
+func TestCoalescerLateLowerSeq(t *testing.T) {
+	t.Parallel()
+	const channel = "pgnotify_late_test"
+	pool, url := pgtest.NewPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn := listen(t, ctx, url, channel)
+	c := pgnotify.New(pool, channel, time.Millisecond)
+	c.Notify(10, "10")
+	expect := expecter(t, ctx, conn)
+	expect(10)
+	time.Sleep(20 * time.Millisecond)
+	c.Notify(5, "5")
+	note, err := conn.WaitForNotification(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if note.Payload != "10" {
+		t.Fatalf("late seq 5 sent payload %q, want the highest recorded, 10", note.Payload)
+	}
+}
+
 // listen returns a connection to url that LISTENs to channel, closed when
 // t ends.
 func listen(t *testing.T, ctx context.Context, url, channel string) *pgx.Conn {
@@ -80,4 +84,30 @@ func listen(t *testing.T, ctx context.Context, url, channel string) *pgx.Conn {
 		t.Fatal(err)
 	}
 	return conn
+}
+
+// expecter returns a function that reads conn's notifications until one
+// carries want, failing t when one before it went backwards or past it; it
+// returns how many it read.
+func expecter(t *testing.T, ctx context.Context, conn *pgx.Conn) func(want int64) int {
+	return func(want int64) int {
+		t.Helper()
+		var last int64
+		for n := 1; ; n++ {
+			note, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				t.Fatalf("waiting for %d (last %d): %v", want, last, err)
+			}
+			seq, err := strconv.ParseInt(note.Payload, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq < last || seq > want {
+				t.Fatalf("payload %d after %d, want never decreasing up to %d", seq, last, want)
+			}
+			if last = seq; seq == want {
+				return n
+			}
+		}
+	}
 }
