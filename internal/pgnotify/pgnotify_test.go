@@ -18,12 +18,7 @@ import (
 // too.
 func TestCoalescer(t *testing.T) {
 	t.Parallel()
-	const channel = "pgnotify_test"
-	pool, url := pgtest.NewPool(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn := listen(t, ctx, url, channel)
-	c := pgnotify.New(pool, channel, time.Millisecond)
+	ctx, conn, c := start(t, "pgnotify_test")
 	expect := expecter(t, ctx, conn)
 
 	const goroutines, each = 8, 250
@@ -51,12 +46,7 @@ func TestCoalescer(t *testing.T) {
 // Notify) still wakes the listeners, with the highest payload, not its own.
 func TestCoalescerLateLowerSeq(t *testing.T) {
 	t.Parallel()
-	const channel = "pgnotify_late_test"
-	pool, url := pgtest.NewPool(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn := listen(t, ctx, url, channel)
-	c := pgnotify.New(pool, channel, time.Millisecond)
+	ctx, conn, c := start(t, "pgnotify_late_test")
 	c.Notify(10, "10")
 	expect := expecter(t, ctx, conn)
 	expect(10)
@@ -69,6 +59,16 @@ func TestCoalescerLateLowerSeq(t *testing.T) {
 	if note.Payload != "10" {
 		t.Fatalf("late seq 5 sent payload %q, want the highest recorded, 10", note.Payload)
 	}
+}
+
+// start returns a Coalescer on channel with a 1 ms interval, a connection
+// listening to channel, and a context bounding the test.
+func start(t *testing.T, channel string) (context.Context, *pgx.Conn, *pgnotify.Coalescer) {
+	t.Helper()
+	pool, url := pgtest.NewPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx, listen(t, ctx, url, channel), pgnotify.New(pool, channel, time.Millisecond)
 }
 
 // listen returns a connection to url that LISTENs to channel, closed when
