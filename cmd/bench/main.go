@@ -33,6 +33,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,8 @@ func main() {
 	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario (heap and goroutine profiles for subscriptions-idle-N): "+strings.Join(scenarioNames(), ", "))
 	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
 	flag.BoolVar(&overloadOnly, "overload-only", false, "run the overload probe only (issue 10, item 7), and print its log lines")
+	flag.BoolVar(&subscriptionsOnly, "subscriptions-only", false, "run item 4 only (commit to frame, memory per subscription and per dashboard connection) and print it; docs/benchmarks.md is not written")
+	flag.Var(&subscriptionSizes, "subscription-sizes", "comma-separated subscription counts for item 4, instead of the plan's (e.g. 1000,5000)")
 	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
 	var prof *profiler
@@ -54,6 +57,9 @@ func main() {
 		}
 		prof = &profiler{scenario: *profile, dir: *profileDir}
 	}
+	if subscriptionsOnly {
+		*out = ""
+	}
 	if err := run(*quick, *out, prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -62,6 +68,30 @@ func main() {
 
 // overloadOnly is -overload-only.
 var overloadOnly bool
+
+// subscriptionsOnly is -subscriptions-only.
+var subscriptionsOnly bool
+
+// subscriptionSizes is -subscription-sizes.
+var subscriptionSizes intList
+
+// intList is a comma-separated list of positive integers.
+type intList []int
+
+func (l *intList) String() string { return fmt.Sprint([]int(*l)) }
+
+// Set parses the list.
+func (l *intList) Set(v string) error {
+	*l = nil
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", f)
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}
 
 // serverEnv is what -server-env adds to every server's environment.
 var serverEnv stringList
@@ -144,6 +174,10 @@ func newPlan(quick bool) plan {
 		p.subscriptionSizes, p.subscriptionCredits = []int{1000}, 10
 		p.rebuildEvents = 100_000
 	}
+	if len(subscriptionSizes) > 0 {
+		p.subscriptionSizes = subscriptionSizes
+		p.command, p.target = p.command+" -subscription-sizes "+strings.Trim(strings.ReplaceAll(fmt.Sprint([]int(subscriptionSizes)), " ", ","), "[]"), ""
+	}
 	for _, kv := range serverEnv {
 		// Not what make runs: the report names only the command.
 		p.command, p.target = p.command+" -server-env "+kv, ""
@@ -159,8 +193,8 @@ func scenarioNames() []string {
 	}
 	q := newPlan(false).queryConcurrency
 	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
-	for _, n := range newPlan(false).subscriptionSizes {
-		names = append(names, fmt.Sprintf("subscriptions-idle-%d", n))
+	for _, n := range append(newPlan(false).subscriptionSizes, subscriptionSizes...) {
+		names = append(names, fmt.Sprintf("subscriptions-idle-%d", n), fmt.Sprintf("subscriptions-fanout-%d", n))
 	}
 	return names
 }
@@ -187,12 +221,50 @@ func run(quick bool, out string, prof *profiler) error {
 	if overloadOnly {
 		return runOverloadProbe(ctx, p, bin, work, rep)
 	}
+	if subscriptionsOnly {
+		if err := runSubscriptionScenarios(ctx, p, bin, work, prof, rep); err != nil {
+			return err
+		}
+		fmt.Print(rep.markdown())
+		return nil
+	}
 	if err := runServerScenarios(ctx, p, bin, work, prof, rep); err != nil {
 		return err
 	}
 	if err := runOverloadProbe(ctx, p, bin, work, rep); err != nil {
 		return err
 	}
+	if err := runSubscriptionScenarios(ctx, p, bin, work, prof, rep); err != nil {
+		return err
+	}
+	// Item 5: measureRebuild (rebuild.go) seeds and drops a database of
+	// its own.
+	logf("item 5: projection rebuild over %d events...", p.rebuildEvents)
+	admin, err := adminDatabaseURL()
+	if err != nil {
+		return err
+	}
+	rebuild, err := measureRebuild(ctx, admin, p.rebuildEvents, logf)
+	if err != nil {
+		return fmt.Errorf("projection rebuild: %w", err)
+	}
+	logf("  %.0f events/s (%d events in %.1f s)", rebuild.EventsPerSecond, rebuild.Events, rebuild.Seconds)
+	rep.rebuild = &rebuild
+
+	text := rep.markdown()
+	fmt.Print(text)
+	if out != "" {
+		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
+			return err
+		}
+		logf("wrote %s", out)
+	}
+	return nil
+}
+
+// runSubscriptionScenarios runs item 4: each of p.subscriptionSizes on a
+// fresh server, then the dashboards on another.
+func runSubscriptionScenarios(ctx context.Context, p plan, bin serverBinary, work string, prof *profiler, rep *report) error {
 	for _, n := range p.subscriptionSizes {
 		// A fresh server per size, so one size's memory does not count in
 		// the next.
@@ -221,28 +293,6 @@ func run(quick bool, out string, prof *profiler) error {
 		}
 		logf("  %.1f KiB per connection", float64(res.RSSPerConn)/1024)
 		rep.dashboard = &res
-	}
-	// Item 5: measureRebuild (rebuild.go) seeds and drops a database of
-	// its own.
-	logf("item 5: projection rebuild over %d events...", p.rebuildEvents)
-	admin, err := adminDatabaseURL()
-	if err != nil {
-		return err
-	}
-	rebuild, err := measureRebuild(ctx, admin, p.rebuildEvents, logf)
-	if err != nil {
-		return fmt.Errorf("projection rebuild: %w", err)
-	}
-	logf("  %.0f events/s (%d events in %.1f s)", rebuild.EventsPerSecond, rebuild.Events, rebuild.Seconds)
-	rep.rebuild = &rebuild
-
-	text := rep.markdown()
-	fmt.Print(text)
-	if out != "" {
-		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
-			return err
-		}
-		logf("wrote %s", out)
 	}
 	return nil
 }

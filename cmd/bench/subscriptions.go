@@ -89,6 +89,16 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int,
 		return res, err
 	}
 
+	// With -profile subscriptions-fanout-<n>, a CPU profile of the server
+	// covers the credits, which then run for the whole profile.
+	fanout := fmt.Sprintf("subscriptions-fanout-%d", n)
+	if prof.wants(fanout) {
+		mutations = max(mutations, profileSeconds*10+5)
+		res.Mutations = mutations
+	}
+	if start := prof.start(ctx, fanout, srv); start != nil {
+		start()
+	}
 	last := warm
 	for range mutations {
 		if last, err = credit(); err != nil {
@@ -97,6 +107,9 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int,
 		time.Sleep(100 * time.Millisecond)
 	}
 	res.Missing = waitForVersion(subs, last, 60*time.Second)
+	if err := prof.wait(logf); err != nil {
+		return res, err
+	}
 
 	var lat []time.Duration
 	for _, s := range subs {
@@ -108,6 +121,8 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int,
 	}
 	res.Frames = len(lat)
 	res.P50, res.P99, res.Max = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
+	logf("  %d frames, %d missing, p50 %s p99 %s max %s, %.1f KiB per idle subscription",
+		res.Frames, res.Missing, ms(res.P50), ms(res.P99), ms(res.Max), float64(res.RSSPerSub)/1024)
 	return res, nil
 }
 
