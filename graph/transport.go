@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/gqlws"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -48,12 +49,21 @@ const websocketInitTimeout = 10 * time.Second
 
 // addTransports adds every transport, in order of precedence: gqlgen picks
 // the first one that supports a request, and POST would take an SSE request.
+// graphql-transport-ws is served by gqlws, the legacy graphql-ws (and a
+// WebSocket that names no subprotocol) by gqlgen's transport.
 func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Transports) {
 	keepAlive := s.KeepAlive
 	if keepAlive <= 0 {
 		keepAlive = DefaultKeepAlive
 	}
-	limits := newSubscriptionLimits(s.MaxSubscriptionsPerConnection, s.MaxSubscriptions)
+	limits := gqlws.NewLimits(s.MaxSubscriptionsPerConnection, s.MaxSubscriptions)
+	srv.AddTransport(longRequestTransport{Transport: gqlws.New(gqlws.Config{
+		Init:           s.Init,
+		InitTimeout:    websocketInitTimeout,
+		KeepAlive:      keepAlive,
+		OriginPatterns: s.OriginPatterns,
+		Limits:         limits,
+	}), limits: limits})
 	srv.AddTransport(longRequestTransport{Transport: transport.Websocket{
 		Implementation: goingAwayWebsocket{WebsocketImplementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: s.OriginPatterns},
@@ -61,7 +71,6 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Transport
 		InitFunc:              s.Init,
 		InitTimeout:           websocketInitTimeout,
 		KeepAlivePingInterval: keepAlive, // graphql-ws "ka"
-		PingPongInterval:      keepAlive, // graphql-transport-ws ping/pong
 	}, limits: limits})
 	srv.AddTransport(longRequestTransport{Transport: transport.SSE{KeepAlivePingInterval: keepAlive}, limits: limits, sse: true})
 	srv.AddTransport(transport.Options{})
@@ -85,20 +94,20 @@ type longRequestState struct {
 // complete (see wsGuard).
 type longRequestTransport struct {
 	graphql.Transport
-	limits *subscriptionLimits
+	limits *gqlws.Limits
 	sse    bool
 }
 
 func (t longRequestTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	if t.sse {
-		if !t.limits.acquire() {
+		if !t.limits.Acquire() {
 			refuseSSE(w)
 			return
 		}
-		defer t.limits.release(1)
+		defer t.limits.Release(1)
 	}
 	st := &longRequestState{}
-	if _, ws := t.Transport.(transport.Websocket); ws {
+	if isWebsocket(t.Transport) {
 		uw := &upgradeWriter{ResponseWriter: w}
 		defer uw.answer()
 		w = uw
@@ -112,6 +121,16 @@ func (t longRequestTransport) Do(w http.ResponseWriter, r *http.Request, exec gr
 		st.conn.stopInitWatch()
 		_ = st.conn.Close()
 	}
+}
+
+// isWebsocket reports the WebSocket transports, whose refused upgrades
+// upgradeWriter answers.
+func isWebsocket(t graphql.Transport) bool {
+	switch t.(type) {
+	case transport.Websocket, *gqlws.Transport:
+		return true
+	}
+	return false
 }
 
 // subscriptionsNeedLongRequest refuses a subscription sent over plain POST or
@@ -146,11 +165,12 @@ func (subscriptionsNeedLongRequest) MutateOperationContext(ctx context.Context, 
 // waiting for connection_init when the context ends, which gqlgen does
 // only once the connection is initialised.
 //
-// It also puts a wsGuard on each connection: graphql-transport-ws close
-// codes where gqlgen deviates, duplicate ids, and the subscription caps.
+// It also puts a wsGuard on each connection: duplicate ids and the
+// subscription caps. It serves the legacy graphql-ws only (gqlws serves
+// graphql-transport-ws).
 type goingAwayWebsocket struct {
 	transport.WebsocketImplementation
-	limits *subscriptionLimits
+	limits *gqlws.Limits
 }
 
 func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -162,7 +182,7 @@ func (g goingAwayWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts 
 		return nil, err
 	}
 	c := &goingAwayConn{WebsocketConn: conn, ctx: r.Context(),
-		guard: &wsGuard{limits: g.limits, legacy: conn.Subprotocol() != transportWSProtocol, ids: map[string]struct{}{}}}
+		guard: &wsGuard{limits: g.limits, ids: map[string]struct{}{}}}
 	c.stopInitWatch = context.AfterFunc(r.Context(), func() {
 		if !c.initialised.Load() {
 			_ = c.WriteClose(transport.WebsocketCloseNormalClosure, "")

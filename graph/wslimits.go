@@ -7,55 +7,16 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/chronicle-es/chronicle/internal/apperr"
+	"github.com/chronicle-es/chronicle/internal/gqlws"
 )
 
-// Close codes of graphql-transport-ws (github.com/enisdenjo/graphql-ws,
-// PROTOCOL.md) that gqlgen's transport does not send itself: it closes
-// with 1002 for each of these cases, accepts a duplicate subscription id
-// (whose first subscription can then never be stopped) and has no limits.
-const (
-	closeBadMessage          = 4400 // "Invalid message received": not JSON, no type, unknown type, no id
-	closeUnauthorized        = 4401 // "Unauthorized": subscribe before connection_init
-	closeTooMany             = 4429 // a second connection_init; also our subscription caps
-	closeDuplicateID         = 4409 // "Subscriber for <id> already exists"
-	codeTooManySubscriptions = apperr.Code("TOO_MANY_SUBSCRIPTIONS")
-	transportWSProtocol      = "graphql-transport-ws"
-	defaultMaxPerConn        = 100
-	defaultMaxSubscripts     = 10000
-)
-
-// subscriptionLimits counts the subscriptions open on this instance, over
-// every WebSocket and SSE stream.
-type subscriptionLimits struct {
-	perConn, max int
-	open         atomic.Int64
-}
-
-func newSubscriptionLimits(perConn, max int) *subscriptionLimits {
-	if perConn <= 0 {
-		perConn = defaultMaxPerConn
-	}
-	if max <= 0 {
-		max = defaultMaxSubscripts
-	}
-	return &subscriptionLimits{perConn: perConn, max: max}
-}
-
-// acquire takes one of the instance's subscriptions; false when none is
-// left.
-func (l *subscriptionLimits) acquire() bool {
-	if l.open.Add(1) > int64(l.max) {
-		l.open.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (l *subscriptionLimits) release(n int) { l.open.Add(-int64(n)) }
+// codeTooManySubscriptions is the code of a subscription refused past the
+// caps (gqlws.Limits), in graphql-ws's error message and SSE's 429 body
+// (graphql-transport-ws closes the connection with 4429).
+const codeTooManySubscriptions = apperr.Code("TOO_MANY_SUBSCRIPTIONS")
 
 // refuseSSE answers an SSE request beyond the instance's cap: 429, with a
 // GraphQL error body and a code.
@@ -69,70 +30,43 @@ func refuseSSE(w http.ResponseWriter) {
 	}}})
 }
 
-// wsGuard checks one WebSocket's frames in both directions: it enforces
-// the protocol's rules gqlgen lets through (see the close codes above) and
-// the subscription caps, and tracks which subscription ids are open (from
-// the client's subscribe to the server's complete or error).
+// wsGuard checks the client frames of one legacy graphql-ws connection
+// for what gqlgen lets through: a duplicate subscription id (whose first
+// subscription could then never be stopped) and the subscription caps, both
+// refused with an error message for the start; and it tracks which
+// subscription ids are open (from the client's start to the server's
+// complete or error).
 type wsGuard struct {
-	limits *subscriptionLimits
-	legacy bool // graphql-ws rather than graphql-transport-ws
+	limits *gqlws.Limits
 
-	mu     sync.Mutex
-	inited bool
-	ids    map[string]struct{}
+	mu  sync.Mutex
+	ids map[string]struct{}
 }
 
 // errGuardClosed is what NextReader returns after the guard closed the
 // connection: gqlgen then ends it quietly.
 var errGuardClosed = transport.ErrWebsocketClosed
 
-// inbound checks a client frame. It returns whether to drop it (legacy
-// protocol: refused with an error message instead), or an error once it
-// has closed the connection.
+// inbound checks a client frame. It returns whether to drop it (refused
+// with an error message instead), or an error once the connection failed.
 func (g *wsGuard) inbound(c *goingAwayConn, data []byte) (drop bool, err error) {
 	var m struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`
 	}
-	if json.Unmarshal(data, &m) != nil || m.Type == "" {
-		if g.legacy {
-			return false, nil // gqlgen answers it
-		}
-		return false, g.close(c, closeBadMessage, "Invalid message received")
+	if json.Unmarshal(data, &m) != nil || m.Type != "start" {
+		return false, nil // gqlgen answers it
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	switch m.Type {
-	case "connection_init":
-		if g.inited && !g.legacy {
-			return false, g.close(c, closeTooMany, "Too many initialisation requests")
-		}
-		g.inited = true
-	case "subscribe", "start":
-		if (m.Type == "start") != g.legacy {
-			break // the other protocol's type: gqlgen refuses it
-		}
-		switch {
-		case !g.inited && !g.legacy:
-			return false, g.close(c, closeUnauthorized, "Unauthorized")
-		case m.ID == "" && !g.legacy:
-			return false, g.close(c, closeBadMessage, "Invalid message received")
-		}
-		if _, dup := g.ids[m.ID]; dup {
-			if g.legacy {
-				return true, g.refuseLegacy(c, m.ID, apperr.BadUserInput, "Subscriber for "+m.ID+" already exists")
-			}
-			return false, g.close(c, closeDuplicateID, "Subscriber for "+m.ID+" already exists")
-		}
-		if len(g.ids) >= g.limits.perConn || !g.limits.acquire() {
-			msg := fmt.Sprintf("Too many subscriptions (at most %d per connection, %d per server)", g.limits.perConn, g.limits.max)
-			if g.legacy {
-				return true, g.refuseLegacy(c, m.ID, codeTooManySubscriptions, msg)
-			}
-			return false, g.close(c, closeTooMany, msg)
-		}
-		g.ids[m.ID] = struct{}{}
+	if _, dup := g.ids[m.ID]; dup {
+		return true, g.refuse(c, m.ID, apperr.BadUserInput, "Subscriber for "+m.ID+" already exists")
 	}
+	if len(g.ids) >= g.limits.PerConnection() || !g.limits.Acquire() {
+		msg := fmt.Sprintf("Too many subscriptions (at most %d per connection, %d per server)", g.limits.PerConnection(), g.limits.Max())
+		return true, g.refuse(c, m.ID, codeTooManySubscriptions, msg)
+	}
+	g.ids[m.ID] = struct{}{}
 	return false, nil
 }
 
@@ -149,7 +83,7 @@ func (g *wsGuard) outbound(data []byte) {
 	defer g.mu.Unlock()
 	if _, ok := g.ids[m.ID]; ok {
 		delete(g.ids, m.ID)
-		g.limits.release(1)
+		g.limits.Release(1)
 	}
 }
 
@@ -158,22 +92,13 @@ func (g *wsGuard) outbound(data []byte) {
 func (g *wsGuard) releaseAll() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.limits.release(len(g.ids))
+	g.limits.Release(len(g.ids))
 	clear(g.ids)
 }
 
-// close closes the connection with code and reason (at most 123 bytes).
-func (g *wsGuard) close(c *goingAwayConn, code int, reason string) error {
-	if len(reason) > 123 {
-		reason = reason[:123]
-	}
-	_ = c.WebsocketConn.WriteClose(code, reason)
-	return errGuardClosed
-}
-
-// refuseLegacy answers a refused graphql-ws start with an error message for
-// its id (the legacy protocol has no close codes for it).
-func (g *wsGuard) refuseLegacy(c *goingAwayConn, id string, code apperr.Code, msg string) error {
+// refuse answers a refused graphql-ws start with an error message for its
+// id (the legacy protocol has no close codes for it).
+func (g *wsGuard) refuse(c *goingAwayConn, id string, code apperr.Code, msg string) error {
 	return c.WebsocketConn.WriteJSON(map[string]any{"type": "error", "id": id, "payload": map[string]any{
 		"message": msg, "extensions": map[string]any{"code": string(code)},
 	}})

@@ -13,6 +13,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/auth"
 	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/chronicle-es/chronicle/internal/config"
+	"github.com/chronicle-es/chronicle/internal/gqlws"
 	"github.com/google/uuid"
 )
 
@@ -20,10 +21,6 @@ import (
 // connection_init: 4403, as the graphql-transport-ws protocol recommends for
 // a rejected connection_init (the reason carries UNAUTHENTICATED).
 const closeAuthFailed = 4403
-
-// maxCloseReason is the longest WebSocket close reason (RFC 6455: 125
-// bytes of payload, 2 of them the code).
-const maxCloseReason = 123
 
 // errTokenExpired is the cause of a stream's context ending because the
 // token that opened it expired.
@@ -241,24 +238,23 @@ func payloadToken(p transport.InitPayload) (string, bool) {
 func refuseConnection(ctx context.Context, err error) (context.Context, *transport.InitPayload, error) {
 	msg := string(apperr.Unauthenticated) + ": " + err.Error()
 	reason := msg
-	if len(reason) > maxCloseReason {
+	if len(reason) > gqlws.MaxCloseReason {
 		var appErr *apperr.Error
 		if errors.As(err, &appErr) {
 			reason = string(apperr.Unauthenticated) + ": " + appErr.Message
 		}
-		reason = truncateUTF8(reason, maxCloseReason)
+		reason = gqlws.CloseReason(reason)
 	}
 	ctx = transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, reason), closeAuthFailed)
-	return ctx, nil, errors.New(msg)
+	return ctx, nil, initRefusal{msg: msg, reason: reason}
 }
 
-// truncateUTF8 cuts s to at most n bytes on a rune boundary.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}
+// initRefusal is the error of a refused connection_init: its message is the
+// legacy protocol's connection_error, and it tells gqlws (graphql-transport-ws)
+// the close code and reason that gqlgen's transport reads from the context.
+type initRefusal struct{ msg, reason string }
+
+func (e initRefusal) Error() string { return e.msg }
+
+// CloseCode implements gqlws.InitRefusal.
+func (e initRefusal) CloseCode() (int, string) { return closeAuthFailed, e.reason }
