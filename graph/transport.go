@@ -63,6 +63,7 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Transport
 		KeepAlive:      keepAlive,
 		OriginPatterns: s.OriginPatterns,
 		Limits:         limits,
+		Share:          shareKey,
 	}), limits: limits})
 	srv.AddTransport(longRequestTransport{Transport: transport.Websocket{
 		Implementation: goingAwayWebsocket{WebsocketImplementation: transport.CoderWebsocketImplementation{

@@ -293,7 +293,8 @@ func (c *client) subscribe(id, query string) {
 	c.send(message{Type: "subscribe", ID: id, Payload: b})
 }
 
-// read returns the next message, or the error the connection ended with.
+// read returns the next message, or the error the connection ended with
+// (a read that times out closes the connection).
 func (c *client) read(d time.Duration) (message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -318,13 +319,31 @@ func (c *client) next() message {
 	return m
 }
 
-// quiet fails unless nothing arrives within d.
+// sync returns once the server has handled every message sent before: it
+// pings and waits for the pong.
+func (c *client) sync() {
+	c.t.Helper()
+	c.send(message{Type: "ping", Payload: json.RawMessage(`"sync"`)})
+	for {
+		if m := c.next(); m.Type == "pong" && string(m.Payload) == `"sync"` {
+			return
+		}
+	}
+}
+
+// quiet fails if anything but a pong arrives within d (a read with a
+// deadline would close the connection: coder/websocket closes it when a
+// read's context ends).
 func (c *client) quiet(d time.Duration) {
 	c.t.Helper()
-	if m, err := c.read(d); err == nil {
-		c.t.Fatalf("unexpected %s %s", m.Type, m.Payload)
-	} else if !errors.Is(err, context.DeadlineExceeded) {
-		c.t.Fatalf("connection ended: %v", err)
+	time.Sleep(d)
+	c.send(message{Type: "ping", Payload: json.RawMessage(`"quiet"`)})
+	for {
+		m := c.next()
+		if m.Type == "pong" && string(m.Payload) == `"quiet"` {
+			return
+		}
+		c.t.Fatalf("unexpected %s %s %s", m.ID, m.Type, m.Payload)
 	}
 }
 
