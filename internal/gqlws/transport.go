@@ -168,7 +168,34 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	ws.SetReadLimit(t.cfg.ReadLimit)
 	c := newConn(t, ws, r, exec)
+	if detach, ok := r.Context().Value(detachKey{}).(Detacher); ok {
+		// The handler returns, and with it net/http's goroutine of the
+		// connection, its buffers and the request: an idle connection keeps
+		// only its reader.
+		done := detach()
+		go func() {
+			defer done()
+			c.serve()
+		}()
+		return
+	}
 	c.serve()
+}
+
+// Detacher lets Do return while the connection it accepted stays open,
+// served by a goroutine of its own. It returns the function to call once
+// the connection has ended. Whoever serves the request must then keep the
+// request's context alive beyond the handler's return (net/http cancels
+// it then), until done is called: for example with context.WithoutCancel
+// and a cancel of its own, called by done.
+type Detacher func() (done func())
+
+type detachKey struct{}
+
+// WithDetacher returns ctx carrying d: Do, given a request with that
+// context, detaches the connections it accepts (see Detacher).
+func WithDetacher(ctx context.Context, d Detacher) context.Context {
+	return context.WithValue(ctx, detachKey{}, d)
 }
 
 // smallBuffers hands coder/websocket the hijacked connection with small

@@ -100,7 +100,12 @@ func (a *admission) middleware(next http.Handler) http.Handler {
 				a.overloaded(w, r, "this instance has as many subscription streams open as it may")
 				return
 			}
-			defer a.streams.Add(-1)
+			release := func() { a.streams.Add(-1) }
+			if atEnd := deferToEnd(r.Context()); atEnd != nil {
+				atEnd(release) // a detached WebSocket holds its place until it closes
+			} else {
+				defer release()
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/graph"
+	"github.com/chronicle-es/chronicle/internal/gqlws"
 	"github.com/rs/cors"
 )
 
@@ -53,12 +54,18 @@ func newLongRequests(writeTimeout time.Duration) *longRequests {
 
 // isLongRequest reports whether r asks for a WebSocket or an SSE long request.
 func isLongRequest(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return isWebSocket(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 // middleware gives each long request a context that also ends at
 // shutdown, and tracks it; once shutdown has begun it refuses new long requests.
+//
+// A WebSocket may outlive its handler: gqlws serves a connection on a
+// goroutine of its own and lets the handler return, so that net/http's
+// goroutine, buffers and request go (see gqlws.Detacher). Its long request
+// then ends, with whatever was to run at its end (longLife), when the
+// connection ends; and its context does not derive its end from the
+// request's, which net/http cancels when the handler returns.
 func (s *longRequests) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLongRequest(r) {
@@ -71,23 +78,120 @@ func (s *longRequests) middleware(next http.Handler) http.Handler {
 			graph.Refuse(w, http.StatusServiceUnavailable, codeShuttingDown, "server shutting down: reconnect (to another instance)")
 			return
 		}
-		defer s.running.Done()
-		ctx, cancel := context.WithCancelCause(r.Context())
-		defer cancel(nil)
+		life := &longLife{}
+		life.atEnd(s.running.Done)
+		base := r.Context()
+		if isWebSocket(r) {
+			base = context.WithoutCancel(base)
+		}
+		ctx, cancel := context.WithCancelCause(base)
+		life.atEnd(func() { cancel(nil) })
+		grace := &graceDeadline{rc: http.NewResponseController(w)}
 		stop := context.AfterFunc(s.ctx, func() {
 			cancel(errShuttingDown)
 			// A client that has stopped reading (its socket buffers full)
 			// would hold a write to it, and so the long request, forever: the
 			// last messages get longRequestWriteGrace, then writes fail. (The
 			// connection is the same after a WebSocket upgrade.)
-			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(longRequestWriteGrace))
+			grace.set(time.Now().Add(longRequestWriteGrace))
 		})
-		defer stop()
+		life.atEnd(func() { stop() })
 		tw := &timedWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeouts: writeTimeouts{s.writeTimeout, s.ctx.Done()},
 			// gqlgen ignores SSE write errors: end the long request ourselves.
-			failed: func(err error) { cancel(fmt.Errorf("%w: %w", errStuckClient, err)) }}
+			failed:   func(err error) { cancel(fmt.Errorf("%w: %w", errStuckClient, err)) },
+			hijacked: grace.hijacked}
+		ctx = gqlws.WithDetacher(context.WithValue(ctx, longLifeKey{}, life), life.detach)
 		next.ServeHTTP(tw, r.WithContext(ctx))
+		life.handlerReturned()
 	})
+}
+
+// isWebSocket reports a WebSocket upgrade request.
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// longLife is the lifetime of one long request: what runs when it ends
+// (its admission place and its tracking given back, its context
+// cancelled), in the reverse order of atEnd, like defers: when its handler
+// returns or, when the handler detached it, when the detached connection
+// ends.
+type longLife struct {
+	mu       sync.Mutex
+	ends     []func()
+	detached bool
+}
+
+type longLifeKey struct{}
+
+// atEnd adds f to what runs when the long request ends.
+func (l *longLife) atEnd(f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ends = append(l.ends, f)
+}
+
+// deferToEnd returns the atEnd of the long request of ctx (nil outside
+// one): what the middlewares inside it defer to the long request's end.
+func deferToEnd(ctx context.Context) func(f func()) {
+	if l, ok := ctx.Value(longLifeKey{}).(*longLife); ok {
+		return l.atEnd
+	}
+	return nil
+}
+
+// detach is the request's gqlws.Detacher.
+func (l *longLife) detach() func() {
+	l.mu.Lock()
+	l.detached = true
+	l.mu.Unlock()
+	return sync.OnceFunc(l.end)
+}
+
+// handlerReturned ends the long request unless it was detached.
+func (l *longLife) handlerReturned() {
+	l.mu.Lock()
+	detached := l.detached
+	l.mu.Unlock()
+	if !detached {
+		l.end()
+	}
+}
+
+func (l *longLife) end() {
+	l.mu.Lock()
+	ends := l.ends
+	l.ends = nil
+	l.mu.Unlock()
+	for i := len(ends) - 1; i >= 0; i-- {
+		ends[i]()
+	}
+}
+
+// graceDeadline sets the shutdown's write deadline on a long request's
+// connection: through net/http until the connection is hijacked, then on
+// the hijacked connection itself (so that a detached WebSocket keeps no
+// reference to net/http's response).
+type graceDeadline struct {
+	mu   sync.Mutex
+	rc   *http.ResponseController
+	conn net.Conn
+}
+
+func (d *graceDeadline) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn != nil {
+		_ = d.conn.SetWriteDeadline(t)
+	} else if d.rc != nil {
+		_ = d.rc.SetWriteDeadline(t)
+	}
+}
+
+func (d *graceDeadline) hijacked(c net.Conn) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.conn, d.rc = c, nil
 }
 
 // timedWriter gives every write of a long request a deadline, so that a client
@@ -99,7 +203,8 @@ type timedWriter struct {
 	http.ResponseWriter
 	rc       *http.ResponseController
 	timeouts writeTimeouts
-	failed   func(error) // called when a write to the response fails
+	failed   func(error)    // called when a write to the response fails
+	hijacked func(net.Conn) // called with the connection a Hijack hands over
 }
 
 // writeTimeouts gives the deadline of the next write: normal, or, once
@@ -148,6 +253,9 @@ func (w *timedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	tc := &timedConn{Conn: conn, timeouts: w.timeouts}
 	brw.Writer.Reset(tc)
+	if w.hijacked != nil {
+		w.hijacked(tc)
+	}
 	return tc, brw, nil
 }
 
