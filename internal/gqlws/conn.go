@@ -30,11 +30,10 @@ const MaxCloseReason = 123
 // of serve; everything else happens under mu, on timers, in the writer
 // goroutine while there is something to write, and in the executions.
 type conn struct {
-	t       *Transport
-	ws      *websocket.Conn
-	reqCtx  context.Context // the upgrade request's: ends at shutdown
-	exec    graphql.GraphExecutor
-	headers http.Header
+	t      *Transport
+	ws     *websocket.Conn
+	reqCtx context.Context // the upgrade request's: ends at shutdown
+	exec   graphql.GraphExecutor
 
 	mu sync.Mutex
 	// initStarted is set by the first connection_init, acked once Init
@@ -78,16 +77,18 @@ type operation struct {
 	// is set while it is in the queue.
 	pending []byte
 	queued  bool
-	// sent receives after each result is taken by the writer (ordered
-	// operations wait for it).
+	// sent receives after each result is taken by the writer (made for
+	// ordered operations, which wait for it).
 	sent chan struct{}
-	// exec is the execution the operation receives from; stop ends the
-	// operation's part in it.
+	// exec is the execution the operation receives from (under conn.mu;
+	// nil until it has joined one).
 	exec *execution
 }
 
 func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.GraphExecutor) *conn {
-	return &conn{t: t, ws: ws, reqCtx: r.Context(), exec: exec, headers: r.Header, ops: map[string]*operation{}}
+	// The request's headers are not kept (for params.Headers): an idle
+	// connection would hold them, and no extension here reads them.
+	return &conn{t: t, ws: ws, reqCtx: r.Context(), exec: exec, ops: map[string]*operation{}}
 }
 
 // serve reads the connection until it ends, then ends its operations.
@@ -201,9 +202,11 @@ func (c *conn) init(raw json.RawMessage) bool {
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.acked = true
-	// The operations' context ends: at shutdown (the request's context) or
+	// The operations' context ends: at shutdown (the request's context, of
+	// which it is derived: the watch of that one is no longer needed) or
 	// when Init's ends (the token expired).
-	context.AfterFunc(c.ctx, c.contextEnded)
+	c.stopWatch()
+	c.stopWatch = context.AfterFunc(c.ctx, c.contextEnded)
 	if ka := c.t.cfg.KeepAlive; ka > 0 {
 		c.pingTimer = time.AfterFunc(ka, c.ping)
 	}
@@ -271,7 +274,7 @@ func (c *conn) subscribe(m clientMessage) bool {
 		return c.closeWith(CloseBadMessage, "Invalid message received")
 	}
 	idJSON, _ := json.Marshal(m.ID)
-	op := &operation{id: m.ID, conn: c, sent: make(chan struct{}, 1), idJSON: idJSON,
+	op := &operation{id: m.ID, conn: c, idJSON: idJSON,
 		prefix: fmt.Appendf(nil, `{"id":%s,"type":"next","payload":`, idJSON)}
 	if l := c.t.cfg.Limits; l != nil {
 		c.mu.Lock()
@@ -290,7 +293,10 @@ func (c *conn) subscribe(m clientMessage) bool {
 	c.ops[m.ID] = op
 	ctx := c.ctx
 	c.mu.Unlock()
-	c.start(ctx, op, &params)
+	// Parsing and validation run deep: on a goroutine of their own, so
+	// that the reader's stack stays small for as long as the connection is
+	// idle.
+	go c.start(ctx, op, &params)
 	return true
 }
 
@@ -301,7 +307,6 @@ func (c *conn) start(ctx context.Context, op *operation, params *graphql.RawPara
 	start := graphql.Now()
 	ctx = graphql.StartOperationTrace(ctx)
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	params.Headers = c.headers
 	rc, err := c.exec.CreateOperationContext(ctx, params)
 	if err != nil {
 		c.refuse(ctx, op, rc, err)
@@ -318,9 +323,25 @@ func (c *conn) start(ctx context.Context, op *operation, params *graphql.RawPara
 		}
 	}
 	e := newExecution(ctx, c.t, c.exec, rc, "")
+	op.sent = make(chan struct{}, 1)
 	e.subs[op] = struct{}{}
+	if !c.attach(op, e) {
+		e.cancel()
+		return
+	}
+	e.run()
+}
+
+// attach makes e op's execution, unless op has ended meanwhile (the client
+// completed it, the connection closed): then false, and op must leave e.
+func (c *conn) attach(op *operation, e *execution) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ops[op.id] != op {
+		return false
+	}
 	op.exec = e
-	e.start()
+	return true
 }
 
 // refuse answers an operation that cannot start, as gqlgen's transport
@@ -347,13 +368,17 @@ func (c *conn) refuse(ctx context.Context, op *operation, rc *graphql.OperationC
 func (c *conn) complete(id string) {
 	c.mu.Lock()
 	op := c.ops[id]
+	var e *execution
 	if op != nil {
 		delete(c.ops, id)
+		e = op.exec
 	}
 	c.mu.Unlock()
 	if op != nil {
 		c.release(1)
-		op.stop()
+	}
+	if e != nil {
+		e.leave(op)
 	}
 }
 
@@ -526,10 +551,16 @@ func (c *conn) teardown() {
 	}
 	c.stopWatch()
 	cancel, handshake := c.cancel, c.handshake
+	execs := make(map[*operation]*execution, len(ops))
+	for _, op := range ops {
+		execs[op] = op.exec
+	}
 	c.mu.Unlock()
 	c.release(len(ops))
-	for _, op := range ops {
-		op.stop()
+	for op, e := range execs {
+		if e != nil {
+			e.leave(op)
+		}
 	}
 	if cancel != nil {
 		cancel()
@@ -543,13 +574,6 @@ func (c *conn) teardown() {
 func (c *conn) release(n int) {
 	if l := c.t.cfg.Limits; l != nil && n > 0 {
 		l.Release(n)
-	}
-}
-
-// stop ends op's part in its execution.
-func (op *operation) stop() {
-	if op.exec != nil {
-		op.exec.leave(op)
 	}
 }
 

@@ -163,13 +163,15 @@ func (r *registry) join(key string, op *operation, create func() *execution) {
 			continue
 		}
 		e.subs[op] = struct{}{}
-		op.exec = e
 		if e.last != nil {
 			op.conn.next(op, e.last)
 		}
 		e.mu.Unlock()
 		if !ok {
 			e.start()
+		}
+		if !op.conn.attach(op, e) {
+			e.leave(op)
 		}
 		return
 	}
