@@ -243,11 +243,12 @@ sustain the aim's 1,000/s, a second row asks for 60 %% of its best closed-loop r
 	if len(r.subscriptions) > 0 {
 		b.WriteString("\n## 4. Commit to subscription frame\n\n")
 		b.WriteString(subscriptionsProse)
-		b.WriteString("| subscriptions | credits | frames | missing | p50 | p99 | max | memory per idle subscription |\n")
-		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		b.WriteString("| subscriptions | credits | frames | missing | p50 | p99 | max | memory per idle subscription | cores busy: machine, server, load generator |\n")
+		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, s := range r.subscriptions {
-			fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %s | %s | %.1f KiB |\n",
-				s.Subscriptions, s.Mutations, s.Frames, s.Missing, ms(s.P50), ms(s.P99), ms(s.Max), float64(s.RSSPerSub)/1024)
+			fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %s | %s | %.1f KiB | %.2f, %.2f, %.2f |\n",
+				s.Subscriptions, s.Mutations, s.Frames, s.Missing, ms(s.P50), ms(s.P99), ms(s.Max), float64(s.RSSPerSub)/1024,
+				s.CPU.Machine, s.CPU.Server, s.CPU.Generator)
 		}
 		if d := r.dashboard; d != nil {
 			fmt.Fprintf(&b, "\nDashboards: %d connections with %d `accountUpdated` subscriptions each (to %d accounts), each subscription\n", d.Connections, d.PerConnection, d.PerConnection)
@@ -300,7 +301,9 @@ const subscriptionsProse = `One server process; N websocket connections (graphql
 Latency runs from the appending transaction's ` + "`recorded_at`" + ` (the account's ` + "`updatedAt`" + `, taken at
 transaction start, so the commit itself is included) to the frame's arrival at the client.
 Memory is the growth of the server's resident set with the subscriptions idle, per subscription
-(a connection each, so it includes the websocket's buffers and goroutines).
+(a connection each, so it includes the websocket's buffers and goroutines). Cores busy are those of
+the credits and their frames: the whole machine, the server, and this load generator (whose readers
+decode every frame).
 
 `
 

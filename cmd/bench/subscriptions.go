@@ -23,6 +23,9 @@ type subscriptionResult struct {
 	// RSSPerSub is the growth of the server's resident memory divided by
 	// the number of idle subscriptions, one per websocket connection.
 	RSSPerSub int64
+	// CPU is the cores busy while the credits ran and their frames were
+	// read (the load generator's readers decode every frame).
+	CPU cpuUse
 }
 
 // frame is one accountUpdated frame as a subscriber received it.
@@ -99,6 +102,7 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int,
 	if start := prof.start(ctx, fanout, srv); start != nil {
 		start()
 	}
+	meter := startCPU(ctx, srv)
 	last := warm
 	for range mutations {
 		if last, err = credit(); err != nil {
@@ -107,6 +111,7 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int,
 		time.Sleep(100 * time.Millisecond)
 	}
 	res.Missing = waitForVersion(subs, last, 60*time.Second)
+	res.CPU = meter.stop()
 	if err := prof.wait(logf); err != nil {
 		return res, err
 	}
@@ -121,8 +126,8 @@ func runSubscriptions(ctx context.Context, srv *serverProcess, n, mutations int,
 	}
 	res.Frames = len(lat)
 	res.P50, res.P99, res.Max = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
-	logf("  %d frames, %d missing, p50 %s p99 %s max %s, %.1f KiB per idle subscription",
-		res.Frames, res.Missing, ms(res.P50), ms(res.P99), ms(res.Max), float64(res.RSSPerSub)/1024)
+	logf("  %d frames, %d missing, p50 %s p99 %s max %s, %.1f KiB per idle subscription [cores: machine %.2f server %.2f load generator %.2f]",
+		res.Frames, res.Missing, ms(res.P50), ms(res.P99), ms(res.Max), float64(res.RSSPerSub)/1024, res.CPU.Machine, res.CPU.Server, res.CPU.Generator)
 	return res, nil
 }
 
