@@ -2,11 +2,11 @@ import { useEffect, useState } from 'react';
 
 /** The app's pages, by path under the base (/app/). */
 export type Page = 'payments' | 'accounts' | 'catalog' | 'orders';
-export const pages: { page: Page; title: string; ready: boolean }[] = [
-  { page: 'payments', title: 'Payments', ready: true },
-  { page: 'accounts', title: 'Accounts', ready: true },
-  { page: 'catalog', title: 'Catalog', ready: false },
-  { page: 'orders', title: 'Orders', ready: false },
+export const pages: { page: Page; title: string }[] = [
+  { page: 'payments', title: 'Payments' },
+  { page: 'accounts', title: 'Accounts' },
+  { page: 'catalog', title: 'Catalog' },
+  { page: 'orders', title: 'Orders' },
 ];
 
 const base = import.meta.env.BASE_URL; // "/app/"

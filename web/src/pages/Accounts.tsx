@@ -1,9 +1,13 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useSubscription, type CombinedError } from 'urql';
-import { AccountSubscription, AccountsQuery, CreditAccount, DebitAccount, HistoryQuery, OpenAccount } from '../lib/operations';
+import { AccountSubscription, AccountsQuery, CreditAccount, DebitAccount, OpenAccount } from '../lib/operations';
 import { useConnection, useConnectionState } from '../lib/connection';
 import { useOperationsFeed } from '../lib/feed';
 import { describeError } from '../lib/errors';
+import { ErrorLine } from '../components/ErrorLine';
+import { HistoryDrawer } from '../components/HistoryDrawer';
+import { accountHistory } from '../lib/history';
+import { useRefreshEvery } from '../lib/refresh';
 import { formatMoney, formatTime, shortId } from '../lib/format';
 
 const selectedFromURL = () => new URLSearchParams(window.location.search).get('account');
@@ -18,6 +22,8 @@ export function Accounts() {
     setSelectedState(id);
   };
   const [list, refetch] = useQuery({ query: AccountsQuery, variables: { first: 50 } });
+  // No subscription announces new accounts: the list reads again each second.
+  useRefreshEvery(() => refetch({ requestPolicy: 'network-only' }), 1000);
   const accounts = list.data?.accounts.edges.map((e) => e.node) ?? [];
   return (
     <div className="with-panel">
@@ -69,14 +75,6 @@ export function Accounts() {
   );
 }
 
-function ErrorLine({ error }: { error?: CombinedError | null }) {
-  if (!error) return null;
-  return (
-    <p role="alert" className="error" data-testid="action-error">
-      {describeError(error)}
-    </p>
-  );
-}
 
 function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
   const [owner, setOwner] = useState('Ada');
@@ -139,7 +137,7 @@ function MoveForm({ id }: { id: string }) {
           Debit
         </button>
       </div>
-      <ErrorLine error={error} />
+      <ErrorLine error={error} what="the account" />
     </form>
   );
 }
@@ -183,31 +181,8 @@ function AccountDetail({ id }: { id: string }) {
           </li>
         ))}
       </ol>
-      {drawer && <HistoryDrawer id={id} onClose={() => setDrawer(false)} />}
+      {drawer && <HistoryDrawer source={accountHistory} id={id} version={a?.version} onClose={() => setDrawer(false)} />}
     </section>
   );
 }
 
-/** The history drawer: the account's stored events (its audit trail). */
-function HistoryDrawer({ id, onClose }: { id: string; onClose: () => void }) {
-  const [{ data, error }] = useQuery({ query: HistoryQuery, variables: { id }, requestPolicy: 'network-only' });
-  const events = data?.accountHistory.edges.map((e) => e.node) ?? [];
-  return (
-    <aside className="drawer" aria-labelledby="history-title" data-testid="history">
-      <h3 id="history-title">History of {shortId(id)}</h3>
-      <button type="button" onClick={onClose}>
-        Close
-      </button>
-      {error && <p role="alert" className="error">{describeError(error)}</p>}
-      <ol>
-        {events.map((e) => (
-          <li key={e.eventId}>
-            <strong>{e.type}</strong> v{e.version} · position {e.position} · {e.metadata.actor ?? 'unknown'} · {formatTime(e.recordedAt)}
-            <pre>{JSON.stringify(e.payload)}</pre>
-          </li>
-        ))}
-      </ol>
-      <p className="placeholder">Last change and time travel are coming with the history API.</p>
-    </aside>
-  );
-}

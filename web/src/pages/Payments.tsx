@@ -12,8 +12,11 @@ import {
 import type { PaymentFieldsFragment } from '../gql/graphql';
 import { seriesPoints, windows, type Analytics } from '../lib/analytics';
 import { describeError } from '../lib/errors';
+import { ErrorLine } from '../components/ErrorLine';
 import { formatMoney, formatTime, shortId } from '../lib/format';
 import { SeriesChart } from '../components/SeriesChart';
+import { HistoryDrawer } from '../components/HistoryDrawer';
+import { paymentHistory } from '../lib/history';
 
 /** The Payments dashboard: live analytics, latest payments, and actions. */
 export function Payments() {
@@ -155,14 +158,6 @@ function PaymentTable({
   );
 }
 
-function ErrorLine({ error }: { error?: CombinedError }) {
-  if (!error) return null;
-  return (
-    <p role="alert" className="error" data-testid="action-error">
-      {describeError(error)}
-    </p>
-  );
-}
 
 function InitiateForm({ onInitiated }: { onInitiated: (id: string) => void }) {
   const [name, setName] = useState('Ada Lovelace');
@@ -204,6 +199,7 @@ function InitiateForm({ onInitiated }: { onInitiated: (id: string) => void }) {
 function SelectedPayment({ id }: { id: string }) {
   const [{ data, error }] = useSubscription({ query: PaymentSubscription, variables: { id } });
   const p = data?.paymentUpdated;
+  const [drawer, setDrawer] = useState(false);
   const [, process] = useMutation(ProcessPayment);
   const [, fail] = useMutation(FailPayment);
   const [, refund] = useMutation(RefundPayment);
@@ -253,7 +249,11 @@ function SelectedPayment({ id }: { id: string }) {
           Refund
         </button>
       </div>
-      <ErrorLine error={actionError} />
+      <ErrorLine error={actionError} what="the payment" />
+      <button type="button" className="secondary" onClick={() => setDrawer(!drawer)} aria-expanded={drawer}>
+        {drawer ? 'Hide history' : 'History'}
+      </button>
+      {drawer && <HistoryDrawer source={paymentHistory} id={id} version={p?.version} onClose={() => setDrawer(false)} />}
     </section>
   );
 }
