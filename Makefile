@@ -13,7 +13,7 @@ GO ?= go
 GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 
 .PHONY: help services generate build run token test test-short bench bench-quick check-generated fmt lint clean \
-	web web-dev check-web test-web web-screenshots
+	web web-dev check-web test-web web-screenshots web-bench
 
 help: ## Show this help
 	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
@@ -96,6 +96,10 @@ test-web: services ## Component tests (Vitest) and browser end-to-end tests (Pla
 web-screenshots: services ## Run the browser tests and keep their screenshots in docs/ (docs/web-*.png)
 	@scripts/ensure-web-tools.sh --browser
 	cd web && WEB_SCREENSHOTS=../docs node e2e/run.mjs
+
+web-bench: services web ## Measure the web app's budgets (bundle size, dashboard first render); writes docs/web-bench.md
+	@scripts/ensure-web-tools.sh --browser
+	cd web && node e2e/bench.mjs
 
 clean: ## Remove build output
 	rm -rf bin/

@@ -86,7 +86,9 @@ export function HistoryDrawer<H, A>({
             <h3 id={`${titleId}-travel`}>Time travel</h3>
             <label className="slider">
               <span>
-                As it was at <strong data-testid="travel-version">version {shown}</strong> of {latest}
+                <span data-testid="travel-version">
+                  As it was at <strong>version {shown}</strong> of {latest}
+                </span>
                 {picked !== null && shown !== latest && (
                   <>
                     {' '}
@@ -154,14 +156,15 @@ export function HistoryDrawer<H, A>({
             <ol className="events" data-testid="history-events">
               {entity.events.map((e) => (
                 <li key={e.eventId} aria-current={e.version === shown ? 'step' : undefined} data-version={e.version}>
-                  <button type="button" className="event-version" onClick={() => setPicked(e.version === latest ? null : e.version)} aria-label={`Travel to version ${e.version}`}>
+                  <button type="button" className="event-version" onClick={() => setPicked(e.version === latest ? null : e.version)}>
                     v{e.version}
+                    <span className="sr-only">: travel to version {e.version}</span>
                   </button>
                   <div>
-                    <strong>{e.type}</strong>{' '}
-                    <span className="muted">
+                    <strong>{e.type}</strong>
+                    <div className="muted">
                       {e.metadata.actor ?? 'unknown'} · {formatTime(e.recordedAt)} · position {e.position}
-                    </span>
+                    </div>
                     <details>
                       <summary>payload</summary>
                       <pre>{JSON.stringify(e.payload, null, 2)}</pre>

@@ -102,16 +102,16 @@ export const statusText: Record<OrderStatus, string> = {
 };
 
 export const reasonText: Record<OrderReason, string> = {
-  OUT_OF_STOCK: 'there were not enough units in stock for every line',
-  PAYMENT_FAILED: 'its payment failed',
-  CUSTOMER: 'the customer cancelled it',
-  PAYMENT_TIMEOUT: 'its payment did not come in time',
+  OUT_OF_STOCK: 'Not enough units in stock for every line',
+  PAYMENT_FAILED: 'Its payment failed',
+  CUSTOMER: 'The customer cancelled it',
+  PAYMENT_TIMEOUT: 'Its payment did not come in time',
 };
 
 /** Whether nothing more happens to an order in this status. */
 export const isFinal = (s: OrderStatus): boolean => s === 'SHIPPED' || s === 'REJECTED' || s === 'CANCELLED';
 
-/** What happens next to an order, or why it ended, in a sentence. */
+/** What happens next to an order, or why it ended, in a sentence (shown after its status). */
 export function nextStep(status: OrderStatus, reason: OrderReason | null): string {
   switch (status) {
     case 'PLACED':
@@ -123,10 +123,10 @@ export function nextStep(status: OrderStatus, reason: OrderReason | null): strin
     case 'PAID':
       return 'Paid and the stock taken: ship it.';
     case 'SHIPPED':
-      return 'Shipped. Nothing more to do.';
+      return 'Nothing more to do.';
     case 'REJECTED':
     case 'CANCELLED':
-      return `${statusText[status]}: ${reason ? reasonText[reason] : 'no reason given'}.`;
+      return `${reason ? reasonText[reason] : 'No reason given'}.`;
   }
 }
 

@@ -144,8 +144,8 @@ function ProductRow({ product: p, fresh, live }: { product: ProductFieldsFragmen
       </td>
       <td>{p.category}</td>
       <td>{attr(p, 'pages') || '–'}</td>
-      <td>{formatMoney(p.price)}</td>
-      <td>{live ? <LiveStock product={p} /> : <StockText stock={p.stock} />}</td>
+      <td className="nowrap">{formatMoney(p.price)}</td>
+      <td className="nowrap">{live ? <LiveStock product={p} /> : <StockText stock={p.stock} />}</td>
       <td>
         <RestockForm product={p} />
       </td>
@@ -258,10 +258,10 @@ function AddBookForm() {
       </div>
       <label>
         SKU <input {...field('sku')} placeholder={skuFromTitle(form.title)} aria-describedby="sku-hint" />
-        <span id="sku-hint" className="hint">
-          Unique in your catalog; empty: made from the title
-        </span>
       </label>
+      <p id="sku-hint" className="hint">
+        Unique in your catalog; left empty, it is made from the title.
+      </p>
       <label>
         ISBN <input {...field('isbn')} placeholder="optional, e.g. 978-0-441-47812-5" />
       </label>

@@ -59,11 +59,11 @@ export function Orders() {
                 <tr key={o.id} aria-selected={o.id === selected}>
                   <td>{o.customerName}</td>
                   <td>{o.lines.map((l) => `${l.quantity} × ${titles.get(l.productId) ?? shortId(l.productId)}`).join(', ')}</td>
-                  <td>{formatMoney(o.total)}</td>
-                  <td>
+                  <td className="nowrap">{formatMoney(o.total)}</td>
+                  <td className="nowrap">
                     <span className={`status order-${o.status}`}>{statusText[o.status]}</span>
                   </td>
-                  <td>{formatTime(o.placedAt)}</td>
+                  <td className="nowrap">{formatTime(o.placedAt)}</td>
                   <td>
                     <button type="button" className="secondary" onClick={() => setSelected(o.id)} aria-label={`Follow order ${shortId(o.id)} of ${o.customerName}`}>
                       Follow
