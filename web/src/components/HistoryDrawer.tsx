@@ -84,9 +84,9 @@ export function HistoryDrawer<H, A>({
           </section>
           <section aria-labelledby={`${titleId}-travel`} className="travel">
             <h3 id={`${titleId}-travel`}>Time travel</h3>
-            <label className="slider">
-              <span>
-                <span data-testid="travel-version">
+            <div className="slider">
+              <p>
+                <span data-testid="travel-version" id={`${titleId}-version`}>
                   As it was at <strong>version {shown}</strong> of {latest}
                 </span>
                 {picked !== null && shown !== latest && (
@@ -97,7 +97,7 @@ export function HistoryDrawer<H, A>({
                     </button>
                   </>
                 )}
-              </span>
+              </p>
               <input
                 type="range"
                 min={1}
@@ -105,13 +105,14 @@ export function HistoryDrawer<H, A>({
                 step={1}
                 value={shown}
                 disabled={latest <= 1}
+                aria-labelledby={`${titleId}-version`}
                 aria-valuetext={versionText(shown, latest, entity.versions)}
                 onChange={(e) => {
                   const v = Number(e.target.value);
                   setPicked(v === latest ? null : v);
                 }}
               />
-            </label>
+            </div>
             {then.error && <p role="alert" className="error">{describeError(then.error)}</p>}
             {stateThen && (
               <dl className="facts" data-testid="travel-state">
