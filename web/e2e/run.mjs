@@ -70,6 +70,23 @@ const axeCheck = async (page, name) => {
   assert(result.length === 0, `${name}: ${result.join('; ')}`);
 };
 const shot = (page, name) => page.screenshot({ path: join(shotDir, `web-${name}.png`), fullPage: true });
+// The README's picture of the demo: two windows side by side, each with
+// its caption, drawn by the browser itself.
+const twoWindows = async (left, right, leftCaption, rightCaption, name) => {
+  const [a, b] = await Promise.all([left.screenshot(), right.screenshot()]);
+  const page = await left.context().browser().newPage({ viewport: { width: 1800, height: 720 } });
+  const img = (buf, caption) =>
+    `<figure><img src="data:image/png;base64,${buf.toString('base64')}" alt=""><figcaption>${caption}</figcaption></figure>`;
+  await page.setContent(`<!doctype html><style>
+      body { margin: 0; padding: 16px; background: #d9dee7; font: 18px system-ui, sans-serif; display: flex; gap: 16px; }
+      figure { margin: 0; flex: 1; background: #fff; border-radius: 8px; overflow: hidden; box-shadow: 0 4px 14px rgba(0,0,0,.18); }
+      img { display: block; width: 100%; }
+      figcaption { padding: 8px 12px; color: #14213d; font-weight: 600; }
+    </style>${img(a, leftCaption)}${img(b, rightCaption)}`);
+  await page.locator('img').nth(1).evaluate((i) => i.decode());
+  await page.screenshot({ path: join(shotDir, `web-${name}.png`), fullPage: true });
+  await page.close();
+};
 const tileCount = async (page) => Number(await page.getByTestId('tile-payments').textContent());
 const feedVersions = (page) =>
   page.getByTestId('operations').locator('li').evaluateAll((lis) => lis.map((li) => Number(li.dataset.version)));
@@ -250,6 +267,7 @@ try {
     await two.getByTestId('products').getByText(book.title).waitFor({ timeout: live });
     await two.getByTestId('categories').getByRole('button', { name: 'books 1' }).waitFor({ timeout: live });
     await one.getByTestId('products').getByText(book.title).waitFor({ timeout: live });
+    await twoWindows(one, two, 'alice adds a book…', '…and bob\'s window shows it at once, without a reload', 'two-windows');
     // The same SKU again (made from the same title) is refused, as text.
     await form.getByRole('button', { name: 'Add the book' }).click();
     await form.getByTestId('action-error').filter({ hasText: 'has this SKU already' }).waitFor({ timeout: live });
