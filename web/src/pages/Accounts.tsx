@@ -5,22 +5,16 @@ import { useConnection, useConnectionState } from '../lib/connection';
 import { useOperationsFeed } from '../lib/feed';
 import { describeError } from '../lib/errors';
 import { ErrorLine } from '../components/ErrorLine';
+import { TableHead } from '../components/TableHead';
 import { HistoryDrawer } from '../components/HistoryDrawer';
 import { accountHistory } from '../lib/history';
 import { useRefreshEvery } from '../lib/refresh';
+import { useSearchParam } from '../lib/route';
 import { formatMoney, formatTime, shortId } from '../lib/format';
-
-const selectedFromURL = () => new URLSearchParams(window.location.search).get('account');
 
 /** Accounts: open one, credit and debit it, and follow its operations live. */
 export function Accounts() {
-  const [selected, setSelectedState] = useState<string | null>(selectedFromURL);
-  const setSelected = (id: string) => {
-    const url = new URL(window.location.href);
-    url.searchParams.set('account', id);
-    window.history.replaceState(null, '', url);
-    setSelectedState(id);
-  };
+  const [selected, setSelected] = useSearchParam('account');
   const [list, refetch] = useQuery({ query: AccountsQuery, variables: { first: 50 } });
   // No subscription announces new accounts: the list reads again each second.
   useRefreshEvery(() => refetch({ requestPolicy: 'network-only' }), 1000);
@@ -34,16 +28,7 @@ export function Accounts() {
           <p>No accounts yet: open one in the panel.</p>
         ) : (
           <table data-testid="accounts">
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Balance</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="sr-only">Select</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Owner', 'Balance', 'Status']} select />
             <tbody>
               {accounts.map((a) => (
                 <tr key={a.id} aria-selected={a.id === selected}>

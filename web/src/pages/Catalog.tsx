@@ -7,6 +7,7 @@ import { useDebounced } from '../lib/debounce';
 import { bookInput, skuFromTitle, type BookForm } from '../lib/shop';
 import { formatMoney, shortId } from '../lib/format';
 import { ErrorLine } from '../components/ErrorLine';
+import { TableHead } from '../components/TableHead';
 
 const pageSize = 25;
 // Each shown product's stock is a subscription (stockChanged); the server
@@ -96,16 +97,7 @@ export function Catalog() {
           <p>{list.fetching ? 'Loading…' : search ? `Nothing matches “${search}”.` : 'No products yet: add a book in the panel.'}</p>
         ) : (
           <table data-testid="products">
-            <thead>
-              <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Category</th>
-                <th scope="col">Pages</th>
-                <th scope="col">Price</th>
-                <th scope="col">Stock</th>
-                <th scope="col">Restock</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Title', 'Category', 'Pages', 'Price', 'Stock', 'Restock']} />
             <tbody>
               {products.map((p, i) => (
                 <ProductRow key={p.id} product={p} fresh={fresh.has(p.id)} live={i < liveStockRows} />

@@ -6,9 +6,9 @@ import { describeError } from '../lib/errors';
 import { addStep, draftOrder, isFinal, nextStep, progress, statusText, type Orderable } from '../lib/shop';
 import { formatMoney, formatTime, shortId } from '../lib/format';
 import { useRefreshEvery } from '../lib/refresh';
+import { useSearchParam } from '../lib/route';
 import { ErrorLine } from '../components/ErrorLine';
-
-const selectedFromURL = () => new URLSearchParams(window.location.search).get('order');
+import { TableHead } from '../components/TableHead';
 
 /**
  * Orders: place one from the catalog, list them, and follow one live as
@@ -16,13 +16,7 @@ const selectedFromURL = () => new URLSearchParams(window.location.search).get('o
  * and, once paid, takes the stock (orderUpdated: every version once).
  */
 export function Orders() {
-  const [selected, setSelectedState] = useState<string | null>(selectedFromURL);
-  const setSelected = (id: string) => {
-    const url = new URL(window.location.href);
-    url.searchParams.set('order', id);
-    window.history.replaceState(null, '', url);
-    setSelectedState(id);
-  };
+  const [selected, setSelected] = useSearchParam('order');
   const [list, refetch] = useQuery({ query: OrdersQuery, variables: { first: 25 }, requestPolicy: 'cache-and-network' });
   // No subscription announces new orders: the list reads again each second
   // (the selected order follows its own subscription).
@@ -42,18 +36,7 @@ export function Orders() {
           <p>No orders yet: place one in the panel.</p>
         ) : (
           <table data-testid="orders">
-            <thead>
-              <tr>
-                <th scope="col">Customer</th>
-                <th scope="col">Lines</th>
-                <th scope="col">Total</th>
-                <th scope="col">Status</th>
-                <th scope="col">Placed</th>
-                <th scope="col">
-                  <span className="sr-only">Select</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Customer', 'Lines', 'Total', 'Status', 'Placed']} select />
             <tbody>
               {orders.map((o) => (
                 <tr key={o.id} aria-selected={o.id === selected}>
@@ -202,14 +185,7 @@ function OrderDetail({ id, titles }: { id: string; titles: Map<string, string> }
             <strong>{statusText[o.status]}.</strong> {nextStep(o.status, o.reason)}
           </p>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Product</th>
-                <th scope="col">Quantity</th>
-                <th scope="col">Unit price</th>
-                <th scope="col">Amount</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Product', 'Quantity', 'Unit price', 'Amount']} />
             <tbody>
               {o.lines.map((l) => (
                 <tr key={l.productId}>

@@ -13,6 +13,7 @@ import type { PaymentFieldsFragment } from '../gql/graphql';
 import { seriesPoints, windows, type Analytics } from '../lib/analytics';
 import { describeError } from '../lib/errors';
 import { ErrorLine } from '../components/ErrorLine';
+import { TableHead } from '../components/TableHead';
 import { formatMoney, formatTime, shortId } from '../lib/format';
 import { SeriesChart } from '../components/SeriesChart';
 import { HistoryDrawer } from '../components/HistoryDrawer';
@@ -133,17 +134,7 @@ function PaymentTable({
   if (payments.length === 0) return <p>No payments yet: initiate one in the panel.</p>;
   return (
     <table data-testid="latest-payments">
-      <thead>
-        <tr>
-          <th scope="col">Customer</th>
-          <th scope="col">Amount</th>
-          <th scope="col">Status</th>
-          <th scope="col">Initiated</th>
-          <th scope="col">
-            <span className="sr-only">Select</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead columns={['Customer', 'Amount', 'Status', 'Initiated']} select />
       <tbody>
         {payments.map((p) => (
           <tr key={p.id} aria-selected={p.id === selected}>
