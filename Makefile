@@ -36,12 +36,13 @@ run token: export JWT_HS256_SECRET ?= chronicle-dev-secret
 SUB ?= developer
 ORG ?= dev
 TTL ?= 1h
+ROLES ?=
 
 run: services ## Run the server in dev mode on :PORT (applies migrations at start)
-	CHRONICLE_DEV=true $(GO) run .
+	CHRONICLE_DEV=true CHRONICLE_MASTER_KEY="$${CHRONICLE_MASTER_KEY:-$$(scripts/dev-master-key.sh)}" $(GO) run .
 
-token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h)
-	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)'
+token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h ROLES=admin)
+	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)' -roles '$(ROLES)'
 
 test: services ## go vet + all tests with the race detector, then the web app's (test-web)
 	$(GO) vet ./...

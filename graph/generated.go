@@ -99,6 +99,13 @@ type ComplexityRoot struct {
 		RefundedTotal    func(childComplexity int) int
 	}
 
+	EraseDataSubjectPayload struct {
+		Entities func(childComplexity int) int
+		Erased   func(childComplexity int) int
+		Position func(childComplexity int) int
+		UpToDate func(childComplexity int) int
+	}
+
 	EventMetadata struct {
 		Actor         func(childComplexity int) int
 		CausationID   func(childComplexity int) int
@@ -129,6 +136,7 @@ type ComplexityRoot struct {
 		CreditAccount      func(childComplexity int, input model.CreditAccountInput) int
 		DebitAccount       func(childComplexity int, input model.DebitAccountInput) int
 		DiscontinueProduct func(childComplexity int, input model.DiscontinueProductInput) int
+		EraseDataSubject   func(childComplexity int, input model.EraseDataSubjectInput) int
 		FailPayment        func(childComplexity int, input model.FailPaymentInput) int
 		InitiatePayment    func(childComplexity int, input model.InitiatePaymentInput) int
 		OpenAccount        func(childComplexity int, input model.OpenAccountInput) int
@@ -388,6 +396,7 @@ type AccountResolver interface {
 	History(ctx context.Context, obj *model.Account, first *int, after *string, types []string) (*model.StoredEventConnection, error)
 }
 type MutationResolver interface {
+	EraseDataSubject(ctx context.Context, input model.EraseDataSubjectInput) (*model.EraseDataSubjectPayload, error)
 	OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error)
 	CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error)
 	DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error)
@@ -681,6 +690,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CurrencyTotals.RefundedTotal(childComplexity), true
 
+	case "EraseDataSubjectPayload.entities":
+		if e.ComplexityRoot.EraseDataSubjectPayload.Entities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.Entities(childComplexity), true
+	case "EraseDataSubjectPayload.erased":
+		if e.ComplexityRoot.EraseDataSubjectPayload.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.Erased(childComplexity), true
+	case "EraseDataSubjectPayload.position":
+		if e.ComplexityRoot.EraseDataSubjectPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.Position(childComplexity), true
+	case "EraseDataSubjectPayload.upToDate":
+		if e.ComplexityRoot.EraseDataSubjectPayload.UpToDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.UpToDate(childComplexity), true
+
 	case "EventMetadata.actor":
 		if e.ComplexityRoot.EventMetadata.Actor == nil {
 			break
@@ -839,6 +873,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DiscontinueProduct(childComplexity, args["input"].(model.DiscontinueProductInput)), true
+	case "Mutation.eraseDataSubject":
+		if e.ComplexityRoot.Mutation.EraseDataSubject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseDataSubject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseDataSubject(childComplexity, args["input"].(model.EraseDataSubjectInput)), true
 	case "Mutation.failPayment":
 		if e.ComplexityRoot.Mutation.FailPayment == nil {
 			break
@@ -1997,6 +2042,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreditAccountInput,
 		ec.unmarshalInputDebitAccountInput,
 		ec.unmarshalInputDiscontinueProductInput,
+		ec.unmarshalInputEraseDataSubjectInput,
 		ec.unmarshalInputFailPaymentInput,
 		ec.unmarshalInputInitiatePaymentInput,
 		ec.unmarshalInputOpenAccountInput,
@@ -2181,6 +2227,15 @@ type Query {
 }
 
 type Mutation {
+  """
+  The right to be forgotten: deletes the key that a data subject's personal
+  data is sealed with (crypto-shredding), so that it can never be read
+  again, and has every read model replace it with "[erased]". Stored events
+  are not rewritten. Only for callers whose token has the ` + "`" + `admin` + "`" + ` role
+  (FORBIDDEN otherwise). Erasing a subject with nothing stored (or nothing
+  since its last erasure) answers ` + "`" + `erased: false` + "`" + `.
+  """
+  eraseDataSubject(input: EraseDataSubjectInput!): EraseDataSubjectPayload!
   openAccount(input: OpenAccountInput!): AccountPayload!
   creditAccount(input: CreditAccountInput!): AccountPayload!
   debitAccount(input: DebitAccountInput!): AccountPayload!
@@ -2377,6 +2432,8 @@ type Counterparty {
 
 input OpenAccountInput {
   owner: String!
+  "The owner's e-mail address, optional: the data subject the account's owner data belongs to (see eraseDataSubject)."
+  ownerEmail: String
   "ISO 4217 code, upper case, e.g. EUR."
   currency: String!
   "Decimal string, at least 0. Defaults to 0."
@@ -2945,6 +3002,27 @@ type OrderPayload {
   upToDate: Boolean!
   duplicate: Boolean!
 }
+
+"""
+A data subject of the caller's organization: exactly one of ` + "`" + `email` + "`" + ` (a
+customer of payments and orders, and the owner of accounts opened with that
+` + "`" + `ownerEmail` + "`" + `) and ` + "`" + `owner` + "`" + ` (the owner of accounts opened without one).
+"""
+input EraseDataSubjectInput {
+  email: String
+  owner: String
+}
+
+type EraseDataSubjectPayload {
+  "False when nothing of the subject was stored."
+  erased: Boolean!
+  "How many entities (accounts, payments, orders) held its data."
+  entities: Int!
+  "The erasure event's position (null when nothing was erased)."
+  position: Int64
+  "True once every read model shows the marker instead of the data."
+  upToDate: Boolean!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3069,6 +3147,20 @@ func (ec *executionContext) childFields_CurrencyTotals(ctx context.Context, fiel
 		return ec.fieldContext_CurrencyTotals_refundedAverage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CurrencyTotals", field.Name)
+}
+
+func (ec *executionContext) childFields_EraseDataSubjectPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erased":
+		return ec.fieldContext_EraseDataSubjectPayload_erased(ctx, field)
+	case "entities":
+		return ec.fieldContext_EraseDataSubjectPayload_entities(ctx, field)
+	case "position":
+		return ec.fieldContext_EraseDataSubjectPayload_position(ctx, field)
+	case "upToDate":
+		return ec.fieldContext_EraseDataSubjectPayload_upToDate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EraseDataSubjectPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_EventMetadata(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3797,6 +3889,20 @@ func (ec *executionContext) field_Mutation_discontinueProduct_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DiscontinueProductInput, error) {
 			return ec.unmarshalNDiscontinueProductInput2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐDiscontinueProductInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_eraseDataSubject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EraseDataSubjectInput, error) {
+			return ec.unmarshalNEraseDataSubjectInput2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5457,6 +5563,98 @@ func (ec *executionContext) fieldContext_CurrencyTotals_refundedAverage(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _EraseDataSubjectPayload_erased(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _EraseDataSubjectPayload_entities(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_entities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EraseDataSubjectPayload_position(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _EraseDataSubjectPayload_upToDate(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_upToDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpToDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_upToDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _EventMetadata_actor(ctx context.Context, field graphql.CollectedField, obj *model.EventMetadata) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5754,6 +5952,50 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Mutation_eraseDataSubject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseDataSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseDataSubject(ctx, fc.Args["input"].(model.EraseDataSubjectInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EraseDataSubjectPayload) graphql.Marshaler {
+			return ec.marshalNEraseDataSubjectPayload2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseDataSubject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EraseDataSubjectPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseDataSubject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_openAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -12337,6 +12579,43 @@ func (ec *executionContext) unmarshalInputDiscontinueProductInput(ctx context.Co
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEraseDataSubjectInput(ctx context.Context, obj any) (model.EraseDataSubjectInput, error) {
+	var it model.EraseDataSubjectInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "owner"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "owner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owner = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputFailPaymentInput(ctx context.Context, obj any) (model.FailPaymentInput, error) {
 	var it model.FailPaymentInput
 	if obj == nil {
@@ -12457,7 +12736,7 @@ func (ec *executionContext) unmarshalInputOpenAccountInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"owner", "currency", "initialBalance", "idempotencyKey"}
+	fieldsInOrder := [...]string{"owner", "ownerEmail", "currency", "initialBalance", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12471,6 +12750,13 @@ func (ec *executionContext) unmarshalInputOpenAccountInput(ctx context.Context, 
 				return it, err
 			}
 			it.Owner = data
+		case "ownerEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerEmail = data
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -13393,6 +13679,59 @@ func (ec *executionContext) _CurrencyTotals(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var eraseDataSubjectPayloadImplementors = []string{"EraseDataSubjectPayload"}
+
+func (ec *executionContext) _EraseDataSubjectPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EraseDataSubjectPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eraseDataSubjectPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EraseDataSubjectPayload")
+		case "erased":
+			out.Values[i] = ec._EraseDataSubjectPayload_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entities":
+			out.Values[i] = ec._EraseDataSubjectPayload_entities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._EraseDataSubjectPayload_position(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "upToDate":
+			out.Values[i] = ec._EraseDataSubjectPayload_upToDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var eventMetadataImplementors = []string{"EventMetadata"}
 
 func (ec *executionContext) _EventMetadata(ctx context.Context, sel ast.SelectionSet, obj *model.EventMetadata) graphql.Marshaler {
@@ -13577,6 +13916,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "eraseDataSubject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseDataSubject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "openAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_openAccount(ctx, field)
@@ -16265,6 +16611,21 @@ func (ec *executionContext) unmarshalNDiscontinueProductInput2githubᚗcomᚋchr
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNEraseDataSubjectInput2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectInput(ctx context.Context, v any) (model.EraseDataSubjectInput, error) {
+	res, err := ec.unmarshalInputEraseDataSubjectInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEraseDataSubjectPayload2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectPayload(ctx context.Context, sel ast.SelectionSet, v *model.EraseDataSubjectPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EraseDataSubjectPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEventMetadata2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEventMetadata(ctx context.Context, sel ast.SelectionSet, v *model.EventMetadata) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -17142,6 +17503,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := model.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt642ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
 	return res
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/catalog"
+	"github.com/chronicle-es/chronicle/internal/erasure"
 	"github.com/chronicle-es/chronicle/internal/order"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
@@ -48,10 +49,24 @@ func (r *accountResolver) History(ctx context.Context, obj *model.Account, first
 	return historyOf(ctx, r.account.History, account.ParseID, obj.ID, first, after, types)
 }
 
+// EraseDataSubject is the resolver for the eraseDataSubject field.
+func (r *mutationResolver) EraseDataSubject(ctx context.Context, input model.EraseDataSubjectInput) (*model.EraseDataSubjectPayload, error) {
+	res, err := r.erasure.Erase(ctx, erasure.Subject{Email: deref(input.Email), Owner: deref(input.Owner)})
+	if err != nil {
+		return nil, err
+	}
+	out := &model.EraseDataSubjectPayload{Erased: res.Erased, Entities: res.Entities, UpToDate: res.UpToDate}
+	if res.Erased {
+		out.Position = &res.Position
+	}
+	return out, nil
+}
+
 // OpenAccount is the resolver for the openAccount field.
 func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error) {
 	return handle(ctx, r.account.Commands, account.OpenAccount{
 		Owner:          input.Owner,
+		OwnerEmail:     deref(input.OwnerEmail),
 		Currency:       input.Currency,
 		InitialBalance: deref(input.InitialBalance),
 	}, nil, input.IdempotencyKey, accountPayloadOf)

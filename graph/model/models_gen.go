@@ -178,6 +178,25 @@ type DiscontinueProductInput struct {
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
+// A data subject of the caller's organization: exactly one of `email` (a
+// customer of payments and orders, and the owner of accounts opened with that
+// `ownerEmail`) and `owner` (the owner of accounts opened without one).
+type EraseDataSubjectInput struct {
+	Email *string `json:"email,omitempty"`
+	Owner *string `json:"owner,omitempty"`
+}
+
+type EraseDataSubjectPayload struct {
+	// False when nothing of the subject was stored.
+	Erased bool `json:"erased"`
+	// How many entities (accounts, payments, orders) held its data.
+	Entities int `json:"entities"`
+	// The erasure event's position (null when nothing was erased).
+	Position *int64 `json:"position,omitempty"`
+	// True once every read model shows the marker instead of the data.
+	UpToDate bool `json:"upToDate"`
+}
+
 type EventMetadata struct {
 	Actor         *string `json:"actor,omitempty"`
 	CorrelationID *string `json:"correlationId,omitempty"`
@@ -228,6 +247,8 @@ type Mutation struct {
 
 type OpenAccountInput struct {
 	Owner string `json:"owner"`
+	// The owner's e-mail address, optional: the data subject the account's owner data belongs to (see eraseDataSubject).
+	OwnerEmail *string `json:"ownerEmail,omitempty"`
 	// ISO 4217 code, upper case, e.g. EUR.
 	Currency string `json:"currency"`
 	// Decimal string, at least 0. Defaults to 0.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,7 +87,7 @@ func TestVerifyHS256(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
-	if c.Identity != alice || c.ExpiresAt.Unix() != now.Add(time.Hour).Unix() || !c.ValidUntil.Equal(c.ExpiresAt.Add(30*time.Second)) {
+	if !reflect.DeepEqual(c.Identity, alice) || c.ExpiresAt.Unix() != now.Add(time.Hour).Unix() || !c.ValidUntil.Equal(c.ExpiresAt.Add(30*time.Second)) {
 		t.Errorf("claims = %+v, want alice of acme, expiring in an hour", c)
 	}
 
@@ -156,7 +157,7 @@ func TestVerifyIssuerAudienceAndClaimName(t *testing.T) {
 		c["aud"] = []string{"other", "chronicle"}
 		return c
 	}
-	if c, err := v.Verify(context.Background(), signHS(t, base(), secret)); err != nil || c.Identity != alice {
+	if c, err := v.Verify(context.Background(), signHS(t, base(), secret)); err != nil || !reflect.DeepEqual(c.Identity, alice) {
 		t.Fatalf("valid token: %+v, %v", c, err)
 	}
 	for _, tc := range []struct {
@@ -187,7 +188,7 @@ func TestMint(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := v.Verify(context.Background(), tok)
-	if err != nil || c.Identity != alice {
+	if err != nil || !reflect.DeepEqual(c.Identity, alice) {
 		t.Fatalf("minted token: %+v, %v", c, err)
 	}
 	if d := time.Until(c.ExpiresAt); d <= 0 || d > time.Minute {
@@ -312,7 +313,7 @@ func TestVerifyRS256FromFile(t *testing.T) {
 	if v.Algorithm() != "RS256" {
 		t.Errorf("algorithm %s, want RS256", v.Algorithm())
 	}
-	if c, err := v.Verify(context.Background(), signRS(t, claims(now), k1, "k1")); err != nil || c.Identity != alice {
+	if c, err := v.Verify(context.Background(), signRS(t, claims(now), k1, "k1")); err != nil || !reflect.DeepEqual(c.Identity, alice) {
 		t.Fatalf("valid RS256 token: %+v, %v", c, err)
 	}
 	// One key in the set: a token without kid may use it.

@@ -44,7 +44,8 @@ func Module(n Needs) module.Module[*App] {
 		Projections: []projection.Projection{Projection{}},
 		New:         func(d module.Deps) *App { return New(d, n) },
 		Processes: func(a *App, d module.Deps) []*process.Manager {
-			return []*process.Manager{NewFulfilment(Senders{Orders: a.Commands, Stock: n.Stock.Commands, Payments: n.Payments.Commands}, n.PaymentTimeout, d.Process)}
+			return []*process.Manager{NewFulfilment(Senders{Orders: a.Commands, Stock: n.Stock.Commands, Payments: n.Payments.Commands,
+				Personal: valueOpener(d)}, n.PaymentTimeout, d.Process)}
 		},
 	}
 }
@@ -103,4 +104,15 @@ func (a *App) Place(ctx context.Context, cmd PlaceOrder, opts command.Options) (
 // Get is the read model's Get (for resolvers).
 func (a *App) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
 	return a.Reads.Get(ctx, organization, id)
+}
+
+// valueOpener opens sealed values with d's keys on d's pool (nil without
+// keys).
+func valueOpener(d module.Deps) ValueOpener {
+	if d.Keys == nil {
+		return nil
+	}
+	return func(ctx context.Context, organization string, values ...*string) error {
+		return d.Keys.OpenValues(ctx, d.Pool, organization, values...)
+	}
 }

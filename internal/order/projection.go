@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -18,6 +19,13 @@ type Projection struct{}
 
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
+
+// ReadsPersonalData implements projection.PersonalReader: orders show the
+// customer's name and e-mail, opened from their sealed form.
+func (Projection) ReadsPersonalData() {}
+
+// personalColumns are the orders columns an erasure scrubs.
+var personalColumns = []string{"customer_name", "customer_email"}
 
 // Tables implements projection.Rebuildable.
 func (Projection) Tables() []string { return []string{"orders", "order_history"} }
@@ -71,11 +79,18 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			keys = append(keys, k)
 		}
 	}
-	if b.Len() == 0 {
-		return nil, nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := projection.SendBatch(ctx, tx, b); err != nil {
 		return nil, fmt.Errorf("apply orders batch: %w", err)
+	}
+	scrubbed, err := projection.Scrub(ctx, tx, "orders", personalColumns, projection.Erasures(events, Type.StreamType))
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scrubbed {
+		if k := s.ID.String(); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
 	}
 	return keys, nil
 }

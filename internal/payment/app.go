@@ -51,7 +51,7 @@ func New(d module.Deps) *App {
 			AfterRead:  raiseCacheFloor(d.Cache, d.Logger),
 		}),
 		Reads:   reads,
-		History: history.NewReader(d.Store, Type.StreamType, Type.Events, ErrPaymentNotFound),
+		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrPaymentNotFound),
 	}
 }
 
