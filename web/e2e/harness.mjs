@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ export async function harness(log) {
     ...process.env,
     CHRONICLE_DEV: 'true',
     JWT_HS256_SECRET: secret,
+    // One key for the run: personal data sealed before a restart opens after it.
+    CHRONICLE_MASTER_KEY: randomBytes(32).toString('base64'),
     PORT: String(port),
     DATABASE_URL: `${pgURL}/${dbName}?sslmode=disable`,
     REDIS_URL: redisURL,
