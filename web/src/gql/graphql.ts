@@ -76,6 +76,8 @@ export type OpenAccountInput = {
   /** Decimal string, at least 0. Defaults to 0. */
   initialBalance?: string | null | undefined;
   owner: string;
+  /** The owner's e-mail address, optional: the data subject the account's owner data belongs to (see eraseDataSubject). */
+  ownerEmail?: string | null | undefined;
 };
 
 export type OperationKind =
