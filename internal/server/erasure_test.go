@@ -143,6 +143,17 @@ func TestEraseDataSubject(t *testing.T) {
 	if e := erased.EraseDataSubject; !e.Erased || e.Entities != 4 || e.Position == nil || !e.UpToDate {
 		t.Fatalf("eraseDataSubject = %+v, want 4 entities (account, payment, order, the order's payment) erased, up to date", e)
 	}
+	// A subscription opened afterwards starts from the scrubbed row.
+	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
+	mustInit(t, ws, nil)
+	subs := newSubs(t, ws)
+	subs.subscribe("p", `subscription($id: ID!) { paymentUpdated(id: $id) { customerName customerEmail } }`, servertest.Vars{"id": pay})
+	var live struct {
+		PaymentUpdated struct{ CustomerName, CustomerEmail string } `json:"paymentUpdated"`
+	}
+	if subs.data("p", &live); live.PaymentUpdated.CustomerName != datasubject.Erased || live.PaymentUpdated.CustomerEmail != datasubject.Erased {
+		t.Errorf("paymentUpdated after the erasure sent %+v", live.PaymentUpdated)
+	}
 	var again erasure
 	admin.MustSucceed(t, eraseMutation, in("email", email), &again)
 	if again.EraseDataSubject.Erased {
