@@ -56,6 +56,9 @@ test-short: services ## All tests, no race detector
 
 bench: services ## Measure a server built from this checkout; writes docs/benchmarks.md
 	$(GO) run ./cmd/bench
+	# The cost of sealing personal data per command, beside the same append
+	# unsealed, in one run (issue 12).
+	$(GO) test -run '^$$' -bench PersonalAppend -benchtime 2s ./internal/datasubject/
 
 bench-quick: services ## A shorter benchmark run
 	$(GO) run ./cmd/bench -quick

@@ -9,7 +9,10 @@
 //     credits per second;
 //  4. commit to subscription frame with 1,000 and 5,000 subscriptions, and
 //     memory per idle subscription;
-//  5. projection rebuild speed over 1,000,000 stored events.
+//  5. projection rebuild speed over 1,000,000 stored events;
+//  6. an ordinary query while 2,000 clients flood the server;
+//  7. a command on a stream of 10,000 events with snapshots and without,
+//     each beside a command on a fresh stream (snapshots.go).
 //
 // It starts what it needs (server processes and databases of their own),
 // stops them afterwards, and leaves nothing running.
@@ -19,6 +22,8 @@
 //	go run ./cmd/bench -out ''            # print only
 //	go run ./cmd/bench -quick -profile credit-64 -out ''
 //	                                      # and a 10 s CPU profile of the server
+//	go run ./cmd/bench -only snapshots    # item 7 only, printed (not written
+//	                                      # unless -out is given)
 //
 // PostgreSQL (DATABASE_URL) must be reachable; REDIS_URL, when set, is
 // passed to the server, so the fan-out goes through Redis as in production.
@@ -44,8 +49,20 @@ func main() {
 	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario (heap and goroutine profiles for subscriptions-idle-N): "+strings.Join(scenarioNames(), ", "))
 	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
 	flag.BoolVar(&overloadOnly, "overload-only", false, "run the overload probe only (issue 10, item 7), and print its log lines")
+	flag.StringVar(&only, "only", "", "run one part only and print its report (written only with an explicit -out): "+strings.Join(parts, ", "))
 	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
+	if only != "" {
+		if !slices.Contains(parts, only) {
+			fmt.Fprintf(os.Stderr, "bench: unknown part %q for -only (one of %s)\n", only, strings.Join(parts, ", "))
+			os.Exit(2)
+		}
+		outGiven := false
+		flag.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
+		if !outGiven {
+			*out = ""
+		}
+	}
 	var prof *profiler
 	if *profile != "" {
 		if !slices.Contains(scenarioNames(), *profile) {
@@ -62,6 +79,12 @@ func main() {
 
 // overloadOnly is -overload-only.
 var overloadOnly bool
+
+// only is -only: the one part to run, one of parts ("" runs everything).
+var only string
+
+// parts are the parts -only runs alone.
+var parts = []string{"snapshots"}
 
 // serverEnv is what -server-env adds to every server's environment.
 var serverEnv stringList
@@ -109,6 +132,9 @@ type plan struct {
 	// overloadFlood is how many clients flood the server in the overload
 	// probe (issue 10, item 7).
 	overloadFlood int
+	// snapshotStream is the length of the snapshot item's long stream
+	// (issue 12).
+	snapshotStream int
 }
 
 func newPlan(quick bool) plan {
@@ -134,6 +160,7 @@ func newPlan(quick bool) plan {
 		// A dashboard page: five live panels on one connection.
 		dashboardSubscriptions: 5,
 		overloadFlood:          2000,
+		snapshotStream:         10_000,
 	}
 	if quick {
 		p.command, p.target = p.command+" -quick", p.target+"-quick"
@@ -143,6 +170,10 @@ func newPlan(quick bool) plan {
 		p.lag = window{Warmup: time.Second, Measure: 4 * time.Second}
 		p.subscriptionSizes, p.subscriptionCredits = []int{1000}, 10
 		p.rebuildEvents = 100_000
+	}
+	if only != "" {
+		// A part alone is not what make runs.
+		p.command, p.target = p.command+" -only "+only, ""
 	}
 	for _, kv := range serverEnv {
 		// Not what make runs: the report names only the command.
@@ -158,7 +189,8 @@ func scenarioNames() []string {
 		names = append(names, fmt.Sprintf("credit-%d", c), fmt.Sprintf("credit-nowait-%d", c))
 	}
 	q := newPlan(false).queryConcurrency
-	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
+	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable",
+		"snapshots-fresh-1", "snapshots-long-1", "nosnapshots-fresh-1", "nosnapshots-long-1")
 	for _, n := range newPlan(false).subscriptionSizes {
 		names = append(names, fmt.Sprintf("subscriptions-idle-%d", n))
 	}
@@ -186,6 +218,12 @@ func run(quick bool, out string, prof *profiler) error {
 	}
 	if overloadOnly {
 		return runOverloadProbe(ctx, p, bin, work, rep)
+	}
+	if only == "snapshots" {
+		if rep.snapshots, err = runSnapshots(ctx, p, bin, work, prof); err != nil {
+			return err
+		}
+		return rep.write(out)
 	}
 	if err := runServerScenarios(ctx, p, bin, work, prof, rep); err != nil {
 		return err
@@ -235,8 +273,16 @@ func run(quick bool, out string, prof *profiler) error {
 	}
 	logf("  %.0f events/s (%d events in %.1f s)", rebuild.EventsPerSecond, rebuild.Events, rebuild.Seconds)
 	rep.rebuild = &rebuild
+	// Item 7 (issue 12) starts servers of its own, one at a time.
+	if rep.snapshots, err = runSnapshots(ctx, p, bin, work, prof); err != nil {
+		return err
+	}
+	return rep.write(out)
+}
 
-	text := rep.markdown()
+// write prints the report and writes it to out (unless "").
+func (r *report) write(out string) error {
+	text := r.markdown()
 	fmt.Print(text)
 	if out != "" {
 		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {

@@ -300,6 +300,10 @@ type Order struct {
 	Version   int       `json:"version"`
 	PlacedAt  time.Time `json:"placedAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// The event that produced this state: the command of a customer, or of the fulfilment process (actor `process:fulfilment`).
+	LastChange *LastChange `json:"lastChange"`
+	// The order's stream, oldest first (its audit trail), optionally only some event types.
+	History *StoredEventConnection `json:"history"`
 }
 
 type OrderConnection struct {
@@ -462,6 +466,10 @@ type Product struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Its stock, as projected by the `stock` projection.
 	Stock *Stock `json:"stock"`
+	// The event that produced this state.
+	LastChange *LastChange `json:"lastChange"`
+	// The product's stream, oldest first (its audit trail), optionally only some event types.
+	History *StoredEventConnection `json:"history"`
 }
 
 type ProductConnection struct {
@@ -538,6 +546,11 @@ type Stock struct {
 	// Version of the stock's stream (0: never restocked).
 	Version   int        `json:"version"`
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	// The event that produced this state (restock, reservation, commit,
+	// release), null at version 0.
+	LastChange *LastChange `json:"lastChange,omitempty"`
+	// The stock's stream, oldest first (its audit trail), optionally only some event types; empty at version 0.
+	History *StoredEventConnection `json:"history"`
 }
 
 // What a command did to a product's stock.

@@ -6,11 +6,13 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,6 +207,35 @@ func TestMint(t *testing.T) {
 		if _, err := auth.Mint([]byte(bad.secret), bad.id, bad.ttl); err == nil {
 			t.Errorf("Mint(%q, %+v, %s) succeeded", bad.secret, bad.id, bad.ttl)
 		}
+	}
+}
+
+// TestRolesClaim: the roles claim is an array of strings (or one string);
+// anything else is refused as malformed, and a token without it has none.
+func TestRolesClaim(t *testing.T) {
+	v := newHS(t, auth.Config{})
+	now := time.Now()
+	for _, tc := range []struct {
+		roles any
+		want  []string
+	}{{nil, nil}, {[]any{"admin", "auditor"}, []string{"admin", "auditor"}}, {"admin", []string{"admin"}}, {[]any{}, []string{}}} {
+		c := claims(now)
+		if tc.roles != nil {
+			c[auth.RolesClaim] = tc.roles
+		}
+		got, err := v.Verify(context.Background(), signHS(t, c, secret))
+		if err != nil || !reflect.DeepEqual(got.Roles, tc.want) {
+			t.Errorf("roles %v: got %#v, %v; want %#v", tc.roles, got.Roles, err, tc.want)
+		}
+		if got.HasRole(auth.RoleAdmin) != slices.Contains(tc.want, auth.RoleAdmin) {
+			t.Errorf("roles %v: HasRole(admin) = %v", tc.roles, got.HasRole(auth.RoleAdmin))
+		}
+	}
+	for _, bad := range []any{42, []any{"admin", 7}, []any{""}, []any{"ad\nmin"}, make([]any, auth.MaxRoles+1)} {
+		c := claims(now)
+		c[auth.RolesClaim] = bad
+		_, err := v.Verify(context.Background(), signHS(t, c, secret))
+		wantErr(t, fmt.Sprintf("roles %v", bad), err, auth.ErrMalformedRoles)
 	}
 }
 

@@ -31,7 +31,8 @@ const (
 	erasedPaymentQuery = `query($id: ID!) { payment(id: $id) { customerName customerEmail }
   past: payment(id: $id, atVersion: 1) { customerName customerEmail }
   lastChange: payment(id: $id) { history { edges { node { payload } } } } }`
-	erasedOrderQuery = `query($id: ID!) { order(id: $id) { customerName customerEmail status paymentId } }`
+	erasedOrderQuery = `query($id: ID!) { order(id: $id) { customerName customerEmail status paymentId }
+  past: order(id: $id, atVersion: 1) { customerName customerEmail } }`
 )
 
 type erasure struct {
@@ -142,6 +143,17 @@ func TestEraseDataSubject(t *testing.T) {
 	if e := erased.EraseDataSubject; !e.Erased || e.Entities != 4 || e.Position == nil || !e.UpToDate {
 		t.Fatalf("eraseDataSubject = %+v, want 4 entities (account, payment, order, the order's payment) erased, up to date", e)
 	}
+	// A subscription opened afterwards starts from the scrubbed row.
+	ws := srv.MustDialWS(t, servertest.GraphQLTransportWS, nil)
+	mustInit(t, ws, nil)
+	subs := newSubs(t, ws)
+	subs.subscribe("p", `subscription($id: ID!) { paymentUpdated(id: $id) { customerName customerEmail } }`, servertest.Vars{"id": pay})
+	var live struct {
+		PaymentUpdated struct{ CustomerName, CustomerEmail string } `json:"paymentUpdated"`
+	}
+	if subs.data("p", &live); live.PaymentUpdated.CustomerName != datasubject.Erased || live.PaymentUpdated.CustomerEmail != datasubject.Erased {
+		t.Errorf("paymentUpdated after the erasure sent %+v", live.PaymentUpdated)
+	}
 	var again erasure
 	admin.MustSucceed(t, eraseMutation, in("email", email), &again)
 	if again.EraseDataSubject.Erased {
@@ -175,11 +187,11 @@ func TestEraseDataSubject(t *testing.T) {
 			}
 		}
 		var o struct {
-			Order struct{ CustomerName, CustomerEmail string } `json:"order"`
+			Order, Past struct{ CustomerName, CustomerEmail string }
 		}
 		c.MustSucceed(t, erasedOrderQuery, servertest.Vars{"id": ord}, &o)
-		if o.Order.CustomerName != datasubject.Erased || o.Order.CustomerEmail != datasubject.Erased {
-			t.Errorf("%s: order shows %+v", when, o.Order)
+		if o.Order.CustomerName != datasubject.Erased || o.Order.CustomerEmail != datasubject.Erased || o.Past.CustomerName != datasubject.Erased {
+			t.Errorf("%s: order shows %+v, at version 1 %+v", when, o.Order, o.Past)
 		}
 		if l := listAccounts(t, c, servertest.Vars{"owner": name}); len(l.Accounts.Edges) != 0 {
 			t.Errorf("%s: accounts(owner: %q) still finds %d accounts", when, name, len(l.Accounts.Edges))
