@@ -13,8 +13,8 @@
 //     in its stock, an account opened in its list, within 2 s; an order
 //     placed from the catalog is followed live to SHIPPED, and one the
 //     stock cannot cover to REJECTED;
-//   - the history drawer (payment, account): last change, events by type,
-//     the time-travel slider;
+//   - the history drawer (payment, account, product, order): last change,
+//     events by type, the time-travel slider;
 //   - organization B never shows organization A's data;
 //   - axe-core on every page: no serious or critical violation.
 //
@@ -293,6 +293,18 @@ try {
     await two.getByLabel('Search').fill('');
   });
 
+  await check('the product\'s history drawer: its last change and its stock as it stood', async () => {
+    await one.getByRole('button', { name: `History of ${book.title}` }).click();
+    const drawer = one.getByTestId('history');
+    await drawer.getByTestId('last-change').getByText('ProductAdded').waitFor();
+    await drawer.getByTestId('last-change').getByText('alice').waitFor();
+    await drawer.getByTestId('travel-state').getByText('Ursula K. Le Guin').waitFor();
+    await drawer.getByTestId('travel-state').getByText(/available/).waitFor();
+    await axeCheck(one, 'product history');
+    await drawer.getByRole('button', { name: 'Close the history' }).click();
+    await drawer.waitFor({ state: 'detached' });
+  });
+
   await check('catalog page has no serious accessibility violations', async () => {
     const form = one.getByTestId('add-book');
     await form.getByLabel('Title', { exact: true }).fill('The Lathe of Heaven');
@@ -331,6 +343,23 @@ try {
     const versions = await one.locator('.versions li').evaluateAll((lis) => lis.map((li) => li.textContent.split(' ')[0]));
     assert(versions.join() === 'v1,v2,v3,v4,v5', `versions pushed: ${versions}`);
     await two.getByTestId('orders').getByText('Shipped').waitFor({ timeout: live });
+  });
+
+  await check('the order\'s history drawer: the process\'s steps and the customer\'s, and the order as it was', async () => {
+    await one.getByTestId('order-detail').getByRole('button', { name: 'History' }).click();
+    const drawer = one.getByTestId('history');
+    await drawer.getByTestId('last-change').getByText('OrderShipped').waitFor();
+    await drawer.getByTestId('history-events').locator('li', { hasText: 'OrderStockReserved' }).getByText(/process:fulfilment/).waitFor();
+    await drawer.getByRole('slider').focus();
+    await one.keyboard.press('Home');
+    await one.keyboard.press('ArrowRight');
+    await one.keyboard.press('ArrowRight');
+    await drawer.getByTestId('travel-version').filter({ hasText: 'version 3 of 5' }).waitFor();
+    await drawer.getByTestId('travel-state').getByText('AWAITING_PAYMENT').waitFor({ timeout: live });
+    await axeCheck(one, 'order history');
+    await shot(one, 'orders-history');
+    await one.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
   });
 
   await check('an order the stock cannot cover is rejected, said in words', async () => {

@@ -49,6 +49,10 @@ type Documents = {
     "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": typeof types.PlaceOrderDocument,
     "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": typeof types.CancelOrderDocument,
     "\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": typeof types.ShipOrderDocument,
+    "\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": typeof types.ProductHistoryDocument,
+    "\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": typeof types.ProductAtDocument,
+    "\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": typeof types.OrderHistoryDocument,
+    "\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": typeof types.OrderAtDocument,
 };
 const documents: Documents = {
     "\n  fragment PaymentFields on Payment {\n    id\n    customerName\n    customerEmail\n    amount { amount currency }\n    refunded { amount currency }\n    refundable { amount currency }\n    status\n    failureReason\n    initiatedAt\n    updatedAt\n    version\n  }\n": types.PaymentFieldsFragmentDoc,
@@ -86,6 +90,10 @@ const documents: Documents = {
     "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": types.PlaceOrderDocument,
     "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": types.CancelOrderDocument,
     "\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": types.ShipOrderDocument,
+    "\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": types.ProductHistoryDocument,
+    "\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": types.ProductAtDocument,
+    "\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": types.OrderHistoryDocument,
+    "\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": types.OrderAtDocument,
 };
 
 /**
@@ -242,6 +250,22 @@ export function graphql(source: "\n  mutation CancelOrder($input: CancelOrderInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"): (typeof documents)["\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"): (typeof documents)["\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"): (typeof documents)["\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"): (typeof documents)["\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"): (typeof documents)["\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -9,10 +9,23 @@ import type {
   AccountHistoryQuery as AccountHistory,
   HistoryPageFieldsFragment,
   LastChangeFieldsFragment,
+  OrderAtQuery as OrderAt,
+  OrderHistoryQuery as OrderHistory,
   PaymentAtQuery as PaymentAt,
   PaymentHistoryQuery as PaymentHistory,
+  ProductAtQuery as ProductAt,
+  ProductHistoryQuery as ProductHistory,
 } from '../gql/graphql';
-import { AccountAtQuery, AccountHistoryQuery, PaymentAtQuery, PaymentHistoryQuery } from './operations';
+import {
+  AccountAtQuery,
+  AccountHistoryQuery,
+  OrderAtQuery,
+  OrderHistoryQuery,
+  PaymentAtQuery,
+  PaymentHistoryQuery,
+  ProductAtQuery,
+  ProductHistoryQuery,
+} from './operations';
 import { formatMoney, formatTime, shortId } from './format';
 
 export type LastChange = LastChangeFieldsFragment;
@@ -129,26 +142,27 @@ export function versionText(version: number, latest: number, versions: { version
 
 const opt = (label: string, value: string | null | undefined): Fact[] => (value ? [{ label, value }] : []);
 
+/**
+ * stateOf reads an entity at a version into the drawer's state: its
+ * version and last change as they were, and its facts.
+ */
+function stateOf<E extends { version: number; lastChange: LastChange }>(e: E | null | undefined, facts: (e: E) => Fact[]): EntityState | null {
+  return e ? { version: e.version, lastChange: e.lastChange, facts: facts(e) } : null;
+}
+
 /** Accounts: account(id) { history lastChange } and account(id, atVersion). */
 export const accountHistory: HistorySource<AccountHistory, AccountAt> = {
   noun: 'account',
   history: AccountHistoryQuery,
   at: AccountAtQuery,
   entity: (d) => entityOf(d.account),
-  state: (d) => {
-    const a = d.account;
-    if (!a) return null;
-    return {
-      version: a.version,
-      lastChange: a.lastChange,
-      facts: [
-        { label: 'Owner', value: a.owner },
-        { label: 'Balance', value: formatMoney(a.balance) },
-        { label: 'Status', value: a.status },
-        { label: 'Updated', value: formatTime(a.updatedAt) },
-      ],
-    };
-  },
+  state: (d) =>
+    stateOf(d.account, (a) => [
+      { label: 'Owner', value: a.owner },
+      { label: 'Balance', value: formatMoney(a.balance) },
+      { label: 'Status', value: a.status },
+      { label: 'Updated', value: formatTime(a.updatedAt) },
+    ]),
 };
 
 /** Payments: payment(id) { history lastChange } and payment(id, atVersion). */
@@ -157,21 +171,55 @@ export const paymentHistory: HistorySource<PaymentHistory, PaymentAt> = {
   history: PaymentHistoryQuery,
   at: PaymentAtQuery,
   entity: (d) => entityOf(d.payment),
-  state: (d) => {
-    const p = d.payment;
-    if (!p) return null;
-    return {
-      version: p.version,
-      lastChange: p.lastChange,
-      facts: [
-        { label: 'Customer', value: p.customerName },
-        { label: 'Amount', value: formatMoney(p.amount) },
-        { label: 'Status', value: p.status },
-        { label: 'Refunded', value: formatMoney(p.refunded) },
-        ...opt('Failure', p.failureReason),
-        ...opt('Order', p.orderId && shortId(p.orderId)),
-        { label: 'Updated', value: formatTime(p.updatedAt) },
-      ],
-    };
-  },
+  state: (d) =>
+    stateOf(d.payment, (p) => [
+      { label: 'Customer', value: p.customerName },
+      { label: 'Amount', value: formatMoney(p.amount) },
+      { label: 'Status', value: p.status },
+      { label: 'Refunded', value: formatMoney(p.refunded) },
+      ...opt('Failure', p.failureReason),
+      ...opt('Order', p.orderId && shortId(p.orderId)),
+      { label: 'Updated', value: formatTime(p.updatedAt) },
+    ]),
+};
+
+const attribute = (attributes: unknown, key: string): string | null => {
+  const v = (attributes as Record<string, unknown> | null)?.[key];
+  return v === undefined || v === null ? null : String(v);
+};
+
+/** Products: product(id) { history lastChange } and product(id, atVersion), its stock as it stood then. */
+export const productHistory: HistorySource<ProductHistory, ProductAt> = {
+  noun: 'product',
+  history: ProductHistoryQuery,
+  at: ProductAtQuery,
+  entity: (d) => entityOf(d.product),
+  state: (d) =>
+    stateOf(d.product, (p) => [
+      { label: 'Title', value: p.title },
+      { label: 'Price', value: formatMoney(p.price) },
+      ...opt('Author', attribute(p.attributes, 'author')),
+      ...opt('Pages', attribute(p.attributes, 'pages')),
+      ...opt('ISBN', attribute(p.attributes, 'isbn')),
+      { label: 'Status', value: p.status },
+      { label: 'Stock', value: `${p.stock.available} available, ${p.stock.reserved} reserved` },
+      { label: 'Updated', value: formatTime(p.updatedAt) },
+    ]),
+};
+
+/** Orders: order(id) { history lastChange } and order(id, atVersion). */
+export const orderHistory: HistorySource<OrderHistory, OrderAt> = {
+  noun: 'order',
+  history: OrderHistoryQuery,
+  at: OrderAtQuery,
+  entity: (d) => entityOf(d.order),
+  state: (d) =>
+    stateOf(d.order, (o) => [
+      { label: 'Customer', value: o.customerName },
+      { label: 'Total', value: formatMoney(o.total) },
+      { label: 'Status', value: o.status },
+      ...opt('Reason', o.reason),
+      ...opt('Payment', o.paymentId && shortId(o.paymentId)),
+      { label: 'Updated', value: formatTime(o.updatedAt) },
+    ]),
 };

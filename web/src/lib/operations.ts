@@ -327,3 +327,47 @@ export const ShipOrder = graphql(`
     shipOrder(input: $input) { orderId order { ...OrderFields } }
   }
 `);
+
+// --- The history drawer of products and orders ----------------------------
+
+export const ProductHistoryQuery = graphql(`
+  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {
+    product(id: $id) {
+      id
+      version
+      lastChange { ...LastChangeFields }
+      all: history(first: $first) { edges { node { version type } } }
+      history(first: $first, types: $types) { ...HistoryPageFields }
+    }
+  }
+`);
+
+export const ProductAtQuery = graphql(`
+  query ProductAt($id: ID!, $atVersion: Int!) {
+    product(id: $id, atVersion: $atVersion) {
+      ...ProductFields
+      lastChange { ...LastChangeFields }
+    }
+  }
+`);
+
+export const OrderHistoryQuery = graphql(`
+  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {
+    order(id: $id) {
+      id
+      version
+      lastChange { ...LastChangeFields }
+      all: history(first: $first) { edges { node { version type } } }
+      history(first: $first, types: $types) { ...HistoryPageFields }
+    }
+  }
+`);
+
+export const OrderAtQuery = graphql(`
+  query OrderAt($id: ID!, $atVersion: Int!) {
+    order(id: $id, atVersion: $atVersion) {
+      ...OrderFields
+      lastChange { ...LastChangeFields }
+    }
+  }
+`);

@@ -7,6 +7,8 @@ import { useDebounced } from '../lib/debounce';
 import { bookInput, skuFromTitle, type BookForm } from '../lib/shop';
 import { formatMoney, shortId } from '../lib/format';
 import { ErrorLine } from '../components/ErrorLine';
+import { HistoryDrawer } from '../components/HistoryDrawer';
+import { productHistory } from '../lib/history';
 import { TableHead } from '../components/TableHead';
 
 const pageSize = 25;
@@ -52,6 +54,7 @@ export function Catalog() {
   }, [added.data, refetchList, refetchCats]);
 
   const products = list.data?.products.edges.map((e) => e.node) ?? [];
+  const [historyOf, setHistoryOf] = useState<string | null>(null);
   const categories = cats.data?.categories ?? [];
   const total = categories.reduce((n, c) => n + c.productCount, 0);
   return (
@@ -97,10 +100,10 @@ export function Catalog() {
           <p>{list.fetching ? 'Loading…' : search ? `Nothing matches “${search}”.` : 'No products yet: add a book in the panel.'}</p>
         ) : (
           <table data-testid="products">
-            <TableHead columns={['Title', 'Category', 'Pages', 'Price', 'Stock', 'Restock']} />
+            <TableHead columns={['Title', 'Category', 'Pages', 'Price', 'Stock', 'Restock']} select />
             <tbody>
               {products.map((p, i) => (
-                <ProductRow key={p.id} product={p} fresh={fresh.has(p.id)} live={i < liveStockRows} />
+                <ProductRow key={p.id} product={p} fresh={fresh.has(p.id)} live={i < liveStockRows} onHistory={() => setHistoryOf(p.id)} />
               ))}
             </tbody>
           </table>
@@ -114,6 +117,15 @@ export function Catalog() {
       <aside className="panel" aria-label="Catalog actions">
         <AddBookForm />
       </aside>
+      {historyOf && (
+        <HistoryDrawer
+          key={historyOf}
+          source={productHistory}
+          id={historyOf}
+          version={products.find((p) => p.id === historyOf)?.version}
+          onClose={() => setHistoryOf(null)}
+        />
+      )}
     </div>
   );
 }
@@ -124,7 +136,7 @@ const attr = (p: ProductFieldsFragment, key: string): string => {
   return v === undefined || v === null ? '' : String(v);
 };
 
-function ProductRow({ product: p, fresh, live }: { product: ProductFieldsFragment; fresh: boolean; live: boolean }) {
+function ProductRow({ product: p, fresh, live, onHistory }: { product: ProductFieldsFragment; fresh: boolean; live: boolean; onHistory: () => void }) {
   return (
     <tr className={fresh ? 'fresh' : undefined} data-sku={p.sku}>
       <td>
@@ -140,6 +152,11 @@ function ProductRow({ product: p, fresh, live }: { product: ProductFieldsFragmen
       <td className="nowrap">{live ? <LiveStock product={p} /> : <StockText stock={p.stock} />}</td>
       <td>
         <RestockForm product={p} />
+      </td>
+      <td>
+        <button type="button" className="secondary" onClick={onHistory} aria-label={`History of ${p.title}`}>
+          History
+        </button>
       </td>
     </tr>
   );

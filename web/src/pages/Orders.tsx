@@ -8,6 +8,8 @@ import { formatMoney, formatTime, shortId } from '../lib/format';
 import { useRefreshEvery } from '../lib/refresh';
 import { useSearchParam } from '../lib/route';
 import { ErrorLine } from '../components/ErrorLine';
+import { HistoryDrawer } from '../components/HistoryDrawer';
+import { orderHistory } from '../lib/history';
 import { TableHead } from '../components/TableHead';
 
 /**
@@ -155,6 +157,7 @@ function OrderDetail({ id, titles }: { id: string; titles: Map<string, string> }
   const [, cancel] = useMutation(CancelOrder);
   const [, ship] = useMutation(ShipOrder);
   const [actionError, setActionError] = useState<{ error: CombinedError; what: string } | null>(null);
+  const [drawer, setDrawer] = useState(false);
   const act = async (what: string, p: Promise<{ error?: CombinedError }>) => {
     const r = await p;
     setActionError(r.error ? { error: r.error, what } : null);
@@ -228,7 +231,11 @@ function OrderDetail({ id, titles }: { id: string; titles: Map<string, string> }
                 Cancel the order
               </button>
             )}
+            <button type="button" className="secondary" onClick={() => setDrawer(!drawer)} aria-expanded={drawer}>
+              {drawer ? 'Hide history' : 'History'}
+            </button>
           </div>
+          {drawer && <HistoryDrawer source={orderHistory} id={id} version={o.version} onClose={() => setDrawer(false)} />}
           {actionError && <ErrorLine error={actionError.error} what={actionError.what} />}
           <details className="versions">
             <summary>Every version pushed ({steps.length})</summary>
