@@ -63,6 +63,7 @@ export function Accounts() {
 
 function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
   const [owner, setOwner] = useState('Ada');
+  const [ownerEmail, setOwnerEmail] = useState('');
   const [currency, setCurrency] = useState('EUR');
   const [initial, setInitial] = useState('100.00');
   const [result, open] = useMutation(OpenAccount);
@@ -72,13 +73,17 @@ function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
       aria-labelledby="open-title"
       onSubmit={async (e) => {
         e.preventDefault();
-        const r = await open({ input: { owner, currency, initialBalance: initial } });
+        const r = await open({ input: { owner, ownerEmail: ownerEmail.trim() || null, currency, initialBalance: initial } });
         if (r.data) onOpened(r.data.openAccount.accountId);
       }}
     >
       <h2 id="open-title">Open an account</h2>
       <label>
         Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
+      </label>
+      <label>
+        Owner e-mail (optional){' '}
+        <input name="ownerEmail" type="email" value={ownerEmail} onChange={(e) => setOwnerEmail(e.target.value)} />
       </label>
       <label>
         Currency <input name="currency" value={currency} onChange={(e) => setCurrency(e.target.value.toUpperCase())} size={4} />
