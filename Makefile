@@ -13,7 +13,7 @@ GO ?= go
 GO_FILES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 
 .PHONY: help services generate build run token test test-short bench bench-quick check-generated fmt lint clean \
-	web web-dev check-web test-web web-screenshots
+	web web-dev check-web test-web web-screenshots web-bench
 
 help: ## Show this help
 	@echo "Usage: make <target>   (DATABASE_URL, REDIS_URL and PORT may be overridden)"
@@ -36,12 +36,13 @@ run token: export JWT_HS256_SECRET ?= chronicle-dev-secret
 SUB ?= developer
 ORG ?= dev
 TTL ?= 1h
+ROLES ?=
 
 run: services ## Run the server in dev mode on :PORT (applies migrations at start)
-	CHRONICLE_DEV=true $(GO) run .
+	CHRONICLE_DEV=true CHRONICLE_MASTER_KEY="$${CHRONICLE_MASTER_KEY:-$$(scripts/dev-master-key.sh)}" $(GO) run .
 
-token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h)
-	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)'
+token: ## Print a dev bearer token for `make run` (SUB=alice ORG=acme TTL=1h ROLES=admin)
+	@$(GO) run ./cmd/mint-token -sub '$(SUB)' -org '$(ORG)' -ttl '$(TTL)' -roles '$(ROLES)'
 
 test: services ## go vet + all tests with the race detector, then the web app's (test-web)
 	$(GO) vet ./...
@@ -55,6 +56,9 @@ test-short: services ## All tests, no race detector
 
 bench: services ## Measure a server built from this checkout; writes docs/benchmarks.md
 	$(GO) run ./cmd/bench
+	# The cost of sealing personal data per command, beside the same append
+	# unsealed, in one run (issue 12).
+	$(GO) test -run '^$$' -bench PersonalAppend -benchtime 2s ./internal/datasubject/
 
 bench-quick: services ## A shorter benchmark run
 	$(GO) run ./cmd/bench -quick
@@ -96,6 +100,10 @@ test-web: services ## Component tests (Vitest) and browser end-to-end tests (Pla
 web-screenshots: services ## Run the browser tests and keep their screenshots in docs/ (docs/web-*.png)
 	@scripts/ensure-web-tools.sh --browser
 	cd web && WEB_SCREENSHOTS=../docs node e2e/run.mjs
+
+web-bench: services web ## Measure the web app's budgets (bundle size, dashboard first render); writes docs/web-bench.md
+	@scripts/ensure-web-tools.sh --browser
+	cd web && node e2e/bench.mjs
 
 clean: ## Remove build output
 	rm -rf bin/

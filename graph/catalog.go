@@ -3,11 +3,14 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/chronicle-es/chronicle/graph/model"
+	"github.com/chronicle-es/chronicle/internal/caller"
 	"github.com/chronicle-es/chronicle/internal/catalog"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/stock"
+	"github.com/google/uuid"
 )
 
 // The catalog and stock contexts' resolver part: conversions of their read
@@ -167,6 +170,40 @@ func (r *Resolver) followStock(ctx context.Context, rawProductID string) (<-chan
 	return subscribe(ctx, r, "stockChanged", func(ctx context.Context, org string) (live.Feed[stock.View], error) {
 		return r.stock.Reads.StockFeed(ctx, org, id)
 	}, stockOf)
+}
+
+// productAt answers product(id, asOf, atVersion): the product folded up to
+// the point, with its stock as it stood at the same moment, asOf or the
+// time of the product's event at atVersion (the stock is a stream of its
+// own, so the product's version does not reach into it).
+func (r *Resolver) productAt(ctx context.Context, org string, id uuid.UUID, asOf *time.Time, atVersion *int64) (catalog.View, error) {
+	v, err := r.catalog.At(ctx, org, id, asOf, atVersion)
+	if err != nil {
+		return catalog.View{}, err
+	}
+	at := v.UpdatedAt
+	if asOf != nil {
+		at = *asOf
+	}
+	s, err := r.stock.At(ctx, org, id, at)
+	if err != nil {
+		return catalog.View{}, err
+	}
+	v.Stock = catalog.Stock{OnHand: s.OnHand, Reserved: s.Reserved, Version: s.Version, UpdatedAt: s.UpdatedAt}
+	return v, nil
+}
+
+// stockStream parses a product id (BAD_USER_INPUT when malformed) into the
+// id of the caller's stock stream of that product.
+func stockStream(ctx context.Context) func(string) (uuid.UUID, error) {
+	org := caller.From(ctx).Organization
+	return func(raw string) (uuid.UUID, error) {
+		id, err := stock.ParseProductID(raw)
+		if err != nil {
+			return uuid.Nil, err
+		}
+		return stock.StreamID(org, id), nil
+	}
 }
 
 func derefOrder(o *model.ProductOrder) string {

@@ -31,8 +31,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	Mutation() MutationResolver
+	Order() OrderResolver
 	Payment() PaymentResolver
+	Product() ProductResolver
 	Query() QueryResolver
+	Stock() StockResolver
 	Subscription() SubscriptionResolver
 }
 
@@ -99,6 +102,13 @@ type ComplexityRoot struct {
 		RefundedTotal    func(childComplexity int) int
 	}
 
+	EraseDataSubjectPayload struct {
+		Entities func(childComplexity int) int
+		Erased   func(childComplexity int) int
+		Position func(childComplexity int) int
+		UpToDate func(childComplexity int) int
+	}
+
 	EventMetadata struct {
 		Actor         func(childComplexity int) int
 		CausationID   func(childComplexity int) int
@@ -129,6 +139,7 @@ type ComplexityRoot struct {
 		CreditAccount      func(childComplexity int, input model.CreditAccountInput) int
 		DebitAccount       func(childComplexity int, input model.DebitAccountInput) int
 		DiscontinueProduct func(childComplexity int, input model.DiscontinueProductInput) int
+		EraseDataSubject   func(childComplexity int, input model.EraseDataSubjectInput) int
 		FailPayment        func(childComplexity int, input model.FailPaymentInput) int
 		InitiatePayment    func(childComplexity int, input model.InitiatePaymentInput) int
 		OpenAccount        func(childComplexity int, input model.OpenAccountInput) int
@@ -165,7 +176,9 @@ type ComplexityRoot struct {
 	Order struct {
 		CustomerEmail func(childComplexity int) int
 		CustomerName  func(childComplexity int) int
+		History       func(childComplexity int, first *int, after *string, types []string) int
 		ID            func(childComplexity int) int
+		LastChange    func(childComplexity int) int
 		Lines         func(childComplexity int) int
 		PaymentID     func(childComplexity int) int
 		PlacedAt      func(childComplexity int) int
@@ -272,7 +285,9 @@ type ComplexityRoot struct {
 		Attributes  func(childComplexity int) int
 		Category    func(childComplexity int) int
 		Description func(childComplexity int) int
+		History     func(childComplexity int, first *int, after *string, types []string) int
 		ID          func(childComplexity int) int
+		LastChange  func(childComplexity int) int
 		Price       func(childComplexity int) int
 		Sku         func(childComplexity int) int
 		Status      func(childComplexity int) int
@@ -306,12 +321,12 @@ type ComplexityRoot struct {
 		AccountHistory   func(childComplexity int, id string, first *int, after *string) int
 		Accounts         func(childComplexity int, first *int, after *string, owner *string, status *model.AccountStatus) int
 		Categories       func(childComplexity int) int
-		Order            func(childComplexity int, id string) int
+		Order            func(childComplexity int, id string, asOf *time.Time, atVersion *int) int
 		Orders           func(childComplexity int, status *model.OrderStatus, first *int, after *string) int
 		Payment          func(childComplexity int, id string, asOf *time.Time, atVersion *int) int
 		PaymentAnalytics func(childComplexity int, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) int
 		Payments         func(childComplexity int, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) int
-		Product          func(childComplexity int, id string) int
+		Product          func(childComplexity int, id string, asOf *time.Time, atVersion *int) int
 		Products         func(childComplexity int, category *string, search *string, inStock *bool, orderBy *model.ProductOrder, first *int, after *string) int
 	}
 
@@ -328,12 +343,14 @@ type ComplexityRoot struct {
 	}
 
 	Stock struct {
-		Available func(childComplexity int) int
-		OnHand    func(childComplexity int) int
-		ProductID func(childComplexity int) int
-		Reserved  func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
-		Version   func(childComplexity int) int
+		Available  func(childComplexity int) int
+		History    func(childComplexity int, first *int, after *string, types []string) int
+		LastChange func(childComplexity int) int
+		OnHand     func(childComplexity int) int
+		ProductID  func(childComplexity int) int
+		Reserved   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Version    func(childComplexity int) int
 	}
 
 	StockPayload struct {
@@ -388,6 +405,7 @@ type AccountResolver interface {
 	History(ctx context.Context, obj *model.Account, first *int, after *string, types []string) (*model.StoredEventConnection, error)
 }
 type MutationResolver interface {
+	EraseDataSubject(ctx context.Context, input model.EraseDataSubjectInput) (*model.EraseDataSubjectPayload, error)
 	OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error)
 	CreditAccount(ctx context.Context, input model.CreditAccountInput) (*model.AccountPayload, error)
 	DebitAccount(ctx context.Context, input model.DebitAccountInput) (*model.AccountPayload, error)
@@ -405,11 +423,19 @@ type MutationResolver interface {
 	CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.OrderPayload, error)
 	ShipOrder(ctx context.Context, input model.ShipOrderInput) (*model.OrderPayload, error)
 }
+type OrderResolver interface {
+	LastChange(ctx context.Context, obj *model.Order) (*model.LastChange, error)
+	History(ctx context.Context, obj *model.Order, first *int, after *string, types []string) (*model.StoredEventConnection, error)
+}
 type PaymentResolver interface {
 	Refunds(ctx context.Context, obj *model.Payment) ([]*model.Refund, error)
 
 	LastChange(ctx context.Context, obj *model.Payment) (*model.LastChange, error)
 	History(ctx context.Context, obj *model.Payment, first *int, after *string, types []string) (*model.StoredEventConnection, error)
+}
+type ProductResolver interface {
+	LastChange(ctx context.Context, obj *model.Product) (*model.LastChange, error)
+	History(ctx context.Context, obj *model.Product, first *int, after *string, types []string) (*model.StoredEventConnection, error)
 }
 type QueryResolver interface {
 	Account(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Account, error)
@@ -418,11 +444,15 @@ type QueryResolver interface {
 	Payment(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Payment, error)
 	Payments(ctx context.Context, status *model.PaymentStatus, from *time.Time, to *time.Time, first *int, after *string) (*model.PaymentConnection, error)
 	PaymentAnalytics(ctx context.Context, from *time.Time, to *time.Time, last *time.Duration, bucket model.AnalyticsBucket) (*model.PaymentAnalytics, error)
-	Product(ctx context.Context, id string) (*model.Product, error)
+	Product(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Product, error)
 	Products(ctx context.Context, category *string, search *string, inStock *bool, orderBy *model.ProductOrder, first *int, after *string) (*model.ProductConnection, error)
 	Categories(ctx context.Context) ([]*model.Category, error)
-	Order(ctx context.Context, id string) (*model.Order, error)
+	Order(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Order, error)
 	Orders(ctx context.Context, status *model.OrderStatus, first *int, after *string) (*model.OrderConnection, error)
+}
+type StockResolver interface {
+	LastChange(ctx context.Context, obj *model.Stock) (*model.LastChange, error)
+	History(ctx context.Context, obj *model.Stock, first *int, after *string, types []string) (*model.StoredEventConnection, error)
 }
 type SubscriptionResolver interface {
 	AccountUpdated(ctx context.Context, id string, afterVersion *int) (<-chan *model.Account, error)
@@ -681,6 +711,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CurrencyTotals.RefundedTotal(childComplexity), true
 
+	case "EraseDataSubjectPayload.entities":
+		if e.ComplexityRoot.EraseDataSubjectPayload.Entities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.Entities(childComplexity), true
+	case "EraseDataSubjectPayload.erased":
+		if e.ComplexityRoot.EraseDataSubjectPayload.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.Erased(childComplexity), true
+	case "EraseDataSubjectPayload.position":
+		if e.ComplexityRoot.EraseDataSubjectPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.Position(childComplexity), true
+	case "EraseDataSubjectPayload.upToDate":
+		if e.ComplexityRoot.EraseDataSubjectPayload.UpToDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseDataSubjectPayload.UpToDate(childComplexity), true
+
 	case "EventMetadata.actor":
 		if e.ComplexityRoot.EventMetadata.Actor == nil {
 			break
@@ -839,6 +894,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DiscontinueProduct(childComplexity, args["input"].(model.DiscontinueProductInput)), true
+	case "Mutation.eraseDataSubject":
+		if e.ComplexityRoot.Mutation.EraseDataSubject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseDataSubject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseDataSubject(childComplexity, args["input"].(model.EraseDataSubjectInput)), true
 	case "Mutation.failPayment":
 		if e.ComplexityRoot.Mutation.FailPayment == nil {
 			break
@@ -1032,12 +1098,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.CustomerName(childComplexity), true
+	case "Order.history":
+		if e.ComplexityRoot.Order.History == nil {
+			break
+		}
+
+		args, err := ec.field_Order_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Order.History(childComplexity, args["first"].(*int), args["after"].(*string), args["types"].([]string)), true
 	case "Order.id":
 		if e.ComplexityRoot.Order.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.lastChange":
+		if e.ComplexityRoot.Order.LastChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.LastChange(childComplexity), true
 	case "Order.lines":
 		if e.ComplexityRoot.Order.Lines == nil {
 			break
@@ -1475,12 +1558,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Description(childComplexity), true
+	case "Product.history":
+		if e.ComplexityRoot.Product.History == nil {
+			break
+		}
+
+		args, err := ec.field_Product_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Product.History(childComplexity, args["first"].(*int), args["after"].(*string), args["types"].([]string)), true
 	case "Product.id":
 		if e.ComplexityRoot.Product.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Product.ID(childComplexity), true
+	case "Product.lastChange":
+		if e.ComplexityRoot.Product.LastChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.LastChange(childComplexity), true
 	case "Product.price":
 		if e.ComplexityRoot.Product.Price == nil {
 			break
@@ -1637,7 +1737,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(string), args["asOf"].(*time.Time), args["atVersion"].(*int)), true
 	case "Query.orders":
 		if e.ComplexityRoot.Query.Orders == nil {
 			break
@@ -1692,7 +1792,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Product(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Product(childComplexity, args["id"].(string), args["asOf"].(*time.Time), args["atVersion"].(*int)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -1749,6 +1849,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Stock.Available(childComplexity), true
+	case "Stock.history":
+		if e.ComplexityRoot.Stock.History == nil {
+			break
+		}
+
+		args, err := ec.field_Stock_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Stock.History(childComplexity, args["first"].(*int), args["after"].(*string), args["types"].([]string)), true
+	case "Stock.lastChange":
+		if e.ComplexityRoot.Stock.LastChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stock.LastChange(childComplexity), true
 	case "Stock.onHand":
 		if e.ComplexityRoot.Stock.OnHand == nil {
 			break
@@ -1997,6 +2114,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreditAccountInput,
 		ec.unmarshalInputDebitAccountInput,
 		ec.unmarshalInputDiscontinueProductInput,
+		ec.unmarshalInputEraseDataSubjectInput,
 		ec.unmarshalInputFailPaymentInput,
 		ec.unmarshalInputInitiatePaymentInput,
 		ec.unmarshalInputOpenAccountInput,
@@ -2181,6 +2299,15 @@ type Query {
 }
 
 type Mutation {
+  """
+  The right to be forgotten: deletes the key that a data subject's personal
+  data is sealed with (crypto-shredding), so that it can never be read
+  again, and has every read model replace it with "[erased]". Stored events
+  are not rewritten. Only for callers whose token has the ` + "`" + `admin` + "`" + ` role
+  (FORBIDDEN otherwise). Erasing a subject with nothing stored (or nothing
+  since its last erasure) answers ` + "`" + `erased: false` + "`" + `.
+  """
+  eraseDataSubject(input: EraseDataSubjectInput!): EraseDataSubjectPayload!
   openAccount(input: OpenAccountInput!): AccountPayload!
   creditAccount(input: CreditAccountInput!): AccountPayload!
   debitAccount(input: DebitAccountInput!): AccountPayload!
@@ -2377,6 +2504,8 @@ type Counterparty {
 
 input OpenAccountInput {
   owner: String!
+  "The owner's e-mail address, optional: the data subject the account's owner data belongs to (see eraseDataSubject)."
+  ownerEmail: String
   "ISO 4217 code, upper case, e.g. EUR."
   currency: String!
   "Decimal string, at least 0. Defaults to 0."
@@ -2608,8 +2737,16 @@ type CurrencyTotals {
 # ---------------------------------------------------------------------------
 
 extend type Query {
-  "The product with this id (discontinued or not), or null with a NOT_FOUND error."
-  product(id: ID!): Product
+  """
+  The product with this id (discontinued or not), or null with a NOT_FOUND
+  error. Time travel: with ` + "`" + `asOf` + "`" + ` (a time) or ` + "`" + `atVersion` + "`" + ` (a version of its
+  stream), at most one of them, the product as it was then, folded from its
+  events (its ` + "`" + `version` + "`" + ` and ` + "`" + `updatedAt` + "`" + ` say the version reached and the time
+  of its last event), with its ` + "`" + `stock` + "`" + ` as it stood at that same moment
+  (` + "`" + `asOf` + "`" + `, or the time of the event at ` + "`" + `atVersion` + "`" + `); NOT_FOUND before it
+  existed, BAD_USER_INPUT for a version beyond its last.
+  """
+  product(id: ID!, asOf: Time, atVersion: Int): Product
   """
   Active products of your catalog: optionally one category's, only those
   matching ` + "`" + `search` + "`" + ` (full-text over title and description, web-search
@@ -2690,6 +2827,10 @@ type Product {
   updatedAt: Time!
   "Its stock, as projected by the ` + "`" + `stock` + "`" + ` projection."
   stock: Stock!
+  "The event that produced this state."
+  lastChange: LastChange!
+  "The product's stream, oldest first (its audit trail), optionally only some event types."
+  history(first: Int = 100, after: String, types: [String!]): StoredEventConnection!
 }
 
 "A product's stock, in units: available = onHand - reserved, never negative."
@@ -2703,6 +2844,13 @@ type Stock {
   "Version of the stock's stream (0: never restocked)."
   version: Int!
   updatedAt: Time
+  """
+  The event that produced this state (restock, reservation, commit,
+  release), null at version 0.
+  """
+  lastChange: LastChange
+  "The stock's stream, oldest first (its audit trail), optionally only some event types; empty at version 0."
+  history(first: Int = 100, after: String, types: [String!]): StoredEventConnection!
 }
 
 type Category {
@@ -2809,8 +2957,12 @@ type StockPayload {
 # ---------------------------------------------------------------------------
 
 extend type Query {
-  "The order with this id, or null with a NOT_FOUND error."
-  order(id: ID!): Order
+  """
+  The order with this id, or null with a NOT_FOUND error; ` + "`" + `asOf` + "`" + ` or
+  ` + "`" + `atVersion` + "`" + ` as for ` + "`" + `account` + "`" + `: the order as it was then, whichever
+  command moved it there (yours or the fulfilment process's).
+  """
+  order(id: ID!, asOf: Time, atVersion: Int): Order
   "Your orders, newest first; optionally only those in ` + "`" + `status` + "`" + `."
   orders(status: OrderStatus, first: Int = 20, after: String): OrderConnection!
 }
@@ -2880,6 +3032,10 @@ type Order {
   version: Int!
   placedAt: Time!
   updatedAt: Time!
+  "The event that produced this state: the command of a customer, or of the fulfilment process (actor ` + "`" + `process:fulfilment` + "`" + `)."
+  lastChange: LastChange!
+  "The order's stream, oldest first (its audit trail), optionally only some event types."
+  history(first: Int = 100, after: String, types: [String!]): StoredEventConnection!
 }
 
 type OrderLine {
@@ -2944,6 +3100,27 @@ type OrderPayload {
   version: Int!
   upToDate: Boolean!
   duplicate: Boolean!
+}
+
+"""
+A data subject of the caller's organization: exactly one of ` + "`" + `email` + "`" + ` (a
+customer of payments and orders, and the owner of accounts opened with that
+` + "`" + `ownerEmail` + "`" + `) and ` + "`" + `owner` + "`" + ` (the owner of accounts opened without one).
+"""
+input EraseDataSubjectInput {
+  email: String
+  owner: String
+}
+
+type EraseDataSubjectPayload {
+  "False when nothing of the subject was stored."
+  erased: Boolean!
+  "How many entities (accounts, payments, orders) held its data."
+  entities: Int!
+  "The erasure event's position (null when nothing was erased)."
+  position: Int64
+  "True once every read model shows the marker instead of the data."
+  upToDate: Boolean!
 }
 `, BuiltIn: false},
 }
@@ -3071,6 +3248,20 @@ func (ec *executionContext) childFields_CurrencyTotals(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type CurrencyTotals", field.Name)
 }
 
+func (ec *executionContext) childFields_EraseDataSubjectPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erased":
+		return ec.fieldContext_EraseDataSubjectPayload_erased(ctx, field)
+	case "entities":
+		return ec.fieldContext_EraseDataSubjectPayload_entities(ctx, field)
+	case "position":
+		return ec.fieldContext_EraseDataSubjectPayload_position(ctx, field)
+	case "upToDate":
+		return ec.fieldContext_EraseDataSubjectPayload_upToDate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EraseDataSubjectPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_EventMetadata(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "actor":
@@ -3183,6 +3374,10 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_placedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Order_updatedAt(ctx, field)
+	case "lastChange":
+		return ec.fieldContext_Order_lastChange(ctx, field)
+	case "history":
+		return ec.fieldContext_Order_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
@@ -3395,6 +3590,10 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_updatedAt(ctx, field)
 	case "stock":
 		return ec.fieldContext_Product_stock(ctx, field)
+	case "lastChange":
+		return ec.fieldContext_Product_lastChange(ctx, field)
+	case "history":
+		return ec.fieldContext_Product_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -3475,6 +3674,10 @@ func (ec *executionContext) childFields_Stock(ctx context.Context, field graphql
 		return ec.fieldContext_Stock_version(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Stock_updatedAt(ctx, field)
+	case "lastChange":
+		return ec.fieldContext_Stock_lastChange(ctx, field)
+	case "history":
+		return ec.fieldContext_Stock_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Stock", field.Name)
 }
@@ -3805,6 +4008,20 @@ func (ec *executionContext) field_Mutation_discontinueProduct_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_eraseDataSubject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EraseDataSubjectInput, error) {
+			return ec.unmarshalNEraseDataSubjectInput2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_failPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3931,7 +4148,67 @@ func (ec *executionContext) field_Mutation_updateProduct_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Order_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Payment_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Product_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -4084,6 +4361,22 @@ func (ec *executionContext) field_Query_order_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "atVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["atVersion"] = arg2
 	return args, nil
 }
 
@@ -4242,6 +4535,22 @@ func (ec *executionContext) field_Query_product_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "atVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["atVersion"] = arg2
 	return args, nil
 }
 
@@ -4296,6 +4605,36 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Stock_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg2
 	return args, nil
 }
 
@@ -5457,6 +5796,98 @@ func (ec *executionContext) fieldContext_CurrencyTotals_refundedAverage(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _EraseDataSubjectPayload_erased(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _EraseDataSubjectPayload_entities(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_entities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EraseDataSubjectPayload_position(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _EraseDataSubjectPayload_upToDate(ctx context.Context, field graphql.CollectedField, obj *model.EraseDataSubjectPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseDataSubjectPayload_upToDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpToDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseDataSubjectPayload_upToDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EraseDataSubjectPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _EventMetadata_actor(ctx context.Context, field graphql.CollectedField, obj *model.EventMetadata) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5754,6 +6185,50 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Mutation_eraseDataSubject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseDataSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseDataSubject(ctx, fc.Args["input"].(model.EraseDataSubjectInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EraseDataSubjectPayload) graphql.Marshaler {
+			return ec.marshalNEraseDataSubjectPayload2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseDataSubject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EraseDataSubjectPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseDataSubject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_openAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -7082,6 +7557,82 @@ func (ec *executionContext) _Order_updatedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Order_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Order", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Order_lastChange(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_lastChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().LastChange(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LastChange) graphql.Marshaler {
+			return ec.marshalNLastChange2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐLastChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_lastChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LastChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_history(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Order().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["types"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoredEventConnection) graphql.Marshaler {
+			return ec.marshalNStoredEventConnection2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐStoredEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoredEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Order_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
@@ -8904,6 +9455,82 @@ func (ec *executionContext) fieldContext_Product_stock(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Product_lastChange(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_lastChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().LastChange(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LastChange) graphql.Marshaler {
+			return ec.marshalNLastChange2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐLastChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_lastChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LastChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Product_history(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Product().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["types"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoredEventConnection) graphql.Marshaler {
+			return ec.marshalNStoredEventConnection2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐStoredEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoredEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Product_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9444,7 +10071,7 @@ func (ec *executionContext) _Query_product(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Product(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Product(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*time.Time), fc.Args["atVersion"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
@@ -9564,7 +10191,7 @@ func (ec *executionContext) _Query_order(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Order(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Order(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*time.Time), fc.Args["atVersion"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
@@ -10001,6 +10628,82 @@ func (ec *executionContext) _Stock_updatedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Stock_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Stock", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Stock_lastChange(ctx context.Context, field graphql.CollectedField, obj *model.Stock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stock_lastChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Stock().LastChange(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LastChange) graphql.Marshaler {
+			return ec.marshalOLastChange2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐLastChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Stock_lastChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stock",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LastChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stock_history(ctx context.Context, field graphql.CollectedField, obj *model.Stock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stock_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Stock().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["types"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoredEventConnection) graphql.Marshaler {
+			return ec.marshalNStoredEventConnection2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐStoredEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stock_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stock",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoredEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Stock_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _StockPayload_productId(ctx context.Context, field graphql.CollectedField, obj *model.StockPayload) (ret graphql.Marshaler) {
@@ -12337,6 +13040,43 @@ func (ec *executionContext) unmarshalInputDiscontinueProductInput(ctx context.Co
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEraseDataSubjectInput(ctx context.Context, obj any) (model.EraseDataSubjectInput, error) {
+	var it model.EraseDataSubjectInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "owner"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "owner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owner = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputFailPaymentInput(ctx context.Context, obj any) (model.FailPaymentInput, error) {
 	var it model.FailPaymentInput
 	if obj == nil {
@@ -12457,7 +13197,7 @@ func (ec *executionContext) unmarshalInputOpenAccountInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"owner", "currency", "initialBalance", "idempotencyKey"}
+	fieldsInOrder := [...]string{"owner", "ownerEmail", "currency", "initialBalance", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12471,6 +13211,13 @@ func (ec *executionContext) unmarshalInputOpenAccountInput(ctx context.Context, 
 				return it, err
 			}
 			it.Owner = data
+		case "ownerEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerEmail = data
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -13393,6 +14140,59 @@ func (ec *executionContext) _CurrencyTotals(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var eraseDataSubjectPayloadImplementors = []string{"EraseDataSubjectPayload"}
+
+func (ec *executionContext) _EraseDataSubjectPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EraseDataSubjectPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eraseDataSubjectPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EraseDataSubjectPayload")
+		case "erased":
+			out.Values[i] = ec._EraseDataSubjectPayload_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entities":
+			out.Values[i] = ec._EraseDataSubjectPayload_entities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._EraseDataSubjectPayload_position(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "upToDate":
+			out.Values[i] = ec._EraseDataSubjectPayload_upToDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var eventMetadataImplementors = []string{"EventMetadata"}
 
 func (ec *executionContext) _EventMetadata(ctx context.Context, sel ast.SelectionSet, obj *model.EventMetadata) graphql.Marshaler {
@@ -13577,6 +14377,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "eraseDataSubject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseDataSubject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "openAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_openAccount(ctx, field)
@@ -13889,58 +14696,134 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Order_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customerName":
 			out.Values[i] = ec._Order_customerName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customerEmail":
 			out.Values[i] = ec._Order_customerEmail(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lines":
 			out.Values[i] = ec._Order_lines(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "total":
 			out.Values[i] = ec._Order_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Order_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reason":
 			out.Values[i] = ec._Order_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentId":
 			out.Values[i] = ec._Order_paymentId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Order_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "placedAt":
 			out.Values[i] = ec._Order_placedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Order_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastChange":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_lastChange(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "history":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_history(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14729,63 +15612,139 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sku":
 			out.Values[i] = ec._Product_sku(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
 			out.Values[i] = ec._Product_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
 			out.Values[i] = ec._Product_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Product_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
 			out.Values[i] = ec._Product_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attributes":
 			out.Values[i] = ec._Product_attributes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Product_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Product_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "addedAt":
 			out.Values[i] = ec._Product_addedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Product_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "stock":
 			out.Values[i] = ec._Product_stock(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastChange":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_lastChange(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "history":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_history(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15364,33 +16323,109 @@ func (ec *executionContext) _Stock(ctx context.Context, sel ast.SelectionSet, ob
 		case "productId":
 			out.Values[i] = ec._Stock_productId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "onHand":
 			out.Values[i] = ec._Stock_onHand(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reserved":
 			out.Values[i] = ec._Stock_reserved(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "available":
 			out.Values[i] = ec._Stock_available(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Stock_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Stock_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastChange":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Stock_lastChange(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "history":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Stock_history(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16263,6 +17298,21 @@ func (ec *executionContext) unmarshalNDebitAccountInput2githubᚗcomᚋchronicle
 func (ec *executionContext) unmarshalNDiscontinueProductInput2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐDiscontinueProductInput(ctx context.Context, v any) (model.DiscontinueProductInput, error) {
 	res, err := ec.unmarshalInputDiscontinueProductInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEraseDataSubjectInput2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectInput(ctx context.Context, v any) (model.EraseDataSubjectInput, error) {
+	res, err := ec.unmarshalInputEraseDataSubjectInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEraseDataSubjectPayload2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEraseDataSubjectPayload(ctx context.Context, sel ast.SelectionSet, v *model.EraseDataSubjectPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EraseDataSubjectPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEventMetadata2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐEventMetadata(ctx context.Context, sel ast.SelectionSet, v *model.EventMetadata) graphql.Marshaler {
@@ -17145,6 +18195,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt642ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOJSON2githubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
 	if v == nil {
 		return nil, nil
@@ -17159,6 +18227,13 @@ func (ec *executionContext) marshalOJSON2githubᚗcomᚋchronicleᚑesᚋchronic
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOLastChange2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐLastChange(ctx context.Context, sel ast.SelectionSet, v *model.LastChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LastChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋchronicleᚑesᚋchronicleᚋgraphᚋmodelᚐMoney(ctx context.Context, sel ast.SelectionSet, v *model.Money) graphql.Marshaler {

@@ -81,6 +81,9 @@ func weighPages(c *ComplexityRoot) {
 	history := func(child int, first *int, _ *string, _ []string) int { return pageComplexity(child, first, nil) }
 	c.Account.History = history
 	c.Payment.History = history
+	c.Product.History = history
+	c.Stock.History = history
+	c.Order.History = history
 	c.Query.Payments = func(child int, _ *model.PaymentStatus, _ *time.Time, _ *time.Time, first *int, _ *string) int {
 		return pageComplexity(child, first, nil)
 	}

@@ -7,6 +7,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"github.com/chronicle-es/chronicle/internal/erasure"
 	"log/slog"
 	"sync"
 
@@ -29,6 +30,7 @@ type Resolver struct {
 	catalog *catalog.App
 	stock   *stock.App
 	order   *order.App
+	erasure *erasure.Service
 
 	registry *module.Registry
 	logger   *slog.Logger
@@ -52,6 +54,8 @@ func NewResolver(reg *module.Registry, logger *slog.Logger) (*Resolver, error) {
 	r.order = module.Use(reg, order.Module(order.Needs{
 		Catalog: r.catalog, Stock: r.stock, Payments: r.payment, PaymentTimeout: reg.Settings().OrderPaymentTimeout,
 	}))
+	// Last: it waits for the read models registered above to scrub.
+	r.erasure = module.Use(reg, erasure.Module(reg.Projections()))
 	return r, reg.Err()
 }
 

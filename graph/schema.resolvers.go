@@ -12,6 +12,7 @@ import (
 	"github.com/chronicle-es/chronicle/graph/model"
 	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/catalog"
+	"github.com/chronicle-es/chronicle/internal/erasure"
 	"github.com/chronicle-es/chronicle/internal/order"
 	"github.com/chronicle-es/chronicle/internal/payment"
 )
@@ -48,10 +49,24 @@ func (r *accountResolver) History(ctx context.Context, obj *model.Account, first
 	return historyOf(ctx, r.account.History, account.ParseID, obj.ID, first, after, types)
 }
 
+// EraseDataSubject is the resolver for the eraseDataSubject field.
+func (r *mutationResolver) EraseDataSubject(ctx context.Context, input model.EraseDataSubjectInput) (*model.EraseDataSubjectPayload, error) {
+	res, err := r.erasure.Erase(ctx, erasure.Subject{Email: deref(input.Email), Owner: deref(input.Owner)})
+	if err != nil {
+		return nil, err
+	}
+	out := &model.EraseDataSubjectPayload{Erased: res.Erased, Entities: res.Entities, UpToDate: res.UpToDate}
+	if res.Erased {
+		out.Position = &res.Position
+	}
+	return out, nil
+}
+
 // OpenAccount is the resolver for the openAccount field.
 func (r *mutationResolver) OpenAccount(ctx context.Context, input model.OpenAccountInput) (*model.AccountPayload, error) {
 	return handle(ctx, r.account.Commands, account.OpenAccount{
 		Owner:          input.Owner,
+		OwnerEmail:     deref(input.OwnerEmail),
 		Currency:       input.Currency,
 		InitialBalance: deref(input.InitialBalance),
 	}, nil, input.IdempotencyKey, accountPayloadOf)
@@ -144,6 +159,16 @@ func (r *mutationResolver) ShipOrder(ctx context.Context, input model.ShipOrderI
 	return r.shipOrder(ctx, input)
 }
 
+// LastChange is the resolver for the lastChange field.
+func (r *orderResolver) LastChange(ctx context.Context, obj *model.Order) (*model.LastChange, error) {
+	return lastChangeOf(ctx, r.order.History, order.ParseID, obj.ID, obj.Version)
+}
+
+// History is the resolver for the history field.
+func (r *orderResolver) History(ctx context.Context, obj *model.Order, first *int, after *string, types []string) (*model.StoredEventConnection, error) {
+	return historyOf(ctx, r.order.History, order.ParseID, obj.ID, first, after, types)
+}
+
 // Refunds is the resolver for the refunds field.
 func (r *paymentResolver) Refunds(ctx context.Context, obj *model.Payment) ([]*model.Refund, error) {
 	org, err := organization(ctx)
@@ -173,6 +198,16 @@ func (r *paymentResolver) LastChange(ctx context.Context, obj *model.Payment) (*
 // History is the resolver for the history field.
 func (r *paymentResolver) History(ctx context.Context, obj *model.Payment, first *int, after *string, types []string) (*model.StoredEventConnection, error) {
 	return historyOf(ctx, r.payment.History, payment.ParseID, obj.ID, first, after, types)
+}
+
+// LastChange is the resolver for the lastChange field.
+func (r *productResolver) LastChange(ctx context.Context, obj *model.Product) (*model.LastChange, error) {
+	return lastChangeOf(ctx, r.catalog.History, catalog.ParseID, obj.ID, obj.Version)
+}
+
+// History is the resolver for the history field.
+func (r *productResolver) History(ctx context.Context, obj *model.Product, first *int, after *string, types []string) (*model.StoredEventConnection, error) {
+	return historyOf(ctx, r.catalog.History, catalog.ParseID, obj.ID, first, after, types)
 }
 
 // Account is the resolver for the account field.
@@ -248,8 +283,8 @@ func (r *queryResolver) PaymentAnalytics(ctx context.Context, from *time.Time, t
 }
 
 // Product is the resolver for the product field.
-func (r *queryResolver) Product(ctx context.Context, id string) (*model.Product, error) {
-	return byID(ctx, id, catalog.ParseID, r.catalog.Reads.Get, productOf)
+func (r *queryResolver) Product(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Product, error) {
+	return byID(ctx, id, catalog.ParseID, pastOr(r.catalog.Reads.Get, r.productAt, asOf, atVersion), productOf)
 }
 
 // Products is the resolver for the products field.
@@ -264,13 +299,29 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 }
 
 // Order is the resolver for the order field.
-func (r *queryResolver) Order(ctx context.Context, id string) (*model.Order, error) {
-	return byID(ctx, id, order.ParseID, r.order.Reads.Get, orderOf)
+func (r *queryResolver) Order(ctx context.Context, id string, asOf *time.Time, atVersion *int) (*model.Order, error) {
+	return byID(ctx, id, order.ParseID, pastOr(r.order.Reads.Get, r.order.At, asOf, atVersion), orderOf)
 }
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, status *model.OrderStatus, first *int, after *string) (*model.OrderConnection, error) {
 	return r.orders(ctx, status, first, after)
+}
+
+// LastChange is the resolver for the lastChange field.
+func (r *stockResolver) LastChange(ctx context.Context, obj *model.Stock) (*model.LastChange, error) {
+	if obj.Version == 0 {
+		return nil, nil
+	}
+	return lastChangeOf(ctx, r.stock.History, stockStream(ctx), obj.ProductID, obj.Version)
+}
+
+// History is the resolver for the history field.
+func (r *stockResolver) History(ctx context.Context, obj *model.Stock, first *int, after *string, types []string) (*model.StoredEventConnection, error) {
+	if obj.Version == 0 {
+		return &model.StoredEventConnection{Edges: []*model.StoredEventEdge{}, PageInfo: &model.PageInfo{}}, nil
+	}
+	return historyOf(ctx, r.stock.History, stockStream(ctx), obj.ProductID, first, after, types)
 }
 
 // AccountUpdated is the resolver for the accountUpdated field.
@@ -319,11 +370,20 @@ func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Order returns OrderResolver implementation.
+func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
+
 // Payment returns PaymentResolver implementation.
 func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
 
+// Product returns ProductResolver implementation.
+func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// Stock returns StockResolver implementation.
+func (r *Resolver) Stock() StockResolver { return &stockResolver{r} }
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
@@ -331,7 +391,10 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 type (
 	accountResolver      struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
+	orderResolver        struct{ *Resolver }
 	paymentResolver      struct{ *Resolver }
+	productResolver      struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	stockResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

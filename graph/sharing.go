@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -37,9 +38,10 @@ var orderedFields = map[string]bool{
 // share one execution and one encoded frame per result. Two subscribers
 // share when everything a result depends on is the same:
 //
-//   - the caller's organization (every read is confined to it) and actor
-//     (no read depends on who within the organization asks today; the key
-//     keeps them apart so that one that does later cannot leak);
+//   - the caller's organization (every read is confined to it), actor and
+//     roles (no read depends on who within the organization asks, or on
+//     their roles, today; the key keeps them apart so that one that does
+//     later cannot leak);
 //   - the document's text, the operation name and the variables (coerced,
 //     encoded with sorted keys), so the same selection with the same
 //     arguments;
@@ -63,5 +65,7 @@ func shareKey(ctx context.Context, op *graphql.OperationContext) (string, bool) 
 	if err != nil {
 		return "", false
 	}
-	return strings.Join([]string{c.Organization, c.Actor, op.OperationName, op.RawQuery, string(vars)}, "\x00"), true
+	roles := slices.Clone(c.Roles)
+	slices.Sort(roles)
+	return strings.Join([]string{c.Organization, c.Actor, strings.Join(roles, ","), op.OperationName, op.RawQuery, string(vars)}, "\x00"), true
 }

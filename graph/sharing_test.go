@@ -26,8 +26,8 @@ func TestEverySubscriptionIsClassified(t *testing.T) {
 	}
 }
 
-// TestShareKey: subscribers share only when organization, actor, document,
-// operation name and variables are all the same, and the operation is a
+// TestShareKey: subscribers share only when organization, actor, roles,
+// document, operation name and variables are all the same, and the operation is a
 // subscription to one latest-state field.
 func TestShareKey(t *testing.T) {
 	schema := NewExecutableSchema(Config{}).Schema()
@@ -58,6 +58,7 @@ func TestShareKey(t *testing.T) {
 	}{
 		"another organization": {as("alice", "globex"), op(updated, "S", id)},
 		"another actor":        {as("bob", "acme"), op(updated, "S", id)},
+		"other roles":          {caller.With(context.Background(), caller.Caller{Actor: "alice", Organization: "acme", Roles: []string{"admin"}}), op(updated, "S", id)},
 		"other variables":      {as("alice", "acme"), op(updated, "S", map[string]any{"id": "018f0000-0000-7000-8000-000000000002"})},
 		"another document":     {as("alice", "acme"), op(`subscription S($id: ID!) { accountUpdated(id: $id) { version balance { amount } } }`, "S", id)},
 		"another operation":    {as("alice", "acme"), op(updated+` subscription T($id: ID!) { accountUpdated(id: $id) { version } }`, "T", id)},

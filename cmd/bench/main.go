@@ -9,7 +9,10 @@
 //     credits per second;
 //  4. commit to subscription frame with 1,000 and 5,000 subscriptions, and
 //     memory per idle subscription;
-//  5. projection rebuild speed over 1,000,000 stored events.
+//  5. projection rebuild speed over 1,000,000 stored events;
+//  6. an ordinary query while 2,000 clients flood the server;
+//  7. a command on a stream of 10,000 events with snapshots and without,
+//     each beside a command on a fresh stream (snapshots.go).
 //
 // It starts what it needs (server processes and databases of their own),
 // stops them afterwards, and leaves nothing running.
@@ -19,6 +22,11 @@
 //	go run ./cmd/bench -out ''            # print only
 //	go run ./cmd/bench -quick -profile credit-64 -out ''
 //	                                      # and a 10 s CPU profile of the server
+//	go run ./cmd/bench -only snapshots    # item 7 only, printed (not written
+//	                                      # unless -out is given)
+//	go run ./cmd/bench -only subscriptions -subscription-sizes 5000 -profile subscriptions-fanout-5000
+//	                                      # item 4 only, for 5,000 subscriptions, with a CPU
+//	                                      # profile of the server during the fan-out
 //
 // PostgreSQL (DATABASE_URL) must be reachable; REDIS_URL, when set, is
 // passed to the server, so the fan-out goes through Redis as in production.
@@ -45,10 +53,21 @@ func main() {
 	profile := flag.String("profile", "", "grab a "+fmt.Sprint(profileSeconds)+" s CPU profile of the server during this scenario (heap and goroutine profiles for subscriptions-idle-N): "+strings.Join(scenarioNames(), ", "))
 	profileDir := flag.String("profile-dir", os.TempDir(), "where -profile writes bench-<scenario>.cpu.pprof")
 	flag.BoolVar(&overloadOnly, "overload-only", false, "run the overload probe only (issue 10, item 7), and print its log lines")
-	flag.BoolVar(&subscriptionsOnly, "subscriptions-only", false, "run item 4 only (commit to frame, memory per subscription and per dashboard connection) and print it; docs/benchmarks.md is not written")
+	flag.StringVar(&only, "only", "", "run one part only and print its report (written only with an explicit -out): "+strings.Join(parts, ", "))
 	flag.Var(&subscriptionSizes, "subscription-sizes", "comma-separated subscription counts for item 4, instead of the plan's (e.g. 1000,5000)")
 	flag.Var(&serverEnv, "server-env", "KEY=VALUE added to every server's environment, for experiments (repeatable; the report says so)")
 	flag.Parse()
+	if only != "" {
+		if !slices.Contains(parts, only) {
+			fmt.Fprintf(os.Stderr, "bench: unknown part %q for -only (one of %s)\n", only, strings.Join(parts, ", "))
+			os.Exit(2)
+		}
+		outGiven := false
+		flag.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
+		if !outGiven {
+			*out = ""
+		}
+	}
 	var prof *profiler
 	if *profile != "" {
 		if !slices.Contains(scenarioNames(), *profile) {
@@ -56,9 +75,6 @@ func main() {
 			os.Exit(2)
 		}
 		prof = &profiler{scenario: *profile, dir: *profileDir}
-	}
-	if subscriptionsOnly {
-		*out = ""
 	}
 	if err := run(*quick, *out, prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -69,8 +85,11 @@ func main() {
 // overloadOnly is -overload-only.
 var overloadOnly bool
 
-// subscriptionsOnly is -subscriptions-only.
-var subscriptionsOnly bool
+// only is -only: the one part to run, one of parts ("" runs everything).
+var only string
+
+// parts are the parts -only runs alone.
+var parts = []string{"snapshots", "subscriptions"}
 
 // subscriptionSizes is -subscription-sizes.
 var subscriptionSizes intList
@@ -139,6 +158,9 @@ type plan struct {
 	// overloadFlood is how many clients flood the server in the overload
 	// probe (issue 10, item 7).
 	overloadFlood int
+	// snapshotStream is the length of the snapshot item's long stream
+	// (issue 12).
+	snapshotStream int
 }
 
 func newPlan(quick bool) plan {
@@ -164,6 +186,7 @@ func newPlan(quick bool) plan {
 		// A dashboard page: five live panels on one connection.
 		dashboardSubscriptions: 5,
 		overloadFlood:          2000,
+		snapshotStream:         10_000,
 	}
 	if quick {
 		p.command, p.target = p.command+" -quick", p.target+"-quick"
@@ -173,6 +196,10 @@ func newPlan(quick bool) plan {
 		p.lag = window{Warmup: time.Second, Measure: 4 * time.Second}
 		p.subscriptionSizes, p.subscriptionCredits = []int{1000}, 10
 		p.rebuildEvents = 100_000
+	}
+	if only != "" {
+		// A part alone is not what make runs.
+		p.command, p.target = p.command+" -only "+only, ""
 	}
 	if len(subscriptionSizes) > 0 {
 		p.subscriptionSizes = subscriptionSizes
@@ -192,7 +219,8 @@ func scenarioNames() []string {
 		names = append(names, fmt.Sprintf("credit-%d", c), fmt.Sprintf("credit-nowait-%d", c))
 	}
 	q := newPlan(false).queryConcurrency
-	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable")
+	names = append(names, fmt.Sprintf("account-%d", q), fmt.Sprintf("constant-%d", q), "credit-fresh-1", "credit-long-1", "lag", "lag-sustainable",
+		"snapshots-fresh-1", "snapshots-long-1", "nosnapshots-fresh-1", "nosnapshots-long-1")
 	for _, n := range append(newPlan(false).subscriptionSizes, subscriptionSizes...) {
 		names = append(names, fmt.Sprintf("subscriptions-idle-%d", n), fmt.Sprintf("subscriptions-fanout-%d", n))
 	}
@@ -221,12 +249,17 @@ func run(quick bool, out string, prof *profiler) error {
 	if overloadOnly {
 		return runOverloadProbe(ctx, p, bin, work, rep)
 	}
-	if subscriptionsOnly {
+	switch only {
+	case "snapshots":
+		if rep.snapshots, err = runSnapshots(ctx, p, bin, work, prof); err != nil {
+			return err
+		}
+		return rep.write(out)
+	case "subscriptions":
 		if err := runSubscriptionScenarios(ctx, p, bin, work, prof, rep); err != nil {
 			return err
 		}
-		fmt.Print(rep.markdown())
-		return nil
+		return rep.write(out)
 	}
 	if err := runServerScenarios(ctx, p, bin, work, prof, rep); err != nil {
 		return err
@@ -250,8 +283,16 @@ func run(quick bool, out string, prof *profiler) error {
 	}
 	logf("  %.0f events/s (%d events in %.1f s)", rebuild.EventsPerSecond, rebuild.Events, rebuild.Seconds)
 	rep.rebuild = &rebuild
+	// Item 7 (issue 12) starts servers of its own, one at a time.
+	if rep.snapshots, err = runSnapshots(ctx, p, bin, work, prof); err != nil {
+		return err
+	}
+	return rep.write(out)
+}
 
-	text := rep.markdown()
+// write prints the report and writes it to out (unless "").
+func (r *report) write(out string) error {
+	text := r.markdown()
 	fmt.Print(text)
 	if out != "" {
 		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {

@@ -1,7 +1,7 @@
 // Command mint-token prints an HS256 bearer token for local development and
 // tests:
 //
-//	go run ./cmd/mint-token -sub alice -org acme -ttl 1h
+//	go run ./cmd/mint-token -sub alice -org acme -ttl 1h [-roles admin]
 //
 // The secret is -secret, else JWT_HS256_SECRET (make run sets a development
 // one); the issuer, audience and organization claim default to
@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/auth"
@@ -38,6 +39,7 @@ func run(args []string, getenv func(string) string, out, errOut io.Writer) error
 	sub := fs.String("sub", "developer", "subject: the actor recorded in event metadata")
 	org := fs.String("org", "dev", "organization the caller acts for")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
+	roles := fs.String("roles", "", "comma-separated roles claim, e.g. admin (default: none)")
 	secret := fs.String("secret", "", "HS256 secret (default $JWT_HS256_SECRET)")
 	issuer := fs.String("iss", getenv("JWT_ISSUER"), "issuer claim (default $JWT_ISSUER)")
 	audience := fs.String("aud", getenv("JWT_AUDIENCE"), "audience claim (default $JWT_AUDIENCE)")
@@ -54,7 +56,7 @@ func run(args []string, getenv func(string) string, out, errOut io.Writer) error
 	if *secret == "" {
 		return errors.New("no secret: pass -secret or set JWT_HS256_SECRET")
 	}
-	token, err := auth.MintWith([]byte(*secret), auth.Identity{Subject: *sub, Organization: *org}, *ttl, auth.MintOptions{
+	token, err := auth.MintWith([]byte(*secret), auth.Identity{Subject: *sub, Organization: *org, Roles: splitRoles(*roles)}, *ttl, auth.MintOptions{
 		Issuer: *issuer, Audience: *audience, OrganizationClaim: *orgClaim,
 	})
 	if err != nil {
@@ -62,4 +64,15 @@ func run(args []string, getenv func(string) string, out, errOut io.Writer) error
 	}
 	_, err = fmt.Fprintln(out, token)
 	return err
+}
+
+// splitRoles splits a comma-separated list, dropping empty items.
+func splitRoles(list string) []string {
+	var roles []string
+	for _, r := range strings.Split(list, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			roles = append(roles, r)
+		}
+	}
+	return roles
 }

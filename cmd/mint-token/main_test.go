@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestMintToken(t *testing.T) {
 	const secret = "mint-token-test-secret-0123456789abcdef"
 	env := map[string]string{"JWT_HS256_SECRET": secret, "JWT_ISSUER": "dev-issuer"}
 	var out bytes.Buffer
-	if err := run([]string{"-sub", "alice", "-org", "acme", "-ttl", "10m"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
+	if err := run([]string{"-sub", "alice", "-org", "acme", "-ttl", "10m", "-roles", "admin, auditor"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	v, err := auth.NewVerifier(context.Background(), auth.Config{HS256Secret: []byte(secret), Issuer: "dev-issuer"})
@@ -26,8 +27,9 @@ func TestMintToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("minted token: %v", err)
 	}
-	if c.Identity != (auth.Identity{Subject: "alice", Organization: "acme"}) || time.Until(c.ExpiresAt) > 10*time.Minute {
-		t.Errorf("claims %+v, want alice of acme for 10 minutes", c)
+	want := auth.Identity{Subject: "alice", Organization: "acme", Roles: []string{"admin", "auditor"}}
+	if !reflect.DeepEqual(c.Identity, want) || time.Until(c.ExpiresAt) > 10*time.Minute {
+		t.Errorf("claims %+v, want alice of acme, admin and auditor, for 10 minutes", c)
 	}
 
 	for _, args := range [][]string{{"-sub", ""}, {"-ttl", "-1m"}, {"extra"}} {

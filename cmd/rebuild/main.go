@@ -28,6 +28,7 @@ import (
 	"github.com/chronicle-es/chronicle/graph"
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/projection"
@@ -90,8 +91,23 @@ func run(name string, batch int, lockTimeout time.Duration) error {
 		return fmt.Errorf("unknown projection %q (-projection: one of %s)", name, strings.Join(projectionNames(), ", "))
 	}
 
+	// Read models that show personal data open it with the server's
+	// master key; without it every sealed value would read as erased.
+	var opener projection.Opener
+	if _, personal := p.(projection.PersonalReader); personal {
+		if cfg.MasterKey == "" {
+			return fmt.Errorf("projection %s shows personal data: set CHRONICLE_MASTER_KEY to the server's", name)
+		}
+		master, err := datasubject.ParseMasterKey(cfg.MasterKey)
+		if err != nil {
+			return fmt.Errorf("CHRONICLE_MASTER_KEY: %w", err)
+		}
+		opener = datasubject.NewKeys(master)
+	}
+
 	var last time.Time
 	res, err := projection.Rebuild(ctx, pool, p, projection.RebuildOptions{
+		Opener:      opener,
 		BatchSize:   batch,
 		LockTimeout: lockTimeout,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

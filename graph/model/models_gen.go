@@ -178,6 +178,25 @@ type DiscontinueProductInput struct {
 	IdempotencyKey  *string `json:"idempotencyKey,omitempty"`
 }
 
+// A data subject of the caller's organization: exactly one of `email` (a
+// customer of payments and orders, and the owner of accounts opened with that
+// `ownerEmail`) and `owner` (the owner of accounts opened without one).
+type EraseDataSubjectInput struct {
+	Email *string `json:"email,omitempty"`
+	Owner *string `json:"owner,omitempty"`
+}
+
+type EraseDataSubjectPayload struct {
+	// False when nothing of the subject was stored.
+	Erased bool `json:"erased"`
+	// How many entities (accounts, payments, orders) held its data.
+	Entities int `json:"entities"`
+	// The erasure event's position (null when nothing was erased).
+	Position *int64 `json:"position,omitempty"`
+	// True once every read model shows the marker instead of the data.
+	UpToDate bool `json:"upToDate"`
+}
+
 type EventMetadata struct {
 	Actor         *string `json:"actor,omitempty"`
 	CorrelationID *string `json:"correlationId,omitempty"`
@@ -228,6 +247,8 @@ type Mutation struct {
 
 type OpenAccountInput struct {
 	Owner string `json:"owner"`
+	// The owner's e-mail address, optional: the data subject the account's owner data belongs to (see eraseDataSubject).
+	OwnerEmail *string `json:"ownerEmail,omitempty"`
 	// ISO 4217 code, upper case, e.g. EUR.
 	Currency string `json:"currency"`
 	// Decimal string, at least 0. Defaults to 0.
@@ -279,6 +300,10 @@ type Order struct {
 	Version   int       `json:"version"`
 	PlacedAt  time.Time `json:"placedAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// The event that produced this state: the command of a customer, or of the fulfilment process (actor `process:fulfilment`).
+	LastChange *LastChange `json:"lastChange"`
+	// The order's stream, oldest first (its audit trail), optionally only some event types.
+	History *StoredEventConnection `json:"history"`
 }
 
 type OrderConnection struct {
@@ -441,6 +466,10 @@ type Product struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Its stock, as projected by the `stock` projection.
 	Stock *Stock `json:"stock"`
+	// The event that produced this state.
+	LastChange *LastChange `json:"lastChange"`
+	// The product's stream, oldest first (its audit trail), optionally only some event types.
+	History *StoredEventConnection `json:"history"`
 }
 
 type ProductConnection struct {
@@ -517,6 +546,11 @@ type Stock struct {
 	// Version of the stock's stream (0: never restocked).
 	Version   int        `json:"version"`
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	// The event that produced this state (restock, reservation, commit,
+	// release), null at version 0.
+	LastChange *LastChange `json:"lastChange,omitempty"`
+	// The stock's stream, oldest first (its audit trail), optionally only some event types; empty at version 0.
+	History *StoredEventConnection `json:"history"`
 }
 
 // What a command did to a product's stock.

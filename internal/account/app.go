@@ -48,7 +48,7 @@ func New(d module.Deps) *App {
 			NotFound:   ErrAccountNotFound,
 		}),
 		Reads:   reads,
-		History: history.NewReader(d.Store, Type.StreamType, Type.Events, ErrAccountNotFound),
+		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrAccountNotFound),
 	}
 }
 

@@ -47,6 +47,9 @@ var (
 type OpenAccount struct {
 	// Owner is the owner's name, 1..200 characters after trimming.
 	Owner string
+	// OwnerEmail, optional, is the owner's e-mail address: the data subject
+	// that eraseDataSubject(email) erases the account's owner data with.
+	OwnerEmail string
 	// Currency is an upper-case ISO 4217 code, e.g. "EUR".
 	Currency string
 	// InitialBalance is a decimal amount >= 0 in Currency; "" means 0.
@@ -67,8 +70,8 @@ func (OpenAccount) Creates() {}
 // owner and the initial balance in minor units. Errors:
 //   - ErrAccountExists (CONFLICT) if the account is already opened;
 //   - ErrInvalidInput (BAD_USER_INPUT) for an owner that is empty after
-//     trimming, longer than 200 characters or not valid text, or a negative
-//     initial balance;
+//     trimming, longer than 200 characters or not valid text, an owner
+//     e-mail that is not an address, or a negative initial balance;
 //   - money.ErrUnknownCurrency (BAD_USER_INPUT) for a currency that is not an
 //     upper-case active ISO 4217 code;
 //   - money.ErrMalformedAmount (BAD_USER_INPUT) for an initial balance that is
@@ -80,6 +83,12 @@ func (c OpenAccount) Decide(a Account, env command.Env) ([]aggregate.Event, erro
 	owner, err := input.Field(ErrInvalidInput, input.Text, "owner", c.Owner, MaxOwnerLength)
 	if err != nil {
 		return nil, err
+	}
+	var email string
+	if c.OwnerEmail != "" {
+		if email, err = input.Email(ErrInvalidInput, "ownerEmail", c.OwnerEmail); err != nil {
+			return nil, err
+		}
 	}
 	cur, err := money.LookupCurrency(c.Currency)
 	if err != nil {
@@ -103,6 +112,7 @@ func (c OpenAccount) Decide(a Account, env command.Env) ([]aggregate.Event, erro
 		AccountID:      env.StreamID.String(),
 		Organization:   env.Organization,
 		Owner:          owner,
+		OwnerEmail:     email,
 		Currency:       cur.Code,
 		InitialBalance: initial,
 	}}, nil

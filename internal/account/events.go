@@ -2,6 +2,7 @@ package account
 
 import (
 	"encoding/json"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
 )
@@ -16,7 +17,9 @@ const (
 )
 
 // AccountOpened records that an account was opened. Stored as
-// {"accountId","organization","owner","currency","initialBalance"};
+// {"accountId","organization","owner","ownerEmail"?,"currency",
+// "initialBalance"}; owner and ownerEmail are personal data, stored sealed
+// (see PersonalData);
 // InitialBalance is an int64 count of the currency's minor units (1250 =
 // 12.50 EUR), never negative.
 type AccountOpened struct {
@@ -26,8 +29,12 @@ type AccountOpened struct {
 	// identity. Absent (empty) in events stored before tenancy: such
 	// accounts belong to no organization and no caller sees them.
 	Organization string `json:"organization,omitempty"`
-	// Owner is the trimmed owner name (1..200 characters).
+	// Owner is the trimmed owner name (1..200 characters), or its sealed
+	// form (package datasubject) once stored.
 	Owner string `json:"owner"`
+	// OwnerEmail, when given, is the owner's e-mail address: the data
+	// subject the account belongs to (sealed once stored).
+	OwnerEmail string `json:"ownerEmail,omitempty"`
 	// Currency is the ISO 4217 code, e.g. "EUR".
 	Currency string `json:"currency"`
 	// InitialBalance is in minor units of Currency.
@@ -36,6 +43,17 @@ type AccountOpened struct {
 
 // EventType returns "AccountOpened".
 func (AccountOpened) EventType() string { return EventAccountOpened }
+
+// PersonalData implements aggregate.Personal: the owner's name and e-mail
+// belong to the owner's e-mail address as data subject, or, for an account
+// opened without one, to the owner's name.
+func (e AccountOpened) PersonalData() (string, []string) {
+	subject := datasubject.Owner(e.Owner)
+	if e.OwnerEmail != "" {
+		subject = datasubject.Email(e.OwnerEmail)
+	}
+	return subject, []string{"owner", "ownerEmail"}
+}
 
 // AccountCredited records money paid into an account. Stored (schema
 // version 2) as {"accountId","amount","description","reference",

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -30,6 +31,13 @@ type Projection struct{}
 
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
+
+// ReadsPersonalData implements projection.PersonalReader: the accounts
+// table shows the owner's name, opened from its sealed form.
+func (Projection) ReadsPersonalData() {}
+
+// personalColumns are the accounts columns an erasure scrubs.
+var personalColumns = []string{"owner"}
 
 // Tables implements projection.Rebuildable: the read-model tables that Apply
 // writes, unqualified.
@@ -143,7 +151,8 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			lookups = append(lookups, re.StreamID)
 		}
 	}
-	if len(mine) == 0 {
+	erased := projection.Erasures(events, Type.StreamType)
+	if len(mine) == 0 && len(erased) == 0 {
 		return nil, nil
 	}
 	f := newFold()
@@ -159,7 +168,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 	changed := make([]string, 0, len(f.rows))
 	for _, id := range slices.SortedFunc(maps.Keys(f.rows), compareIDs) {
 		batch.Queue(`INSERT INTO accounts (`+viewColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (id) DO UPDATE SET balance = EXCLUDED.balance, status = EXCLUDED.status,
+			ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, balance = EXCLUDED.balance, status = EXCLUDED.status,
 				version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`, accountRow(f.rows[id])...)
 		changed = append(changed, id.String())
 	}
@@ -168,8 +177,15 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 				reference, counterparty_name, counterparty_account)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, o.values()...)
 	}
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+	if err := projection.SendBatch(ctx, tx, &batch); err != nil {
 		return nil, fmt.Errorf("project accounts: %w", err)
+	}
+	scrubbed, err := projection.Scrub(ctx, tx, "accounts", personalColumns, erased)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scrubbed {
+		changed = append(changed, s.ID.String())
 	}
 	return changed, nil
 }

@@ -17,6 +17,18 @@ type Event interface {
 	EventType() string
 }
 
+// Personal is an event that holds a data subject's personal data. The
+// repository has the store seal (encrypt) the fields it names, under the
+// subject's key (package datasubject); aggregates fold the sealed values,
+// read models open them.
+type Personal interface {
+	Event
+	// PersonalData returns the data subject (datasubject.Email or
+	// datasubject.Owner) and the JSON names of the top-level string
+	// fields that hold its data.
+	PersonalData() (subject string, fields []string)
+}
+
 // Type describes one kind of aggregate to the repository.
 type Type[S any] struct {
 	// StreamType is stored with every event of the stream, e.g. "account".

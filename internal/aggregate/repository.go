@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/chronicle-es/chronicle/internal/apperr"
@@ -182,7 +183,7 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 	req.ExpectedVersion = version
 	res, err := r.store.Append(ctx, req)
 	if err == nil && !res.Duplicate {
-		r.afterAppend(id, state, decided, res.ToVersion, snapshotVersion)
+		r.afterAppend(id, state, r.stored(decided, req.Events), res.ToVersion, snapshotVersion)
 	}
 	if opts.ExpectedVersion != nil || opts.Creates || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return res, err
@@ -197,12 +198,34 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 			return nil, err
 		}
 		decided, err = decide(state)
-		return r.encode(decided, err)
+		req.Events, err = r.encode(decided, err)
+		return req.Events, err
 	})
 	if err == nil && !res.Duplicate {
-		r.afterAppend(id, state, decided, res.ToVersion, snapshotVersion)
+		r.afterAppend(id, state, r.stored(decided, req.Events), res.ToVersion, snapshotVersion)
 	}
 	return res, err
+}
+
+// stored returns the decided events as they were stored: an event with
+// personal fields comes back from its sealed payload, so that the state a
+// snapshot keeps holds sealed values, never the plain ones.
+func (r *Repository[S]) stored(decided []Event, data []eventstore.EventData) []Event {
+	out, cloned := decided, false
+	for i, d := range data {
+		if d.Personal == nil || i >= len(decided) {
+			continue
+		}
+		e, err := r.typ.Events.Decode(d.Type, d.SchemaVersion, d.Data)
+		if err != nil {
+			continue // cannot happen: it was encoded by the same registry
+		}
+		if !cloned {
+			out, cloned = slices.Clone(decided), true
+		}
+		out[i] = e
+	}
+	return out
 }
 
 // afterAppend offers the state the command left (state folded with the
@@ -234,6 +257,10 @@ func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventDat
 			return nil, err
 		}
 		out[i] = eventstore.EventData{Type: name, SchemaVersion: version, Data: data}
+		if p, ok := e.(Personal); ok {
+			subject, fields := p.PersonalData()
+			out[i].Personal = &eventstore.Personal{Subject: subject, Fields: fields}
+		}
 	}
 	return out, nil
 }

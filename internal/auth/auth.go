@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -33,6 +34,56 @@ type Identity struct {
 	Subject string
 	// Organization is the token's organization claim: the caller's tenant.
 	Organization string
+	// Roles are the token's "roles" claim (a JSON array of strings, or
+	// one string), e.g. ["admin"]: what the caller may do beyond its
+	// organization's ordinary reads and writes. Nil when absent.
+	Roles []string
+}
+
+// RolesClaim is the claim that lists the caller's roles.
+const RolesClaim = "roles"
+
+// RoleAdmin may run administrative operations, such as erasing a data
+// subject.
+const RoleAdmin = "admin"
+
+// MaxRoles bounds how many roles a token may list.
+const MaxRoles = 32
+
+// ErrMalformedRoles is returned by Verify for a roles claim that is not a
+// string or an array of at most MaxRoles valid strings.
+var ErrMalformedRoles = unauthenticated("malformed roles claim (want an array of strings)")
+
+// HasRole reports whether the identity lists role.
+func (id Identity) HasRole(role string) bool {
+	return slices.Contains(id.Roles, role)
+}
+
+// parseRoles reads the roles claim.
+func parseRoles(claim any) ([]string, error) {
+	var raw []any
+	switch c := claim.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		raw = []any{c}
+	case []any:
+		raw = c
+	default:
+		return nil, ErrMalformedRoles
+	}
+	if len(raw) > MaxRoles {
+		return nil, ErrMalformedRoles
+	}
+	roles := make([]string, 0, len(raw))
+	for _, r := range raw {
+		s, ok := r.(string)
+		if !ok || !validIdentityString(s) {
+			return nil, ErrMalformedRoles
+		}
+		roles = append(roles, s)
+	}
+	return roles, nil
 }
 
 // Claims is what a verified token says.
@@ -241,7 +292,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if !validIdentityString(org) {
 		return Claims{}, fmt.Errorf("%w %q", ErrMissingOrganization, v.orgClaim)
 	}
-	return Claims{Identity: Identity{Subject: sub, Organization: org}, ExpiresAt: exp.Time, ValidUntil: exp.Add(v.leeway)}, nil
+	roles, err := parseRoles(claims[RolesClaim])
+	if err != nil {
+		return Claims{}, err
+	}
+	return Claims{Identity: Identity{Subject: sub, Organization: org, Roles: roles}, ExpiresAt: exp.Time, ValidUntil: exp.Add(v.leeway)}, nil
 }
 
 // classify maps a jwt error to one of the sentinels, most fundamental

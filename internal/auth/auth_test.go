@@ -6,10 +6,13 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,7 +89,7 @@ func TestVerifyHS256(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
-	if c.Identity != alice || c.ExpiresAt.Unix() != now.Add(time.Hour).Unix() || !c.ValidUntil.Equal(c.ExpiresAt.Add(30*time.Second)) {
+	if !reflect.DeepEqual(c.Identity, alice) || c.ExpiresAt.Unix() != now.Add(time.Hour).Unix() || !c.ValidUntil.Equal(c.ExpiresAt.Add(30*time.Second)) {
 		t.Errorf("claims = %+v, want alice of acme, expiring in an hour", c)
 	}
 
@@ -156,7 +159,7 @@ func TestVerifyIssuerAudienceAndClaimName(t *testing.T) {
 		c["aud"] = []string{"other", "chronicle"}
 		return c
 	}
-	if c, err := v.Verify(context.Background(), signHS(t, base(), secret)); err != nil || c.Identity != alice {
+	if c, err := v.Verify(context.Background(), signHS(t, base(), secret)); err != nil || !reflect.DeepEqual(c.Identity, alice) {
 		t.Fatalf("valid token: %+v, %v", c, err)
 	}
 	for _, tc := range []struct {
@@ -187,7 +190,7 @@ func TestMint(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := v.Verify(context.Background(), tok)
-	if err != nil || c.Identity != alice {
+	if err != nil || !reflect.DeepEqual(c.Identity, alice) {
 		t.Fatalf("minted token: %+v, %v", c, err)
 	}
 	if d := time.Until(c.ExpiresAt); d <= 0 || d > time.Minute {
@@ -204,6 +207,35 @@ func TestMint(t *testing.T) {
 		if _, err := auth.Mint([]byte(bad.secret), bad.id, bad.ttl); err == nil {
 			t.Errorf("Mint(%q, %+v, %s) succeeded", bad.secret, bad.id, bad.ttl)
 		}
+	}
+}
+
+// TestRolesClaim: the roles claim is an array of strings (or one string);
+// anything else is refused as malformed, and a token without it has none.
+func TestRolesClaim(t *testing.T) {
+	v := newHS(t, auth.Config{})
+	now := time.Now()
+	for _, tc := range []struct {
+		roles any
+		want  []string
+	}{{nil, nil}, {[]any{"admin", "auditor"}, []string{"admin", "auditor"}}, {"admin", []string{"admin"}}, {[]any{}, []string{}}} {
+		c := claims(now)
+		if tc.roles != nil {
+			c[auth.RolesClaim] = tc.roles
+		}
+		got, err := v.Verify(context.Background(), signHS(t, c, secret))
+		if err != nil || !reflect.DeepEqual(got.Roles, tc.want) {
+			t.Errorf("roles %v: got %#v, %v; want %#v", tc.roles, got.Roles, err, tc.want)
+		}
+		if got.HasRole(auth.RoleAdmin) != slices.Contains(tc.want, auth.RoleAdmin) {
+			t.Errorf("roles %v: HasRole(admin) = %v", tc.roles, got.HasRole(auth.RoleAdmin))
+		}
+	}
+	for _, bad := range []any{42, []any{"admin", 7}, []any{""}, []any{"ad\nmin"}, make([]any, auth.MaxRoles+1)} {
+		c := claims(now)
+		c[auth.RolesClaim] = bad
+		_, err := v.Verify(context.Background(), signHS(t, c, secret))
+		wantErr(t, fmt.Sprintf("roles %v", bad), err, auth.ErrMalformedRoles)
 	}
 }
 
@@ -312,7 +344,7 @@ func TestVerifyRS256FromFile(t *testing.T) {
 	if v.Algorithm() != "RS256" {
 		t.Errorf("algorithm %s, want RS256", v.Algorithm())
 	}
-	if c, err := v.Verify(context.Background(), signRS(t, claims(now), k1, "k1")); err != nil || c.Identity != alice {
+	if c, err := v.Verify(context.Background(), signRS(t, claims(now), k1, "k1")); err != nil || !reflect.DeepEqual(c.Identity, alice) {
 		t.Fatalf("valid RS256 token: %+v, %v", c, err)
 	}
 	// One key in the set: a token without kid may use it.

@@ -22,7 +22,7 @@ type MintOptions struct {
 }
 
 // Mint returns an HS256 token for id, signed with secret and valid for ttl
-// from now: claims sub, org, iat, nbf and exp. It is meant for development
+// from now: claims sub, org, iat, nbf and exp, and roles when id has any. It is meant for development
 // and tests (cmd/mint-token); production tokens come from an identity
 // provider.
 func Mint(secret []byte, id Identity, ttl time.Duration) (string, error) {
@@ -55,6 +55,12 @@ func MintWith(secret []byte, id Identity, ttl time.Duration, opts MintOptions) (
 		"nbf":    now.Unix(),
 		"exp":    now.Add(ttl).Unix(),
 	}
+	if len(id.Roles) > 0 {
+		if _, err := parseRoles(anySlice(id.Roles)); err != nil {
+			return "", fmt.Errorf("auth: mint: %w", err)
+		}
+		claims[RolesClaim] = id.Roles
+	}
 	if opts.Issuer != "" {
 		claims["iss"] = opts.Issuer
 	}
@@ -66,4 +72,12 @@ func MintWith(secret []byte, id Identity, ttl time.Duration, opts MintOptions) (
 		return "", fmt.Errorf("auth: mint: %w", err)
 	}
 	return token, nil
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

@@ -2,7 +2,10 @@
 // from the HTTP edge to the command metadata.
 package caller
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // Caller is the identity and tracing context of one request.
 type Caller struct {
@@ -13,6 +16,9 @@ type Caller struct {
 	// organization claim). Every read and write is confined to it; empty
 	// means unauthenticated, and tenant-scoped operations refuse it.
 	Organization string
+	// Roles are the roles the caller's token lists (auth.Identity.Roles);
+	// none for the development caller and anonymous ones.
+	Roles []string
 	// CorrelationID ties together everything one client action caused; it
 	// comes from the X-Correlation-ID request header or is generated.
 	CorrelationID string
@@ -29,4 +35,9 @@ func From(ctx context.Context) Caller {
 		return c
 	}
 	return Caller{Actor: "anonymous"}
+}
+
+// HasRole reports whether the caller has role.
+func (c Caller) HasRole(role string) bool {
+	return slices.Contains(c.Roles, role)
 }

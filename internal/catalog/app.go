@@ -3,6 +3,9 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/history"
 
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/module"
@@ -25,6 +28,9 @@ type App struct {
 	Commands *command.Handler[Product, View]
 	// Reads is the catalog read model.
 	Reads *ReadModel
+	// History reads products' streams: the audit trail, the last change
+	// and time travel (At).
+	History *history.Reader
 }
 
 // Result is what a catalog command did.
@@ -42,8 +48,21 @@ func New(d module.Deps) *App {
 			Read:       reads.Get,
 			NotFound:   ErrProductNotFound,
 		}),
-		Reads: reads,
+		Reads:   reads,
+		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrProductNotFound),
 	}
+}
+
+// At is organization's product id as it was at a point of its past
+// (exactly one of asOf and atVersion): the events up to that point folded
+// by the catalog projection's own fold (View.apply), so it is the row the
+// read model held then; its Version and UpdatedAt are the version reached
+// and the time of its last event. Its Stock is zero: the stock is another
+// stream (stock.App.At). Errors: those of history.Fold (BAD_USER_INPUT for
+// an impossible point, ErrProductNotFound before the product existed or
+// for another organization's).
+func (a *App) At(ctx context.Context, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64) (View, error) {
+	return history.Fold(ctx, a.History, organization, id, asOf, atVersion, (*View).apply)
 }
 
 // Product returns organization's product id from the write side (its

@@ -25,7 +25,7 @@ func as(actor, organization string) command.Env {
 	return command.Env{StreamID: ProductID(org, "BK-1"), Actor: actor, Organization: organization, StreamKey: "BK-1"}
 }
 
-func history(es ...aggregate.Event) []aggregate.Event { return es }
+func given(es ...aggregate.Event) []aggregate.Event { return es }
 
 var addBook = AddProduct{
 	SKU: " bk-1 ", Title: " The Dispossessed ", Category: "Books", Description: "An ambiguous utopia.",
@@ -141,7 +141,7 @@ func TestChangeProductPrice(t *testing.T) {
 func TestDiscontinueProduct(t *testing.T) {
 	disc := ProductDiscontinued{ProductID: pid, Reason: "out of print", DiscontinuedBy: "alice"}
 	commandtest.Given(t, Type, added).As(alice).When(DiscontinueProduct{ID: pid, Reason: " out of print "}).Then(disc)
-	gone := history(added, disc)
+	gone := given(added, disc)
 	title := "x"
 	commandtest.Given(t, Type, gone...).As(alice).When(DiscontinueProduct{ID: pid}).ThenError(ErrInvalidStateTransition)
 	commandtest.Given(t, Type, gone...).As(alice).When(UpdateProduct{ID: pid, Title: &title}).ThenError(ErrInvalidStateTransition)

@@ -59,7 +59,7 @@ func TestPipelineRunsDecoratorsInOrderAroundTheCommand(t *testing.T) {
 	}
 	wantInfo := command.Info{Context: "note", Command: "WriteNote", StreamID: res.ID, Caller: acme, Source: command.SourceAPI}
 	for i := range 2 {
-		if tr.infos[i] != wantInfo {
+		if !reflect.DeepEqual(tr.infos[i], wantInfo) {
 			t.Fatalf("decorator saw %+v, want %+v", tr.infos[i], wantInfo)
 		}
 		if tr.outcomes[i] != res.Outcome || !tr.outcomes[i].UpToDate || tr.outcomes[i].Position == 0 {

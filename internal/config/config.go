@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 	"strings"
 	"time"
 
@@ -48,6 +49,14 @@ type Config struct {
 	// DevOrganization is the organization of token-less requests in
 	// development mode.
 	DevOrganization string `env:"DEV_ORGANIZATION" envDefault:"dev"`
+
+	// MasterKey is CHRONICLE_MASTER_KEY: 32 bytes, base64 or hex, that wrap
+	// every data subject's key (package datasubject). Required outside
+	// development mode; in development mode a missing one is generated at
+	// start, with a warning (what it sealed does not open after a
+	// restart; `make run` keeps one in .chronicle/dev-master-key). Back it
+	// up: without it no sealed personal data can be read again.
+	MasterKey string `env:"CHRONICLE_MASTER_KEY"`
 
 	// JWTHS256Secret verifies HS256 bearer tokens (at least 32 bytes outside
 	// development mode). At most one of JWTHS256Secret, JWTJWKSFile and
@@ -300,6 +309,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateEdge(); err != nil {
 		return err
+	}
+	if c.MasterKey == "" && !c.Dev {
+		return fmt.Errorf("config: CHRONICLE_MASTER_KEY is required outside development mode (32 bytes, base64 or hex; e.g. head -c 32 /dev/urandom | base64)")
+	}
+	if c.MasterKey != "" {
+		if _, err := datasubject.ParseMasterKey(c.MasterKey); err != nil {
+			return fmt.Errorf("config: CHRONICLE_MASTER_KEY: %w", err)
+		}
 	}
 	for _, o := range c.AllowedOrigins {
 		if err := validOrigin(o); err != nil {

@@ -32,6 +32,20 @@ type EventData struct {
 	Type          string
 	SchemaVersion int
 	Data          json.RawMessage
+	// Personal, when set, names the payload's fields that hold a data
+	// subject's personal data: a Store with a Sealer encrypts them before
+	// they are stored (package datasubject), replacing Data.
+	Personal *Personal
+}
+
+// Personal names the personal fields of an event's payload and whose they
+// are.
+type Personal struct {
+	// Subject identifies the data subject within the organization, e.g.
+	// "email:ada@example.com" (package datasubject's Email and Owner).
+	Subject string
+	// Fields are top-level JSON fields of the payload holding strings.
+	Fields []string
 }
 
 // RecordedEvent is an event as stored.

@@ -49,6 +49,45 @@ type Store struct {
 	notify   *pgnotify.Coalescer
 	// notifyPool is where notify sends (WithNotifyPool), pool by default.
 	notifyPool *pgxpool.Pool
+	sealer     Sealer
+}
+
+// Sealer encrypts the personal fields of events before they are stored
+// (*datasubject.Keys). Seal runs in the append's transaction, after the
+// stream's lock, and replaces the Data of each event with Personal set;
+// its error aborts the append.
+type Sealer interface {
+	Seal(ctx context.Context, tx Querier, organization string, streamID uuid.UUID, streamType string, events []EventData) error
+}
+
+// WithSealer makes the Store seal personal fields with sealer. Without one
+// they are stored as they are (tools and tests that do not erase).
+func WithSealer(sealer Sealer) Option {
+	return func(s *Store) { s.sealer = sealer }
+}
+
+// personal reports whether the Store must seal some of events.
+func (s *Store) personal(events []EventData) bool {
+	if s.sealer == nil {
+		return false
+	}
+	for _, e := range events {
+		if e.Personal != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// seal seals req's personal fields in tx, when there are any.
+func (s *Store) seal(ctx context.Context, tx Querier, req AppendRequest) error {
+	if !s.personal(req.Events) {
+		return nil
+	}
+	if err := s.sealer.Seal(ctx, tx, req.Metadata.Tenant, req.StreamID, req.StreamType, req.Events); err != nil {
+		return fmt.Errorf("seal personal data: %w", err)
+	}
+	return nil
 }
 
 // AppendObserver is told of every append that committed: the stream's type
@@ -109,17 +148,50 @@ func (s *Store) observe(streamType string, res AppendResult, err error) (AppendR
 // the stream is not at req.ExpectedVersion; ErrIdempotencyKeyReused when the
 // key was used for another stream or command. With an idempotency key that
 // was already handled, Append appends nothing and returns the original
-// result with Duplicate set.
+// result with Duplicate set. Events with Personal set are sealed first (see
+// WithSealer): their Data in req.Events is replaced by what was stored.
 func (s *Store) Append(ctx context.Context, req AppendRequest) (AppendResult, error) {
 	if err := validate(req); err != nil {
 		return AppendResult{}, err
 	}
-	if req.IdempotencyKey == "" {
+	if req.IdempotencyKey == "" && !s.personal(req.Events) {
 		// One statement in autocommit is atomic: one round trip per append.
 		res, err := appendEvents(ctx, s.pool, req)
 		return s.observe(req.StreamType, res, err)
 	}
 	res, err := s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
+		if err := s.seal(ctx, tx, req); err != nil {
+			return AppendResult{}, err
+		}
+		return appendEvents(ctx, tx, req)
+	})
+	return s.observe(req.StreamType, res, err)
+}
+
+// PrepareFunc runs in an append's transaction, under the stream's lock,
+// and returns the events to append; with none, nothing is appended and the
+// transaction commits what prepare wrote.
+type PrepareFunc func(ctx context.Context, tx pgx.Tx) ([]EventData, error)
+
+// AppendPrepared appends the events prepare returns to req.StreamID (at
+// req.ExpectedVersion; req.Events is ignored) in the transaction prepare
+// wrote in, so that its writes and the events commit together or not at
+// all: an erasure deletes a key and records its event so. Errors: those of
+// Append, and prepare's returned as is.
+func (s *Store) AppendPrepared(ctx context.Context, req AppendRequest, prepare PrepareFunc) (AppendResult, error) {
+	req.Events = nil
+	res, err := s.inTx(ctx, req, func(tx pgx.Tx) (AppendResult, error) {
+		events, err := prepare(ctx, tx)
+		if err != nil || len(events) == 0 {
+			return AppendResult{StreamID: req.StreamID}, err
+		}
+		req.Events = events
+		if err := validate(req); err != nil {
+			return AppendResult{}, err
+		}
+		if err := s.seal(ctx, tx, req); err != nil {
+			return AppendResult{}, err
+		}
 		return appendEvents(ctx, tx, req)
 	})
 	return s.observe(req.StreamType, res, err)
@@ -135,6 +207,9 @@ type DecideFunc func(stream []RecordedEvent) ([]EventData, error)
 // the retry path for commands without an explicit expected version, which
 // would otherwise starve on a hot stream. req.Events and req.ExpectedVersion
 // are ignored.
+//
+// Events with Personal set are sealed as by Append, in the slice decide
+// returned.
 //
 // Errors: those of Append, and decide's error returned as is.
 func (s *Store) AppendLocked(ctx context.Context, req AppendRequest, decide DecideFunc) (AppendResult, error) {
@@ -159,6 +234,9 @@ func (s *Store) AppendLocked(ctx context.Context, req AppendRequest, decide Deci
 		}
 		req.Events, req.ExpectedVersion = events, version
 		if err := validate(req); err != nil {
+			return AppendResult{}, err
+		}
+		if err := s.seal(ctx, tx, req); err != nil {
 			return AppendResult{}, err
 		}
 		return appendEvents(ctx, tx, req)

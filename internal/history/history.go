@@ -171,3 +171,30 @@ read:
 	}
 	return out, nil
 }
+
+// Fold returns organization's entity id as it was at a point of its past
+// (exactly one of asOf and atVersion): the events of its stream up to that
+// point (Until), each decoded by the Reader's registry and applied, oldest
+// first, to a zero V by apply (e is the decoded event value). Given the
+// read model's own fold as apply, the result is by construction the row the
+// read model held then, and its version and time are those of the last
+// event folded. The stream's first event creates the entity, so the result
+// is never the zero V. Errors: those of
+// Until (ErrInvalidPoint; the Reader's notFound, also before the entity
+// existed); an event that does not decode.
+func Fold[V any](ctx context.Context, r *Reader, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64,
+	apply func(v *V, re eventstore.RecordedEvent, e any)) (V, error) {
+	var v V
+	events, err := r.Until(ctx, organization, id, asOf, atVersion)
+	if err != nil {
+		return v, err
+	}
+	for _, re := range events {
+		e, err := r.events.Decode(re.Type, re.SchemaVersion, re.Data)
+		if err != nil {
+			return v, fmt.Errorf("event %d of %s %s: %w", re.Version, r.streamType, id, err)
+		}
+		apply(&v, re, e)
+	}
+	return v, nil
+}

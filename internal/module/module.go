@@ -10,6 +10,8 @@ package module
 
 import (
 	"fmt"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
+	"github.com/chronicle-es/chronicle/internal/history"
 	"log/slog"
 
 	"github.com/chronicle-es/chronicle/internal/command"
@@ -26,8 +28,14 @@ import (
 type Deps struct {
 	// Pool serves the read models' queries.
 	Pool *pgxpool.Pool
-	// Store is the event store (history reads; Commands.Store appends).
+	// Store is the event store (Commands.Store appends through it).
 	Store *eventstore.Store
+	// Streams reads streams with their sealed personal data opened: what
+	// history and time travel read (nil: Store, sealed values as stored).
+	Streams history.StreamReader
+	// Keys seal, open and erase personal data (nil in tools that do
+	// not).
+	Keys *datasubject.Keys
 	// Commands are the command handlers' shared parts.
 	Commands command.Deps
 	// Cache is the Redis read cache, nil without Redis (a nil *Cache reads
@@ -61,6 +69,14 @@ type Module[C any] struct {
 	// each with the engine like a projection (not for rebuilds: a process
 	// manager's effects are commands, not a read model).
 	Processes func(app C, d Deps) []*process.Manager
+}
+
+// StreamReader returns Streams, or Store when Streams is not set.
+func (d Deps) StreamReader() history.StreamReader {
+	if d.Streams != nil {
+		return d.Streams
+	}
+	return d.Store
 }
 
 // Registrar takes projections to run (*projection.Engine).

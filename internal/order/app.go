@@ -8,6 +8,7 @@ import (
 
 	"github.com/chronicle-es/chronicle/internal/catalog"
 	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/history"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/payment"
 	"github.com/chronicle-es/chronicle/internal/process"
@@ -44,7 +45,8 @@ func Module(n Needs) module.Module[*App] {
 		Projections: []projection.Projection{Projection{}},
 		New:         func(d module.Deps) *App { return New(d, n) },
 		Processes: func(a *App, d module.Deps) []*process.Manager {
-			return []*process.Manager{NewFulfilment(Senders{Orders: a.Commands, Stock: n.Stock.Commands, Payments: n.Payments.Commands}, n.PaymentTimeout, d.Process)}
+			return []*process.Manager{NewFulfilment(Senders{Orders: a.Commands, Stock: n.Stock.Commands, Payments: n.Payments.Commands,
+				Personal: valueOpener(d)}, n.PaymentTimeout, d.Process)}
 		},
 	}
 }
@@ -54,7 +56,10 @@ type App struct {
 	// Commands runs the order commands; Place prices a PlaceOrder first.
 	Commands *command.Handler[Order, View]
 	Reads    *ReadModel
-	catalog  *catalog.App
+	// History reads orders' streams: the audit trail, the last change and
+	// time travel (At).
+	History *history.Reader
+	catalog *catalog.App
 }
 
 // Result is what an order command did.
@@ -73,8 +78,21 @@ func New(d module.Deps, n Needs) *App {
 			NotFound:   ErrOrderNotFound,
 		}),
 		Reads:   reads,
+		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrOrderNotFound),
 		catalog: n.Catalog,
 	}
+}
+
+// At is organization's order id as it was at a point of its past (exactly
+// one of asOf and atVersion), whichever command moved it there (a
+// mutation's or the fulfilment process's): the events up to that point
+// folded by the orders projection's own fold (View.apply), so it is the
+// row the read model held then; its Version and UpdatedAt are the version
+// reached and the time of its last event. Errors: those of history.Fold
+// (BAD_USER_INPUT for an impossible point, ErrOrderNotFound before the
+// order existed or for another organization's).
+func (a *App) At(ctx context.Context, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64) (View, error) {
+	return history.Fold(ctx, a.History, organization, id, asOf, atVersion, (*View).apply)
 }
 
 // Place prices cmd's lines from the catalog's write side (the facts of the
@@ -103,4 +121,15 @@ func (a *App) Place(ctx context.Context, cmd PlaceOrder, opts command.Options) (
 // Get is the read model's Get (for resolvers).
 func (a *App) Get(ctx context.Context, organization string, id uuid.UUID) (View, error) {
 	return a.Reads.Get(ctx, organization, id)
+}
+
+// valueOpener opens sealed values with d's keys on d's pool (nil without
+// keys).
+func valueOpener(d module.Deps) ValueOpener {
+	if d.Keys == nil {
+		return nil
+	}
+	return func(ctx context.Context, organization string, values ...*string) error {
+		return d.Keys.OpenValues(ctx, d.Pool, organization, values...)
+	}
 }

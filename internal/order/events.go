@@ -1,6 +1,9 @@
 package order
 
-import "github.com/chronicle-es/chronicle/internal/aggregate"
+import (
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
+)
 
 // Stored event type names: part of the stored contract, never change them.
 const (
@@ -30,6 +33,12 @@ type OrderPlaced struct {
 
 // EventType returns "OrderPlaced".
 func (OrderPlaced) EventType() string { return EventOrderPlaced }
+
+// PersonalData implements aggregate.Personal: the customer's name and
+// e-mail belong to the customer's e-mail address as data subject.
+func (e OrderPlaced) PersonalData() (string, []string) {
+	return datasubject.Email(e.CustomerEmail), []string{"customerName", "customerEmail"}
+}
 
 // OrderStockReserved records that every line's stock is held. Stored as
 // {"orderId"}.

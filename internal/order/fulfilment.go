@@ -296,7 +296,15 @@ type Senders struct {
 	Orders   *command.Handler[Order, View]
 	Stock    *command.Handler[stock.Stock, stock.View]
 	Payments *command.Handler[payment.Payment, payment.View]
+	// Personal opens the customer's sealed name and e-mail, which the
+	// process keeps sealed in its state and outbox, just before they go
+	// into the payment's command (nil: they are passed on as they are).
+	Personal ValueOpener
 }
+
+// ValueOpener opens sealed values in place, for an organization
+// (datasubject.Keys.OpenValues on the pool).
+type ValueOpener func(ctx context.Context, organization string, values ...*string) error
 
 // dispatch decodes an outbox row and sends it through its context.
 func (s Senders) dispatch(ctx context.Context, c process.Command, opts command.Options) error {
@@ -319,6 +327,11 @@ func (s Senders) dispatch(ctx context.Context, c process.Command, opts command.O
 		var p initiateCmd
 		if err := json.Unmarshal(c.Payload, &p); err != nil {
 			return fmt.Errorf("decode %s: %w", c.Name, err)
+		}
+		if s.Personal != nil {
+			if err := s.Personal(ctx, opts.Caller.Organization, &p.Customer, &p.Email); err != nil {
+				return fmt.Errorf("open the customer's data: %w", err)
+			}
 		}
 		_, err = s.Payments.Handle(ctx, payment.InitiatePayment{CustomerName: p.Customer, CustomerEmail: p.Email,
 			Amount: p.Amount, Currency: p.Currency, OrderID: p.OrderID}, opts)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/command"
+	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/history"
 	"github.com/chronicle-es/chronicle/internal/module"
 	"github.com/chronicle-es/chronicle/internal/projection"
@@ -51,7 +52,7 @@ func New(d module.Deps) *App {
 			AfterRead:  raiseCacheFloor(d.Cache, d.Logger),
 		}),
 		Reads:   reads,
-		History: history.NewReader(d.Store, Type.StreamType, Type.Events, ErrPaymentNotFound),
+		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrPaymentNotFound),
 	}
 }
 
@@ -78,17 +79,11 @@ func raiseCacheFloor(cache *readcache.Cache, logger *slog.Logger) func(context.C
 // model held then. Errors: those of history.Reader.Until (BAD_USER_INPUT for
 // an impossible point, ErrPaymentNotFound before the payment existed).
 func (a *App) At(ctx context.Context, organization string, id uuid.UUID, asOf *time.Time, atVersion *int64) (View, error) {
-	events, err := a.History.Until(ctx, organization, id, asOf, atVersion)
+	v, err := history.Fold(ctx, a.History, organization, id, asOf, atVersion, func(v *View, re eventstore.RecordedEvent, e any) {
+		v.apply(re, e)
+	})
 	if err != nil {
 		return View{}, err
-	}
-	var v View
-	for _, re := range events {
-		e, err := Type.Decode(re.Type, re.SchemaVersion, re.Data)
-		if err != nil {
-			return View{}, fmt.Errorf("event %d: %w", re.Position, err)
-		}
-		v.apply(re, e)
 	}
 	if v.ID == uuid.Nil {
 		return View{}, fmt.Errorf("%w: %s", ErrPaymentNotFound, id)

@@ -1,6 +1,9 @@
 package payment
 
-import "github.com/chronicle-es/chronicle/internal/aggregate"
+import (
+	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
+)
 
 // Stored event type names: part of the stored contract, never change them.
 const (
@@ -29,6 +32,12 @@ type PaymentInitiated struct {
 
 // EventType returns "PaymentInitiated".
 func (PaymentInitiated) EventType() string { return EventPaymentInitiated }
+
+// PersonalData implements aggregate.Personal: the customer's name and
+// e-mail belong to the customer's e-mail address as data subject.
+func (e PaymentInitiated) PersonalData() (string, []string) {
+	return datasubject.Email(e.CustomerEmail), []string{"customerName", "customerEmail"}
+}
 
 // PaymentProcessed records that the payment went through. Stored as
 // {"paymentId","processedBy","orderId"}; OrderID (optional) repeats the

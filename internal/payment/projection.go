@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -47,6 +48,13 @@ type Projection struct{}
 
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
+
+// ReadsPersonalData implements projection.PersonalReader: payments show
+// the customer's name and e-mail, opened from their sealed form.
+func (Projection) ReadsPersonalData() {}
+
+// personalColumns are the payments columns an erasure scrubs.
+var personalColumns = []string{"customer_name", "customer_email"}
 
 // Tables implements projection.Rebuildable: Apply's SQL names them
 // unqualified, so a rebuild can replay into scratch copies.
@@ -106,7 +114,8 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			lookups = append(lookups, re.StreamID)
 		}
 	}
-	if len(steps) == 0 {
+	erased := projection.Erasures(events, Type.StreamType)
+	if len(steps) == 0 && len(erased) == 0 {
 		return nil, nil
 	}
 	rows, err := loadRows(ctx, tx, lookups)
@@ -159,8 +168,16 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			VALUES ($1, $2, $3, $4, $5, $6)`, r.paymentID, r.version, r.amount, r.reason, r.by, r.at)
 	}
 	queueStats(&batch, deltas)
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+	if err := projection.SendBatch(ctx, tx, &batch); err != nil {
 		return nil, fmt.Errorf("project payments: %w", err)
+	}
+	scrubbed, err := projection.Scrub(ctx, tx, "payments", personalColumns, erased)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scrubbed {
+		keys[s.ID.String()] = struct{}{}
+		keys[OrganizationKey(s.Organization)] = struct{}{}
 	}
 	return slices.Collect(maps.Keys(keys)), nil
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// block.
 	OnRebuild func(Update)
 	Logger    *slog.Logger
+	// Opener opens the sealed personal data of a PersonalReader's events
+	// before Apply (nil: they are applied sealed).
+	Opener Opener
 }
 
 func (c Config) withDefaults() Config {

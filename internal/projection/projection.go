@@ -15,6 +15,7 @@ package projection
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/jackc/pgx/v5"
@@ -54,4 +55,37 @@ type Leader interface {
 	// Committed is called from the runner's goroutine after each batch has
 	// committed; it must not block.
 	Committed(u Update)
+}
+
+// Opener opens, in place, the sealed personal fields of events
+// (*datasubject.Keys), reading the keys through q.
+type Opener interface {
+	Open(ctx context.Context, q eventstore.Querier, events []eventstore.RecordedEvent) error
+}
+
+// PersonalReader is implemented by a projection whose read model shows
+// personal data: the engine and rebuilds open the sealed values of its
+// events (Config.Opener, RebuildOptions.Opener) before Apply. Others,
+// process managers among them, see the sealed values as stored, so that
+// their state never holds personal data in the clear.
+type PersonalReader interface {
+	Projection
+	// ReadsPersonalData marks the projection.
+	ReadsPersonalData()
+}
+
+// readCommitted is eventstore.ReadCommitted, with the events opened for a
+// PersonalReader when opener is set.
+func readCommitted(ctx context.Context, q eventstore.Querier, p Projection, opener Opener, after eventstore.Checkpoint, limit int) ([]eventstore.RecordedEvent, bool, error) {
+	events, heldBack, err := eventstore.ReadCommitted(ctx, q, after, limit)
+	if err != nil || opener == nil || len(events) == 0 {
+		return events, heldBack, err
+	}
+	if _, ok := p.(PersonalReader); !ok {
+		return events, heldBack, nil
+	}
+	if err := opener.Open(ctx, q, events); err != nil {
+		return nil, false, fmt.Errorf("open personal data: %w", err)
+	}
+	return events, heldBack, nil
 }

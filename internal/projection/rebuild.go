@@ -111,6 +111,9 @@ type RebuildOptions struct {
 	// batch and at every phase change.
 	Progress func(RebuildProgress)
 	Logger   *slog.Logger
+	// Opener opens the sealed personal data of a PersonalReader's events
+	// (nil: they are applied sealed).
+	Opener Opener
 }
 
 func (o RebuildOptions) withDefaults() RebuildOptions {
@@ -322,7 +325,7 @@ func (rb *rebuild) replay(ctx context.Context) error {
 		defer close(batches)
 		var cp eventstore.Checkpoint
 		for {
-			events, _, err := eventstore.ReadCommitted(ctx, rb.pool, cp, rb.opts.BatchSize)
+			events, _, err := readCommitted(ctx, rb.pool, rb.proj, rb.opts.Opener, cp, rb.opts.BatchSize)
 			if err != nil {
 				readErr <- err
 				return
@@ -380,7 +383,7 @@ func (rb *rebuild) replay(ctx context.Context) error {
 // the swap has little left to do while it holds its locks.
 func (rb *rebuild) catchUp(ctx context.Context) error {
 	for {
-		events, _, err := eventstore.ReadCommitted(ctx, rb.pool, rb.cp, rb.opts.BatchSize)
+		events, _, err := readCommitted(ctx, rb.pool, rb.proj, rb.opts.Opener, rb.cp, rb.opts.BatchSize)
 		if err != nil {
 			return err
 		}
@@ -474,7 +477,7 @@ func (rb *rebuild) swapOnce(ctx context.Context) error {
 			return fmt.Errorf("lock checkpoint: %w", err)
 		}
 		for {
-			batch, _, err := eventstore.ReadCommitted(ctx, tx, cp, rb.opts.BatchSize)
+			batch, _, err := readCommitted(ctx, tx, rb.proj, rb.opts.Opener, cp, rb.opts.BatchSize)
 			if err != nil {
 				return err
 			}

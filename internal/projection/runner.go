@@ -205,7 +205,7 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 // step applies one batch after *checkpoint and advances it. It returns how
 // many events it applied and whether events are waiting behind the horizon.
 func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (int, bool, error) {
-	events, heldBack, err := eventstore.ReadCommitted(ctx, r.pool, *checkpoint, r.cfg.BatchSize)
+	events, heldBack, err := readCommitted(ctx, r.pool, r.proj, r.cfg.Opener, *checkpoint, r.cfg.BatchSize)
 	if err != nil || len(events) == 0 {
 		return 0, heldBack, err
 	}

@@ -114,7 +114,7 @@ func withCaller(a *authenticator, next http.Handler) http.Handler {
 				refuse(w, r, verr)
 				return
 			}
-			c.Actor, c.Organization = claims.Subject, claims.Organization
+			c.Actor, c.Organization, c.Roles = claims.Subject, claims.Organization, claims.Roles
 			edge.validUntil = claims.ValidUntil
 			if !websocket && isLongRequest(r) {
 				var cancel context.CancelFunc
@@ -189,7 +189,7 @@ func websocketInit(a *authenticator) transport.WebsocketInitFunc {
 			if err == nil {
 				var claims auth.Claims
 				claims, err = a.verify(ctx, token)
-				c.Actor, c.Organization, validUntil = claims.Subject, claims.Organization, claims.ValidUntil
+				c.Actor, c.Organization, c.Roles, validUntil = claims.Subject, claims.Organization, claims.Roles, claims.ValidUntil
 			}
 			if err != nil {
 				return refuseConnection(ctx, err)

@@ -25,14 +25,7 @@ func TestLastChangeAndHistory(t *testing.T) {
 		CommandID     string `json:"commandId"`
 		CorrelationID string `json:"correlationId"`
 	}
-	type events struct {
-		Edges []struct {
-			Node struct {
-				Type    string `json:"type"`
-				Version int    `json:"version"`
-			} `json:"node"`
-		} `json:"edges"`
-	}
+	type events = streamEvents
 	var out struct {
 		Account struct {
 			LastChange change `json:"lastChange"`

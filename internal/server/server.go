@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 	"log/slog"
 	"net"
 	"net/http"
@@ -143,7 +144,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	fanout := live.NewFanout(broker, logger)
 	fanout.Hub.SetRetry(live.Retry{For: cfg.SubscriptionRetryFor})
 
+	// Personal data is sealed on append and opened by the read models
+	// (package datasubject).
+	keys, err := dataSubjectKeys(cfg, logger)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
 	engine, err := projection.NewEngine(projectionPool, projection.Config{
+		Opener:            keys,
 		BatchSize:         cfg.ProjectionBatchSize,
 		PollInterval:      cfg.ProjectionPollInterval,
 		LockRetryInterval: cfg.ProjectionLockRetry,
@@ -168,7 +177,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// their commit; other processes hear of them by the store's coalesced
 	// NOTIFY, sent on the projections' pool, where no requests queue
 	// (docs/architecture.md, "Wake-up").
-	store := eventstore.New(pool, eventstore.WithNotifyPool(projectionPool),
+	store := eventstore.New(pool, eventstore.WithNotifyPool(projectionPool), eventstore.WithSealer(keys),
 		eventstore.WithAppendObserver(func(streamType string, events int) {
 			meter.EventsAppended(streamType, events)
 			engine.Wake()
@@ -178,8 +187,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// The bounded contexts register their projections with the engine as
 	// the resolver builds them (graph.NewResolver holds the one list).
 	registry := module.NewRegistry(module.Deps{
-		Pool:  pool,
-		Store: store,
+		Pool:    pool,
+		Store:   store,
+		Keys:    keys,
+		Streams: datasubject.OpeningReader{Store: store, Keys: keys, Querier: pool},
 		Commands: command.Deps{
 			Store: store,
 			// A command's read-your-writes wait ends at its request's
@@ -427,4 +438,24 @@ func instanceName(cfg config.Config) string {
 		host = "chronicle"
 	}
 	return host + "-" + strconv.Itoa(os.Getpid())
+}
+
+// dataSubjectKeys returns the data subject keys wrapped by
+// CHRONICLE_MASTER_KEY; in development mode without one, by a key generated
+// now, with a warning (config.Validate refuses that outside development).
+func dataSubjectKeys(cfg config.Config, logger *slog.Logger) (*datasubject.Keys, error) {
+	if cfg.MasterKey == "" {
+		master, _, err := datasubject.GenerateMasterKey()
+		if err != nil {
+			return nil, err
+		}
+		logger.Warn("CHRONICLE_MASTER_KEY is not set: personal data is sealed with a key generated for this run, " +
+			"and reads as erased after a restart (development mode only; `make run` keeps one in .chronicle/dev-master-key)")
+		return datasubject.NewKeys(master), nil
+	}
+	master, err := datasubject.ParseMasterKey(cfg.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("CHRONICLE_MASTER_KEY: %w", err)
+	}
+	return datasubject.NewKeys(master), nil
 }

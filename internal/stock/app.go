@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/chronicle-es/chronicle/internal/history"
 
 	"github.com/chronicle-es/chronicle/internal/command"
 	"github.com/chronicle-es/chronicle/internal/module"
@@ -41,6 +44,9 @@ type App struct {
 	Commands *command.Handler[Stock, View]
 	// Reads is the stock read model.
 	Reads *ReadModel
+	// History reads stock streams: the audit trail, the last change and
+	// the stock at a time of its past (At).
+	History *history.Reader
 }
 
 // Result is what a stock command did.
@@ -59,8 +65,28 @@ func New(d module.Deps, products Products) *App {
 			NotFound:   ErrStockNotFound,
 			Admit:      admit(products),
 		}),
-		Reads: reads,
+		Reads:   reads,
+		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrStockNotFound),
 	}
+}
+
+// At is organization's stock of productID as it stood at asOf: the events
+// of its stream recorded up to then, folded by the stock projection's own
+// fold (View.apply), so it is the row the read model held then; the zero
+// View (Version 0) when nothing had been restocked or reserved yet, as Get
+// answers. It does not check that the product exists. Errors: those of
+// history.Fold other than ErrStockNotFound.
+func (a *App) At(ctx context.Context, organization string, productID uuid.UUID, asOf time.Time) (View, error) {
+	id := StreamID(organization, productID)
+	v, err := history.Fold(ctx, a.History, organization, id, &asOf, nil, (*View).apply)
+	if errors.Is(err, ErrStockNotFound) {
+		return View{ID: id, Organization: organization, ProductID: productID}, nil
+	}
+	if err != nil {
+		return View{}, err
+	}
+	v.ID = id
+	return v, nil
 }
 
 // admit refuses a restock or a reservation of a product that is not in the

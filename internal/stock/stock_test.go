@@ -44,7 +44,7 @@ func released(orderID string, q int64, reason string) ReservationReleased {
 	return ReservationReleased{ProductID: product, OrderID: orderID, Quantity: q, Reason: reason, ReleasedBy: "process:fulfilment"}
 }
 
-func history(es ...aggregate.Event) []aggregate.Event { return es }
+func given(es ...aggregate.Event) []aggregate.Event { return es }
 
 func TestKeyIsTheCanonicalProductID(t *testing.T) {
 	for _, c := range []command.Keyed{
@@ -71,7 +71,7 @@ func TestRestockProduct(t *testing.T) {
 	for _, q := range []int64{0, -1, MaxQuantity + 1} {
 		commandtest.Given(t, Type).As(alice).When(RestockProduct{ProductID: product, Quantity: q}).ThenError(ErrInvalidInput)
 	}
-	full := history()
+	full := given()
 	for range MaxOnHand / MaxQuantity {
 		full = append(full, restocked(MaxQuantity))
 	}
@@ -99,9 +99,9 @@ func TestReserveStock(t *testing.T) {
 
 func TestReserveStockOncePerOrder(t *testing.T) {
 	for name, h := range map[string][]aggregate.Event{
-		"held":      history(restocked(10), reserved(order1, 2)),
-		"committed": history(restocked(10), reserved(order1, 2), committed(order1, 2)),
-		"released":  history(restocked(10), reserved(order1, 2), released(order1, 2, "")),
+		"held":      given(restocked(10), reserved(order1, 2)),
+		"committed": given(restocked(10), reserved(order1, 2), committed(order1, 2)),
+		"released":  given(restocked(10), reserved(order1, 2), released(order1, 2, "")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			commandtest.Given(t, Type, h...).As(process).
@@ -123,7 +123,7 @@ func TestReserveStockInput(t *testing.T) {
 }
 
 func TestCommitReservation(t *testing.T) {
-	held := history(restocked(10), reserved(order1, 4))
+	held := given(restocked(10), reserved(order1, 4))
 	commandtest.Given(t, Type, held...).As(process).
 		When(CommitReservation{ProductID: product, OrderID: order1}).Then(committed(order1, 4))
 	commandtest.Given(t, Type, held...).As(process).
@@ -139,7 +139,7 @@ func TestCommitReservation(t *testing.T) {
 }
 
 func TestReleaseReservation(t *testing.T) {
-	held := history(restocked(10), reserved(order1, 4))
+	held := given(restocked(10), reserved(order1, 4))
 	commandtest.Given(t, Type, held...).As(process).
 		When(ReleaseReservation{ProductID: product, OrderID: order1, Reason: " PAYMENT_FAILED "}).
 		Then(released(order1, 4, "PAYMENT_FAILED"))

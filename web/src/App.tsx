@@ -5,7 +5,8 @@ import { loadSession, mintDevToken, saveSession, type Session } from './lib/sess
 import { SignIn } from './pages/SignIn';
 import { Payments } from './pages/Payments';
 import { Accounts } from './pages/Accounts';
-import { ComingSoon } from './pages/ComingSoon';
+import { Catalog } from './pages/Catalog';
+import { Orders } from './pages/Orders';
 
 /** The app: sign-in, then the shell with the pages of the session. */
 export function App() {
@@ -77,9 +78,9 @@ function pageOf(page: Page) {
     case 'accounts':
       return <Accounts />;
     case 'catalog':
-      return <ComingSoon title="Catalog" what="products by category, search and adding a book" api="shop" />;
+      return <Catalog />;
     case 'orders':
-      return <ComingSoon title="Orders" what="placing an order and following it live" api="shop" />;
+      return <Orders />;
   }
 }
 

@@ -39,6 +39,10 @@ import (
 // TestSecret is the HS256 secret of Config.
 const TestSecret = "servertest-hs256-secret-of-32-bytes-or-more"
 
+// TestMasterKey is the CHRONICLE_MASTER_KEY of Config's servers (32 bytes,
+// base64): tests that open sealed values themselves use it too.
+const TestMasterKey = "c2VydmVydGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzISE="
+
 // DefaultIdentity is the caller of Client, DialWS and Stream.
 var DefaultIdentity = auth.Identity{Subject: "tester", Organization: "test-org"}
 
@@ -46,8 +50,9 @@ var DefaultIdentity = auth.Identity{Subject: "tester", Organization: "test-org"}
 const TokenTTL = time.Hour
 
 // Config returns config.Default() tuned for tests: short projection poll and
-// lock retry intervals, a short shutdown timeout, development mode off and
-// tokens verified with TestSecret. DatabaseURL is left to the caller (or to
+// lock retry intervals, a short shutdown timeout, development mode off,
+// tokens verified with TestSecret and personal data sealed under
+// TestMasterKey. DatabaseURL is left to the caller (or to
 // Start).
 func Config() config.Config {
 	cfg := config.Default()
@@ -57,6 +62,7 @@ func Config() config.Config {
 	cfg.LogLevel = "debug"
 	cfg.Dev = false
 	cfg.JWTHS256Secret = TestSecret
+	cfg.MasterKey = TestMasterKey
 	return cfg
 }
 

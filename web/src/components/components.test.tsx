@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen, act } from '@testing-library/react';
 import { ConnectionStatus } from '../lib/connection';
 import { seriesPoints } from '../lib/analytics';
-import { ComingSoon } from '../pages/ComingSoon';
 import { useSyncExternalStore } from 'react';
 
 afterEach(cleanup);
@@ -60,14 +59,5 @@ describe('seriesPoints', () => {
       }],
     });
     expect(points).toEqual([{ start: '2026-12-01T10:00:00Z', payments: 6, processed: 4, refunded: 2, failed: 1 }]);
-  });
-});
-
-describe('ComingSoon', () => {
-  it('says which API the page waits for, and links nowhere', () => {
-    const { container } = render(<ComingSoon title="Catalog" what="books" api="shop" />);
-    expect(screen.getByRole('heading', { name: 'Catalog' })).toBeTruthy();
-    expect(screen.getByText(/Coming with the shop API/)).toBeTruthy();
-    expect(container.querySelectorAll('a')).toHaveLength(0);
   });
 });

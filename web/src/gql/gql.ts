@@ -27,10 +27,32 @@ type Documents = {
     "\n  query Accounts($first: Int!) {\n    accounts(first: $first) { edges { node { ...AccountFields } } }\n  }\n": typeof types.AccountsDocument,
     "\n  subscription WatchAccount($id: ID!) {\n    accountUpdated(id: $id) { ...AccountFields }\n  }\n": typeof types.WatchAccountDocument,
     "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(id: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n": typeof types.AccountOperationsDocument,
-    "\n  query AccountHistory($id: ID!) {\n    accountHistory(id: $id, first: 100) {\n      edges { node { eventId position version type recordedAt payload metadata { actor } } }\n    }\n  }\n": typeof types.AccountHistoryDocument,
     "\n  mutation OpenAccount($input: OpenAccountInput!) {\n    openAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": typeof types.OpenAccountDocument,
     "\n  mutation CreditAccount($input: CreditAccountInput!) {\n    creditAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": typeof types.CreditAccountDocument,
     "\n  mutation DebitAccount($input: DebitAccountInput!) {\n    debitAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": typeof types.DebitAccountDocument,
+    "\n  fragment LastChangeFields on LastChange {\n    position\n    eventId\n    type\n    recordedAt\n    actor\n    commandId\n    correlationId\n  }\n": typeof types.LastChangeFieldsFragmentDoc,
+    "\n  fragment HistoryPageFields on StoredEventConnection {\n    edges {\n      cursor\n      node {\n        eventId\n        position\n        version\n        type\n        schemaVersion\n        recordedAt\n        payload\n        metadata { actor correlationId causationId commandId }\n      }\n    }\n    pageInfo { hasNextPage endCursor }\n  }\n": typeof types.HistoryPageFieldsFragmentDoc,
+    "\n  query AccountHistory($id: ID!, $first: Int!, $types: [String!]) {\n    account(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": typeof types.AccountHistoryDocument,
+    "\n  query AccountAt($id: ID!, $atVersion: Int!) {\n    account(id: $id, atVersion: $atVersion) {\n      ...AccountFields\n      updatedAt\n      lastChange { ...LastChangeFields }\n    }\n  }\n": typeof types.AccountAtDocument,
+    "\n  query PaymentHistory($id: ID!, $first: Int!, $types: [String!]) {\n    payment(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": typeof types.PaymentHistoryDocument,
+    "\n  query PaymentAt($id: ID!, $atVersion: Int!) {\n    payment(id: $id, atVersion: $atVersion) {\n      ...PaymentFields\n      orderId\n      lastChange { ...LastChangeFields }\n    }\n  }\n": typeof types.PaymentAtDocument,
+    "\n  fragment ProductFields on Product {\n    id\n    sku\n    title\n    category\n    description\n    price { amount currency }\n    attributes\n    status\n    version\n    addedAt\n    updatedAt\n    stock { productId onHand reserved available version }\n  }\n": typeof types.ProductFieldsFragmentDoc,
+    "\n  query Categories {\n    categories { name productCount }\n  }\n": typeof types.CategoriesDocument,
+    "\n  query Products($category: String, $search: String, $inStock: Boolean, $orderBy: ProductOrder, $first: Int!) {\n    products(category: $category, search: $search, inStock: $inStock, orderBy: $orderBy, first: $first) {\n      edges { node { ...ProductFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ProductsDocument,
+    "\n  subscription ProductAdded($category: String) {\n    productAdded(category: $category) { ...ProductFields }\n  }\n": typeof types.ProductAddedDocument,
+    "\n  subscription WatchStock($productId: ID!) {\n    stockChanged(productId: $productId) { productId onHand reserved available version }\n  }\n": typeof types.WatchStockDocument,
+    "\n  mutation AddProduct($input: AddProductInput!) {\n    addProduct(input: $input) { productId product { ...ProductFields } }\n  }\n": typeof types.AddProductDocument,
+    "\n  mutation RestockProduct($input: RestockProductInput!) {\n    restockProduct(input: $input) { productId stock { productId onHand reserved available version } }\n  }\n": typeof types.RestockProductDocument,
+    "\n  fragment OrderFields on Order {\n    id\n    customerName\n    customerEmail\n    lines { productId quantity unitPrice { amount currency } amount { amount currency } }\n    total { amount currency }\n    status\n    reason\n    paymentId\n    version\n    placedAt\n    updatedAt\n  }\n": typeof types.OrderFieldsFragmentDoc,
+    "\n  query Orders($first: Int!) {\n    orders(first: $first) { edges { node { ...OrderFields } } }\n  }\n": typeof types.OrdersDocument,
+    "\n  subscription WatchOrder($id: ID!) {\n    orderUpdated(id: $id) { ...OrderFields }\n  }\n": typeof types.WatchOrderDocument,
+    "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": typeof types.PlaceOrderDocument,
+    "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": typeof types.CancelOrderDocument,
+    "\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": typeof types.ShipOrderDocument,
+    "\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": typeof types.ProductHistoryDocument,
+    "\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": typeof types.ProductAtDocument,
+    "\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": typeof types.OrderHistoryDocument,
+    "\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": typeof types.OrderAtDocument,
 };
 const documents: Documents = {
     "\n  fragment PaymentFields on Payment {\n    id\n    customerName\n    customerEmail\n    amount { amount currency }\n    refunded { amount currency }\n    refundable { amount currency }\n    status\n    failureReason\n    initiatedAt\n    updatedAt\n    version\n  }\n": types.PaymentFieldsFragmentDoc,
@@ -46,10 +68,32 @@ const documents: Documents = {
     "\n  query Accounts($first: Int!) {\n    accounts(first: $first) { edges { node { ...AccountFields } } }\n  }\n": types.AccountsDocument,
     "\n  subscription WatchAccount($id: ID!) {\n    accountUpdated(id: $id) { ...AccountFields }\n  }\n": types.WatchAccountDocument,
     "\n  subscription AccountOperations($id: ID!, $after: String) {\n    accountOperations(id: $id, after: $after) {\n      cursor\n      node {\n        kind\n        amount { amount currency }\n        balanceAfter { amount }\n        description\n        version\n        recordedAt\n      }\n    }\n  }\n": types.AccountOperationsDocument,
-    "\n  query AccountHistory($id: ID!) {\n    accountHistory(id: $id, first: 100) {\n      edges { node { eventId position version type recordedAt payload metadata { actor } } }\n    }\n  }\n": types.AccountHistoryDocument,
     "\n  mutation OpenAccount($input: OpenAccountInput!) {\n    openAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": types.OpenAccountDocument,
     "\n  mutation CreditAccount($input: CreditAccountInput!) {\n    creditAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": types.CreditAccountDocument,
     "\n  mutation DebitAccount($input: DebitAccountInput!) {\n    debitAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n": types.DebitAccountDocument,
+    "\n  fragment LastChangeFields on LastChange {\n    position\n    eventId\n    type\n    recordedAt\n    actor\n    commandId\n    correlationId\n  }\n": types.LastChangeFieldsFragmentDoc,
+    "\n  fragment HistoryPageFields on StoredEventConnection {\n    edges {\n      cursor\n      node {\n        eventId\n        position\n        version\n        type\n        schemaVersion\n        recordedAt\n        payload\n        metadata { actor correlationId causationId commandId }\n      }\n    }\n    pageInfo { hasNextPage endCursor }\n  }\n": types.HistoryPageFieldsFragmentDoc,
+    "\n  query AccountHistory($id: ID!, $first: Int!, $types: [String!]) {\n    account(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": types.AccountHistoryDocument,
+    "\n  query AccountAt($id: ID!, $atVersion: Int!) {\n    account(id: $id, atVersion: $atVersion) {\n      ...AccountFields\n      updatedAt\n      lastChange { ...LastChangeFields }\n    }\n  }\n": types.AccountAtDocument,
+    "\n  query PaymentHistory($id: ID!, $first: Int!, $types: [String!]) {\n    payment(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": types.PaymentHistoryDocument,
+    "\n  query PaymentAt($id: ID!, $atVersion: Int!) {\n    payment(id: $id, atVersion: $atVersion) {\n      ...PaymentFields\n      orderId\n      lastChange { ...LastChangeFields }\n    }\n  }\n": types.PaymentAtDocument,
+    "\n  fragment ProductFields on Product {\n    id\n    sku\n    title\n    category\n    description\n    price { amount currency }\n    attributes\n    status\n    version\n    addedAt\n    updatedAt\n    stock { productId onHand reserved available version }\n  }\n": types.ProductFieldsFragmentDoc,
+    "\n  query Categories {\n    categories { name productCount }\n  }\n": types.CategoriesDocument,
+    "\n  query Products($category: String, $search: String, $inStock: Boolean, $orderBy: ProductOrder, $first: Int!) {\n    products(category: $category, search: $search, inStock: $inStock, orderBy: $orderBy, first: $first) {\n      edges { node { ...ProductFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ProductsDocument,
+    "\n  subscription ProductAdded($category: String) {\n    productAdded(category: $category) { ...ProductFields }\n  }\n": types.ProductAddedDocument,
+    "\n  subscription WatchStock($productId: ID!) {\n    stockChanged(productId: $productId) { productId onHand reserved available version }\n  }\n": types.WatchStockDocument,
+    "\n  mutation AddProduct($input: AddProductInput!) {\n    addProduct(input: $input) { productId product { ...ProductFields } }\n  }\n": types.AddProductDocument,
+    "\n  mutation RestockProduct($input: RestockProductInput!) {\n    restockProduct(input: $input) { productId stock { productId onHand reserved available version } }\n  }\n": types.RestockProductDocument,
+    "\n  fragment OrderFields on Order {\n    id\n    customerName\n    customerEmail\n    lines { productId quantity unitPrice { amount currency } amount { amount currency } }\n    total { amount currency }\n    status\n    reason\n    paymentId\n    version\n    placedAt\n    updatedAt\n  }\n": types.OrderFieldsFragmentDoc,
+    "\n  query Orders($first: Int!) {\n    orders(first: $first) { edges { node { ...OrderFields } } }\n  }\n": types.OrdersDocument,
+    "\n  subscription WatchOrder($id: ID!) {\n    orderUpdated(id: $id) { ...OrderFields }\n  }\n": types.WatchOrderDocument,
+    "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": types.PlaceOrderDocument,
+    "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": types.CancelOrderDocument,
+    "\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n": types.ShipOrderDocument,
+    "\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": types.ProductHistoryDocument,
+    "\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": types.ProductAtDocument,
+    "\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n": types.OrderHistoryDocument,
+    "\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n": types.OrderAtDocument,
 };
 
 /**
@@ -121,10 +165,6 @@ export function graphql(source: "\n  subscription AccountOperations($id: ID!, $a
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AccountHistory($id: ID!) {\n    accountHistory(id: $id, first: 100) {\n      edges { node { eventId position version type recordedAt payload metadata { actor } } }\n    }\n  }\n"): (typeof documents)["\n  query AccountHistory($id: ID!) {\n    accountHistory(id: $id, first: 100) {\n      edges { node { eventId position version type recordedAt payload metadata { actor } } }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
 export function graphql(source: "\n  mutation OpenAccount($input: OpenAccountInput!) {\n    openAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n"): (typeof documents)["\n  mutation OpenAccount($input: OpenAccountInput!) {\n    openAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -134,6 +174,98 @@ export function graphql(source: "\n  mutation CreditAccount($input: CreditAccoun
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DebitAccount($input: DebitAccountInput!) {\n    debitAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n"): (typeof documents)["\n  mutation DebitAccount($input: DebitAccountInput!) {\n    debitAccount(input: $input) { accountId account { ...AccountFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment LastChangeFields on LastChange {\n    position\n    eventId\n    type\n    recordedAt\n    actor\n    commandId\n    correlationId\n  }\n"): (typeof documents)["\n  fragment LastChangeFields on LastChange {\n    position\n    eventId\n    type\n    recordedAt\n    actor\n    commandId\n    correlationId\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment HistoryPageFields on StoredEventConnection {\n    edges {\n      cursor\n      node {\n        eventId\n        position\n        version\n        type\n        schemaVersion\n        recordedAt\n        payload\n        metadata { actor correlationId causationId commandId }\n      }\n    }\n    pageInfo { hasNextPage endCursor }\n  }\n"): (typeof documents)["\n  fragment HistoryPageFields on StoredEventConnection {\n    edges {\n      cursor\n      node {\n        eventId\n        position\n        version\n        type\n        schemaVersion\n        recordedAt\n        payload\n        metadata { actor correlationId causationId commandId }\n      }\n    }\n    pageInfo { hasNextPage endCursor }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccountHistory($id: ID!, $first: Int!, $types: [String!]) {\n    account(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"): (typeof documents)["\n  query AccountHistory($id: ID!, $first: Int!, $types: [String!]) {\n    account(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccountAt($id: ID!, $atVersion: Int!) {\n    account(id: $id, atVersion: $atVersion) {\n      ...AccountFields\n      updatedAt\n      lastChange { ...LastChangeFields }\n    }\n  }\n"): (typeof documents)["\n  query AccountAt($id: ID!, $atVersion: Int!) {\n    account(id: $id, atVersion: $atVersion) {\n      ...AccountFields\n      updatedAt\n      lastChange { ...LastChangeFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PaymentHistory($id: ID!, $first: Int!, $types: [String!]) {\n    payment(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"): (typeof documents)["\n  query PaymentHistory($id: ID!, $first: Int!, $types: [String!]) {\n    payment(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PaymentAt($id: ID!, $atVersion: Int!) {\n    payment(id: $id, atVersion: $atVersion) {\n      ...PaymentFields\n      orderId\n      lastChange { ...LastChangeFields }\n    }\n  }\n"): (typeof documents)["\n  query PaymentAt($id: ID!, $atVersion: Int!) {\n    payment(id: $id, atVersion: $atVersion) {\n      ...PaymentFields\n      orderId\n      lastChange { ...LastChangeFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ProductFields on Product {\n    id\n    sku\n    title\n    category\n    description\n    price { amount currency }\n    attributes\n    status\n    version\n    addedAt\n    updatedAt\n    stock { productId onHand reserved available version }\n  }\n"): (typeof documents)["\n  fragment ProductFields on Product {\n    id\n    sku\n    title\n    category\n    description\n    price { amount currency }\n    attributes\n    status\n    version\n    addedAt\n    updatedAt\n    stock { productId onHand reserved available version }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Categories {\n    categories { name productCount }\n  }\n"): (typeof documents)["\n  query Categories {\n    categories { name productCount }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Products($category: String, $search: String, $inStock: Boolean, $orderBy: ProductOrder, $first: Int!) {\n    products(category: $category, search: $search, inStock: $inStock, orderBy: $orderBy, first: $first) {\n      edges { node { ...ProductFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Products($category: String, $search: String, $inStock: Boolean, $orderBy: ProductOrder, $first: Int!) {\n    products(category: $category, search: $search, inStock: $inStock, orderBy: $orderBy, first: $first) {\n      edges { node { ...ProductFields } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ProductAdded($category: String) {\n    productAdded(category: $category) { ...ProductFields }\n  }\n"): (typeof documents)["\n  subscription ProductAdded($category: String) {\n    productAdded(category: $category) { ...ProductFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription WatchStock($productId: ID!) {\n    stockChanged(productId: $productId) { productId onHand reserved available version }\n  }\n"): (typeof documents)["\n  subscription WatchStock($productId: ID!) {\n    stockChanged(productId: $productId) { productId onHand reserved available version }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddProduct($input: AddProductInput!) {\n    addProduct(input: $input) { productId product { ...ProductFields } }\n  }\n"): (typeof documents)["\n  mutation AddProduct($input: AddProductInput!) {\n    addProduct(input: $input) { productId product { ...ProductFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RestockProduct($input: RestockProductInput!) {\n    restockProduct(input: $input) { productId stock { productId onHand reserved available version } }\n  }\n"): (typeof documents)["\n  mutation RestockProduct($input: RestockProductInput!) {\n    restockProduct(input: $input) { productId stock { productId onHand reserved available version } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment OrderFields on Order {\n    id\n    customerName\n    customerEmail\n    lines { productId quantity unitPrice { amount currency } amount { amount currency } }\n    total { amount currency }\n    status\n    reason\n    paymentId\n    version\n    placedAt\n    updatedAt\n  }\n"): (typeof documents)["\n  fragment OrderFields on Order {\n    id\n    customerName\n    customerEmail\n    lines { productId quantity unitPrice { amount currency } amount { amount currency } }\n    total { amount currency }\n    status\n    reason\n    paymentId\n    version\n    placedAt\n    updatedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Orders($first: Int!) {\n    orders(first: $first) { edges { node { ...OrderFields } } }\n  }\n"): (typeof documents)["\n  query Orders($first: Int!) {\n    orders(first: $first) { edges { node { ...OrderFields } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription WatchOrder($id: ID!) {\n    orderUpdated(id: $id) { ...OrderFields }\n  }\n"): (typeof documents)["\n  subscription WatchOrder($id: ID!) {\n    orderUpdated(id: $id) { ...OrderFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"): (typeof documents)["\n  mutation PlaceOrder($input: PlaceOrderInput!) {\n    placeOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"): (typeof documents)["\n  mutation CancelOrder($input: CancelOrderInput!) {\n    cancelOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"): (typeof documents)["\n  mutation ShipOrder($input: ShipOrderInput!) {\n    shipOrder(input: $input) { orderId order { ...OrderFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"): (typeof documents)["\n  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {\n    product(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"): (typeof documents)["\n  query ProductAt($id: ID!, $atVersion: Int!) {\n    product(id: $id, atVersion: $atVersion) {\n      ...ProductFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"): (typeof documents)["\n  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {\n    order(id: $id) {\n      id\n      version\n      lastChange { ...LastChangeFields }\n      all: history(first: $first) { edges { node { version type } } }\n      history(first: $first, types: $types) { ...HistoryPageFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"): (typeof documents)["\n  query OrderAt($id: ID!, $atVersion: Int!) {\n    order(id: $id, atVersion: $atVersion) {\n      ...OrderFields\n      lastChange { ...LastChangeFields }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -9,7 +9,10 @@ const withCode = (code: string, message = 'm') =>
 describe('describeError', () => {
   it('turns each code into human text', () => {
     expect(describeError(withCode('INSUFFICIENT_FUNDS'))).toBe('Not enough money in the account');
-    expect(describeError(withCode('INVALID_STATE_TRANSITION'))).toMatch(/not in a state that allows this/);
+    expect(describeError(withCode('INVALID_STATE_TRANSITION'))).toBe('It is not in a state that allows this');
+    expect(describeError(withCode('INVALID_STATE_TRANSITION'), 'the order')).toBe('The order is not in a state that allows this');
+    expect(describeError(withCode('SKU_TAKEN'))).toMatch(/has this SKU already/);
+    expect(describeError(withCode('OUT_OF_STOCK'))).toBe('Not enough units in stock');
     expect(describeError(withCode('CONFLICT'))).toMatch(/changed it meanwhile/);
   });
   it('keeps the server message of an input error (it names the field)', () => {

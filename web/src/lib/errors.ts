@@ -10,7 +10,14 @@ const messages: Record<string, string> = {
   INSUFFICIENT_FUNDS: 'Not enough money in the account',
   ACCOUNT_CLOSED: 'The account is closed',
   NON_ZERO_BALANCE: 'Only an account with a zero balance can be closed',
-  INVALID_STATE_TRANSITION: 'The payment is not in a state that allows this',
+  INVALID_STATE_TRANSITION: 'It is not in a state that allows this',
+  SKU_TAKEN: 'Another product of your catalog has this SKU already',
+  OUT_OF_STOCK: 'Not enough units in stock',
+  ALREADY_RESERVED: 'The stock is already reserved for this order',
+  RATE_LIMITED: 'Too many requests from your organization; wait a moment and try again',
+  OVERLOADED: 'The server is busy; try again in a moment',
+  SHUTTING_DOWN: 'The server is restarting; try again in a moment',
+  UNAVAILABLE: 'The live update stopped; it starts again on its own',
   INTERNAL: 'The server failed; please try again',
 };
 
@@ -23,12 +30,15 @@ export function errorCode(err: CombinedError): string {
 
 /**
  * describeError turns an error into a sentence for people: the code's text,
- * then the server's message for input errors (it says which field).
+ * then the server's message for input errors (it says which field). `what`
+ * names the entity for the codes that are about its state ("the payment":
+ * "The payment is not in a state that allows this").
  */
-export function describeError(err: CombinedError): string {
+export function describeError(err: CombinedError, what?: string): string {
   const code = errorCode(err);
   if (code === 'NETWORK') return 'The server cannot be reached; check the connection and try again';
-  const text = messages[code] ?? 'Something went wrong';
+  let text = messages[code] ?? 'Something went wrong';
+  if (what && code === 'INVALID_STATE_TRANSITION') text = text.replace(/^It/, what[0].toUpperCase() + what.slice(1));
   const detail = err.graphQLErrors[0]?.message;
   if (code === 'BAD_USER_INPUT' && detail) return `${text}: ${detail}`;
   return text;

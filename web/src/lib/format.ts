@@ -9,7 +9,11 @@ export function formatMoney(m: { amount: string; currency?: string } | null | un
   return `${m.amount} ${m.currency ?? currency ?? ''}`.trim();
 }
 
-/** The short form of a UUID, for lists. */
+/**
+ * The short form of an id, for lists: its last 8 characters. The ids are
+ * UUIDv7, whose first characters are the time they were made: ids made
+ * within a minute share them, while the end is random.
+ */
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  return id.slice(-8);
 }

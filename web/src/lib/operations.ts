@@ -126,13 +126,6 @@ export const OperationsSubscription = graphql(`
   }
 `);
 
-export const HistoryQuery = graphql(`
-  query AccountHistory($id: ID!) {
-    accountHistory(id: $id, first: 100) {
-      edges { node { eventId position version type recordedAt payload metadata { actor } } }
-    }
-  }
-`);
 
 export const OpenAccount = graphql(`
   mutation OpenAccount($input: OpenAccountInput!) {
@@ -149,5 +142,232 @@ export const CreditAccount = graphql(`
 export const DebitAccount = graphql(`
   mutation DebitAccount($input: DebitAccountInput!) {
     debitAccount(input: $input) { accountId account { ...AccountFields } }
+  }
+`);
+
+// --- The history drawer: provenance, audit trail and time travel --------
+
+export const LastChangeFields = graphql(`
+  fragment LastChangeFields on LastChange {
+    position
+    eventId
+    type
+    recordedAt
+    actor
+    commandId
+    correlationId
+  }
+`);
+
+export const HistoryPageFields = graphql(`
+  fragment HistoryPageFields on StoredEventConnection {
+    edges {
+      cursor
+      node {
+        eventId
+        position
+        version
+        type
+        schemaVersion
+        recordedAt
+        payload
+        metadata { actor correlationId causationId commandId }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+`);
+
+export const AccountHistoryQuery = graphql(`
+  query AccountHistory($id: ID!, $first: Int!, $types: [String!]) {
+    account(id: $id) {
+      id
+      version
+      lastChange { ...LastChangeFields }
+      all: history(first: $first) { edges { node { version type } } }
+      history(first: $first, types: $types) { ...HistoryPageFields }
+    }
+  }
+`);
+
+export const AccountAtQuery = graphql(`
+  query AccountAt($id: ID!, $atVersion: Int!) {
+    account(id: $id, atVersion: $atVersion) {
+      ...AccountFields
+      updatedAt
+      lastChange { ...LastChangeFields }
+    }
+  }
+`);
+
+export const PaymentHistoryQuery = graphql(`
+  query PaymentHistory($id: ID!, $first: Int!, $types: [String!]) {
+    payment(id: $id) {
+      id
+      version
+      lastChange { ...LastChangeFields }
+      all: history(first: $first) { edges { node { version type } } }
+      history(first: $first, types: $types) { ...HistoryPageFields }
+    }
+  }
+`);
+
+export const PaymentAtQuery = graphql(`
+  query PaymentAt($id: ID!, $atVersion: Int!) {
+    payment(id: $id, atVersion: $atVersion) {
+      ...PaymentFields
+      orderId
+      lastChange { ...LastChangeFields }
+    }
+  }
+`);
+
+// --- The shop: catalog and stock ----------------------------------------
+
+export const ProductFields = graphql(`
+  fragment ProductFields on Product {
+    id
+    sku
+    title
+    category
+    description
+    price { amount currency }
+    attributes
+    status
+    version
+    addedAt
+    updatedAt
+    stock { productId onHand reserved available version }
+  }
+`);
+
+export const CategoriesQuery = graphql(`
+  query Categories {
+    categories { name productCount }
+  }
+`);
+
+export const ProductsQuery = graphql(`
+  query Products($category: String, $search: String, $inStock: Boolean, $orderBy: ProductOrder, $first: Int!) {
+    products(category: $category, search: $search, inStock: $inStock, orderBy: $orderBy, first: $first) {
+      edges { node { ...ProductFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const ProductAddedSubscription = graphql(`
+  subscription ProductAdded($category: String) {
+    productAdded(category: $category) { ...ProductFields }
+  }
+`);
+
+export const StockSubscription = graphql(`
+  subscription WatchStock($productId: ID!) {
+    stockChanged(productId: $productId) { productId onHand reserved available version }
+  }
+`);
+
+export const AddProduct = graphql(`
+  mutation AddProduct($input: AddProductInput!) {
+    addProduct(input: $input) { productId product { ...ProductFields } }
+  }
+`);
+
+export const RestockProduct = graphql(`
+  mutation RestockProduct($input: RestockProductInput!) {
+    restockProduct(input: $input) { productId stock { productId onHand reserved available version } }
+  }
+`);
+
+// --- The shop: orders -----------------------------------------------------
+
+export const OrderFields = graphql(`
+  fragment OrderFields on Order {
+    id
+    customerName
+    customerEmail
+    lines { productId quantity unitPrice { amount currency } amount { amount currency } }
+    total { amount currency }
+    status
+    reason
+    paymentId
+    version
+    placedAt
+    updatedAt
+  }
+`);
+
+export const OrdersQuery = graphql(`
+  query Orders($first: Int!) {
+    orders(first: $first) { edges { node { ...OrderFields } } }
+  }
+`);
+
+export const OrderSubscription = graphql(`
+  subscription WatchOrder($id: ID!) {
+    orderUpdated(id: $id) { ...OrderFields }
+  }
+`);
+
+export const PlaceOrder = graphql(`
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) { orderId order { ...OrderFields } }
+  }
+`);
+
+export const CancelOrder = graphql(`
+  mutation CancelOrder($input: CancelOrderInput!) {
+    cancelOrder(input: $input) { orderId order { ...OrderFields } }
+  }
+`);
+
+export const ShipOrder = graphql(`
+  mutation ShipOrder($input: ShipOrderInput!) {
+    shipOrder(input: $input) { orderId order { ...OrderFields } }
+  }
+`);
+
+// --- The history drawer of products and orders ----------------------------
+
+export const ProductHistoryQuery = graphql(`
+  query ProductHistory($id: ID!, $first: Int!, $types: [String!]) {
+    product(id: $id) {
+      id
+      version
+      lastChange { ...LastChangeFields }
+      all: history(first: $first) { edges { node { version type } } }
+      history(first: $first, types: $types) { ...HistoryPageFields }
+    }
+  }
+`);
+
+export const ProductAtQuery = graphql(`
+  query ProductAt($id: ID!, $atVersion: Int!) {
+    product(id: $id, atVersion: $atVersion) {
+      ...ProductFields
+      lastChange { ...LastChangeFields }
+    }
+  }
+`);
+
+export const OrderHistoryQuery = graphql(`
+  query OrderHistory($id: ID!, $first: Int!, $types: [String!]) {
+    order(id: $id) {
+      id
+      version
+      lastChange { ...LastChangeFields }
+      all: history(first: $first) { edges { node { version type } } }
+      history(first: $first, types: $types) { ...HistoryPageFields }
+    }
+  }
+`);
+
+export const OrderAtQuery = graphql(`
+  query OrderAt($id: ID!, $atVersion: Int!) {
+    order(id: $id, atVersion: $atVersion) {
+      ...OrderFields
+      lastChange { ...LastChangeFields }
+    }
   }
 `);

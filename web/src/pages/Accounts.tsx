@@ -1,23 +1,23 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useSubscription, type CombinedError } from 'urql';
-import { AccountSubscription, AccountsQuery, CreditAccount, DebitAccount, HistoryQuery, OpenAccount } from '../lib/operations';
+import { AccountSubscription, AccountsQuery, CreditAccount, DebitAccount, OpenAccount } from '../lib/operations';
 import { useConnection, useConnectionState } from '../lib/connection';
 import { useOperationsFeed } from '../lib/feed';
 import { describeError } from '../lib/errors';
+import { ErrorLine } from '../components/ErrorLine';
+import { TableHead } from '../components/TableHead';
+import { HistoryDrawer } from '../components/HistoryDrawer';
+import { accountHistory } from '../lib/history';
+import { useRefreshEvery } from '../lib/refresh';
+import { useSearchParam } from '../lib/route';
 import { formatMoney, formatTime, shortId } from '../lib/format';
-
-const selectedFromURL = () => new URLSearchParams(window.location.search).get('account');
 
 /** Accounts: open one, credit and debit it, and follow its operations live. */
 export function Accounts() {
-  const [selected, setSelectedState] = useState<string | null>(selectedFromURL);
-  const setSelected = (id: string) => {
-    const url = new URL(window.location.href);
-    url.searchParams.set('account', id);
-    window.history.replaceState(null, '', url);
-    setSelectedState(id);
-  };
+  const [selected, setSelected] = useSearchParam('account');
   const [list, refetch] = useQuery({ query: AccountsQuery, variables: { first: 50 } });
+  // No subscription announces new accounts: the list reads again each second.
+  useRefreshEvery(() => refetch({ requestPolicy: 'network-only' }), 1000);
   const accounts = list.data?.accounts.edges.map((e) => e.node) ?? [];
   return (
     <div className="with-panel">
@@ -28,16 +28,7 @@ export function Accounts() {
           <p>No accounts yet: open one in the panel.</p>
         ) : (
           <table data-testid="accounts">
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Balance</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="sr-only">Select</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Owner', 'Balance', 'Status']} select />
             <tbody>
               {accounts.map((a) => (
                 <tr key={a.id} aria-selected={a.id === selected}>
@@ -69,17 +60,10 @@ export function Accounts() {
   );
 }
 
-function ErrorLine({ error }: { error?: CombinedError | null }) {
-  if (!error) return null;
-  return (
-    <p role="alert" className="error" data-testid="action-error">
-      {describeError(error)}
-    </p>
-  );
-}
 
 function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
   const [owner, setOwner] = useState('Ada');
+  const [ownerEmail, setOwnerEmail] = useState('');
   const [currency, setCurrency] = useState('EUR');
   const [initial, setInitial] = useState('100.00');
   const [result, open] = useMutation(OpenAccount);
@@ -89,13 +73,17 @@ function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
       aria-labelledby="open-title"
       onSubmit={async (e) => {
         e.preventDefault();
-        const r = await open({ input: { owner, currency, initialBalance: initial } });
+        const r = await open({ input: { owner, ownerEmail: ownerEmail.trim() || null, currency, initialBalance: initial } });
         if (r.data) onOpened(r.data.openAccount.accountId);
       }}
     >
       <h2 id="open-title">Open an account</h2>
       <label>
         Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
+      </label>
+      <label>
+        Owner e-mail (optional){' '}
+        <input name="ownerEmail" type="email" value={ownerEmail} onChange={(e) => setOwnerEmail(e.target.value)} />
       </label>
       <label>
         Currency <input name="currency" value={currency} onChange={(e) => setCurrency(e.target.value.toUpperCase())} size={4} />
@@ -139,7 +127,7 @@ function MoveForm({ id }: { id: string }) {
           Debit
         </button>
       </div>
-      <ErrorLine error={error} />
+      <ErrorLine error={error} what="the account" />
     </form>
   );
 }
@@ -183,31 +171,8 @@ function AccountDetail({ id }: { id: string }) {
           </li>
         ))}
       </ol>
-      {drawer && <HistoryDrawer id={id} onClose={() => setDrawer(false)} />}
+      {drawer && <HistoryDrawer source={accountHistory} id={id} version={a?.version} onClose={() => setDrawer(false)} />}
     </section>
   );
 }
 
-/** The history drawer: the account's stored events (its audit trail). */
-function HistoryDrawer({ id, onClose }: { id: string; onClose: () => void }) {
-  const [{ data, error }] = useQuery({ query: HistoryQuery, variables: { id }, requestPolicy: 'network-only' });
-  const events = data?.accountHistory.edges.map((e) => e.node) ?? [];
-  return (
-    <aside className="drawer" aria-labelledby="history-title" data-testid="history">
-      <h3 id="history-title">History of {shortId(id)}</h3>
-      <button type="button" onClick={onClose}>
-        Close
-      </button>
-      {error && <p role="alert" className="error">{describeError(error)}</p>}
-      <ol>
-        {events.map((e) => (
-          <li key={e.eventId}>
-            <strong>{e.type}</strong> v{e.version} · position {e.position} · {e.metadata.actor ?? 'unknown'} · {formatTime(e.recordedAt)}
-            <pre>{JSON.stringify(e.payload)}</pre>
-          </li>
-        ))}
-      </ol>
-      <p className="placeholder">Last change and time travel are coming with the history API.</p>
-    </aside>
-  );
-}
