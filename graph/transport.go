@@ -39,6 +39,10 @@ type Transports struct {
 	// with HTTP 429; all say TOO_MANY_SUBSCRIPTIONS.
 	MaxSubscriptionsPerConnection int
 	MaxSubscriptions              int
+	// Limits, when set, counts the subscriptions instead of limits made
+	// from the two fields above (so that the caller can read how many are
+	// open: Limits.Open).
+	Limits *gqlws.Limits
 }
 
 // DefaultKeepAlive is Transports.KeepAlive's default.
@@ -56,7 +60,10 @@ func addTransports(srv interface{ AddTransport(graphql.Transport) }, s Transport
 	if keepAlive <= 0 {
 		keepAlive = DefaultKeepAlive
 	}
-	limits := gqlws.NewLimits(s.MaxSubscriptionsPerConnection, s.MaxSubscriptions)
+	limits := s.Limits
+	if limits == nil {
+		limits = gqlws.NewLimits(s.MaxSubscriptionsPerConnection, s.MaxSubscriptions)
+	}
 	srv.AddTransport(longRequestTransport{Transport: gqlws.New(gqlws.Config{
 		Init:           s.Init,
 		InitTimeout:    websocketInitTimeout,

@@ -24,6 +24,7 @@ import (
 	"github.com/chronicle-es/chronicle/internal/config"
 	"github.com/chronicle-es/chronicle/internal/database"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
+	"github.com/chronicle-es/chronicle/internal/gqlws"
 	"github.com/chronicle-es/chronicle/internal/live"
 	"github.com/chronicle-es/chronicle/internal/metrics"
 	"github.com/chronicle-es/chronicle/internal/module"
@@ -220,6 +221,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if cfg.MaxConcurrentCommands > 0 {
 		extensions = append(extensions, newCommandSlots(cfg.MaxConcurrentCommands, edgeMeter))
 	}
+	subscriptions := gqlws.NewLimits(cfg.MaxSubscriptionsPerConnection, cfg.MaxSubscriptions)
 	gql := graph.NewHandler(resolver, graph.Limits{
 		Complexity:    cfg.ComplexityLimit,
 		Depth:         cfg.DepthLimit,
@@ -235,8 +237,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		OriginPatterns: cfg.Origins(),
 		Init:           websocketInit(authn),
 
-		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
-		MaxSubscriptions:              cfg.MaxSubscriptions,
+		// Counted by client subscription over every transport: with shared
+		// executions the hub's subscriptions are fewer than the clients'.
+		Limits: subscriptions,
 	}, logger, extensions...)
 
 	s := &Server{
@@ -254,7 +257,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	if cfg.MetricsEnabled {
 		// Unauthenticated, like /healthz: not to be exposed publicly.
-		meter.WatchSubscriptions(fanout.Hub.Len)
+		meter.WatchSubscriptions(subscriptions.Open)
 		meter.WatchDatabase(pool, metricsQueryTimeout, logger)
 		meter.WatchProjections(instanceName(cfg), engine.Active)
 		if redisClient != nil {

@@ -13,7 +13,8 @@ import (
 // with one document and the same variables: the owner's organization gets
 // its frames (the second subscriber at once, from the shared execution),
 // the other gets NOT_FOUND and never a frame of the first's, in either
-// order of arrival.
+// order of arrival. The two of the owner's organization count as two open
+// subscriptions (chronicle_subscriptions_open), one execution or not.
 func TestSharedSubscriptionsKeepTenants(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, nil)
@@ -46,6 +47,10 @@ func TestSharedSubscriptionsKeepTenants(t *testing.T) {
 	if a := a2.updated("acc"); a.ID != id || a.Version != 1 {
 		t.Fatalf("owner's second subscriber: %+v", a)
 	}
+	// Two subscribers sharing one execution are two open subscriptions.
+	eventually(t, 5*time.Second, "2 open subscriptions", func() bool {
+		return scrapeMetrics(t, srv).value("chronicle_subscriptions_open") == 2
+	})
 	// The other organization while the owner's execution runs.
 	late := dial(other)
 	late.subscribe("acc", accountUpdatedSub, vars)
