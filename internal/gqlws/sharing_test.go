@@ -116,7 +116,7 @@ func TestSlowSharedSubscriber(t *testing.T) {
 		last = resp.Data["ticks"]
 	}
 	if frames >= n {
-		t.Fatalf("the stuck subscriber got all %d results: it was never stuck, the test proves nothing", frames)
+		t.Fatalf("the stuck subscriber got all %d results: its results were not coalesced (or it was never stuck)", frames)
 	}
 	if want := fmt.Sprintf("%d:", n-1); !strings.HasPrefix(last, want) {
 		t.Errorf("the stuck subscriber's last result is %.10q, want the newest (%s...)", last, want)
