@@ -82,7 +82,7 @@ function OpenForm({ onOpened }: { onOpened: (id: string) => void }) {
         Owner <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
       </label>
       <label>
-        Owner e-mail (optional){' '}
+        E-mail (optional){' '}
         <input name="ownerEmail" type="email" value={ownerEmail} onChange={(e) => setOwnerEmail(e.target.value)} />
       </label>
       <label>
