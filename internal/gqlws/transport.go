@@ -8,10 +8,12 @@
 //     and keepalive pings and the connection_init deadline are timers, not
 //     goroutines;
 //   - the connection keeps small read and write buffers instead of
-//     net/http's 4 KiB ones;
+//     net/http's 4 KiB ones, and, when the request's context carries a
+//     Detacher, outlives its HTTP handler (net/http's goroutine and request
+//     go);
 //   - subscribers whose operations give the same results (same document,
-//     operation name and variables, same organization and actor: the key
-//     that Config.Share gives) share one execution, whose results are
+//     operation name and variables, same caller: the key that Config.Share
+//     gives) share one execution, whose results are
 //     encoded once and queued to each of their connections; a slow
 //     connection holds back only its own frames, which coalesce (the
 //     newest state replaces one not written yet);
