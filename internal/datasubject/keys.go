@@ -25,6 +25,9 @@ type Keys struct {
 // NewKeys returns the Keys of master.
 func NewKeys(master *MasterKey) *Keys { return &Keys{master: master} }
 
+// dataKeySize is a data key's length in bytes (AES-256).
+const dataKeySize = 32
+
 // keyAttempts bounds Seal's get-or-create of one key: a concurrent
 // creator can win the insert at most once per erasure.
 const keyAttempts = 5
@@ -125,7 +128,7 @@ func (k *Keys) keyFor(ctx context.Context, tx eventstore.Querier, organization, 
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return keyRef{}, fmt.Errorf("read data key: %w", err)
 		}
-		raw := make([]byte, 32)
+		raw := make([]byte, dataKeySize)
 		_, _ = rand.Read(raw)
 		id = uuid.New()
 		tag, err := tx.Exec(ctx, `INSERT INTO data_subject_keys (key_id, organization, subject_index, wrapped_key)
@@ -171,7 +174,8 @@ func (k *Keys) Open(ctx context.Context, q eventstore.Querier, events []eventsto
 			return fmt.Errorf("open event %d: %w", events[i].Position, err)
 		}
 		for _, raw := range objs[j] {
-			if id, ok := sealedRawKeyID(raw); ok {
+			if s, ok := sealedRaw(raw); ok {
+				id, _, _ := sealedKeyID(s)
 				ids = append(ids, id)
 			}
 		}
@@ -182,13 +186,10 @@ func (k *Keys) Open(ctx context.Context, q eventstore.Querier, events []eventsto
 	}
 	for j, i := range idx {
 		for field, raw := range objs[j] {
-			if _, ok := sealedRawKeyID(raw); !ok {
-				continue
+			if s, ok := sealedRaw(raw); ok {
+				plain, _ := json.Marshal(ring.open(events[i].Metadata.Tenant, s))
+				objs[j][field] = plain
 			}
-			var s string
-			_ = json.Unmarshal(raw, &s) // sealedRawKeyID checked it is a string
-			plain, _ := json.Marshal(ring.open(events[i].Metadata.Tenant, s))
-			objs[j][field] = plain
 		}
 		data, err := json.Marshal(objs[j])
 		if err != nil {
@@ -225,18 +226,18 @@ func (k *Keys) OpenValues(ctx context.Context, q eventstore.Querier, organizatio
 	return nil
 }
 
-// sealedRawKeyID returns the key id of a JSON string that is a sealed
-// value.
-func sealedRawKeyID(raw json.RawMessage) (uuid.UUID, bool) {
+// sealedRaw returns the sealed value a JSON string holds, if it holds one
+// that names a key.
+func sealedRaw(raw json.RawMessage) (string, bool) {
 	if !bytes.HasPrefix(raw, sealedMarker) {
-		return uuid.Nil, false
+		return "", false
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		return uuid.Nil, false
+		return "", false
 	}
-	id, _, ok := sealedKeyID(s)
-	return id, ok
+	_, _, ok := sealedKeyID(s)
+	return s, ok
 }
 
 // keyRing is the data keys one read found, by id, with their organization.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/account"
 	"github.com/chronicle-es/chronicle/internal/apperr"
 	"github.com/chronicle-es/chronicle/internal/auth"
 	"github.com/chronicle-es/chronicle/internal/caller"
@@ -135,7 +136,7 @@ func subjectOf(s Subject) (string, error) {
 		}
 		return datasubject.Email(email), nil
 	case s.Owner != "":
-		owner, err := input.Field(ErrInvalidInput, input.Text, "owner", s.Owner, 200)
+		owner, err := input.Field(ErrInvalidInput, input.Text, "owner", s.Owner, account.MaxOwnerLength)
 		if err != nil {
 			return "", err
 		}
