@@ -81,7 +81,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			string(v.Status), v.Version, int64(v.AddedTx), v.AddedPosition, v.AddedAt, v.UpdatedAt)
 		keys[id.String()] = struct{}{}
 	}
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+	if err := projection.SendBatch(ctx, tx, &batch); err != nil {
 		return nil, fmt.Errorf("project catalog: %w", err)
 	}
 	return slices.Collect(maps.Keys(keys)), nil

@@ -325,10 +325,7 @@ func (m *Manager) write(ctx context.Context, tx pgx.Tx, ch *changes) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			m.name, o.key, o.processID, o.command, o.payload, o.trig.causationID, o.trig.correlationID, o.trig.tenant)
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := projection.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("store process steps: %w", err)
 	}
 	return nil

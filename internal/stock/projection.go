@@ -63,7 +63,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			v.ID, v.Organization, v.ProductID, v.OnHand, v.Reserved, v.Version, v.UpdatedAt)
 		keys = append(keys, id.String())
 	}
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+	if err := projection.SendBatch(ctx, tx, &batch); err != nil {
 		return nil, fmt.Errorf("project stock: %w", err)
 	}
 	return keys, nil
