@@ -204,7 +204,10 @@ func (r *report) markdown() string {
 		b.WriteString("\n### A long stream\n\n")
 		fmt.Fprintf(&b, "`creditAccount`"+` as above, one client, %s warm-up and %s measured, first on %d accounts opened just before (a credit picks one at random,
 so their streams stay short: a few events each), then on one account whose stream holds %d events (seeded
-untimed: one credit, then copies of its event in SQL). The command loads the aggregate by reading and folding its whole stream.
+untimed: one credit, then copies of its event in SQL). Without a cached state the command loads the aggregate by reading its
+newest snapshot and the events after it (or its whole stream); with the server's aggregate-state cache (AGGREGATE_CACHE_SIZE, on by
+default) the first credit finds its cached state stale (the SQL copies), decides again on the stored stream, and the later ones start
+from the state the previous credit left, reading nothing.
 
 `, p.shortPoint.Warmup, p.shortPoint.Measure, r.plan.freshAccounts, l.Events)
 		b.WriteString("| stream | per second | p50 | p95 | p99 | max | errors | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
@@ -309,8 +312,9 @@ func writeSnapshots(b *strings.Builder, p plan, s *snapshotResult) {
 other: one with `+"`SNAPSHOT_EVERY=%d`"+` (the default), one with `+"`SNAPSHOT_EVERY=0`"+` (snapshots off). On each, first on %d
 accounts opened just before (fresh streams of a few events), then on one account whose stream holds %d events (seeded
 untimed: one credit, then copies of its event in SQL; the measure starts once the projection has caught up and, with
-snapshots, once the stream's snapshot is written). Without snapshots a command reads and folds the whole stream; with
-them it reads the latest snapshot and the events after it.
+snapshots, once the stream's snapshot is written). Both servers run with the aggregate-state cache off
+(`+"`AGGREGATE_CACHE_SIZE=0`"+`), so that every command loads its aggregate: without snapshots it reads and folds the whole
+stream; with them it reads the latest snapshot and the events after it.
 `, p.shortPoint.Warmup, p.shortPoint.Measure, s.Every, p.freshAccounts, s.Events)
 	b.WriteString("\nThe ratios are the long stream's rate beside the fresh accounts' on the same server, and the fresh accounts'\n")
 	b.WriteString("median latency beside the long stream's (less moved by a neighbour's stall than the rate).\n\n")

@@ -66,19 +66,26 @@ type Repository[S any] struct {
 	store     EventStore
 	typ       Type[S]
 	snapshots *Snapshotter
+	cache     *stateCache[S] // nil: no cache
 }
 
 // NewRepository returns a repository for aggregates of type typ. With a
 // snapshotter (nil: none) and a Type whose Snapshots policy is set, it loads
 // aggregates from their newest snapshot and offers new ones in the
-// background.
-func NewRepository[S any](store EventStore, typ Type[S], snapshots *Snapshotter) *Repository[S] {
-	return &Repository[S]{store: store, typ: typ, snapshots: snapshots}
+// background. With CacheStates, its commands start from the states its
+// earlier commands left.
+func NewRepository[S any](store EventStore, typ Type[S], snapshots *Snapshotter, opts ...Option) *Repository[S] {
+	var o repositoryOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Repository[S]{store: store, typ: typ, snapshots: snapshots, cache: newStateCache[S](o.cacheSize)}
 }
 
 // Load returns the aggregate's state and version (0 when the stream does not
 // exist): from its newest snapshot and the events after it when snapshots
-// are on, else by folding the whole stream.
+// are on, else by folding the whole stream. It always reads the store (never
+// the state cache, whose entries belong to commands).
 func (r *Repository[S]) Load(ctx context.Context, id uuid.UUID) (S, int64, error) {
 	state, version, _, err := r.load(ctx, id)
 	return state, version, err
@@ -166,24 +173,42 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 		Command:        command,
 	}
 
-	state, version, snapshotVersion, err := r.load(ctx, id)
-	if err != nil {
-		return eventstore.AppendResult{}, err
+	var (
+		from    cachedState[S]
+		decided []Event
+	)
+	for useCache := !opts.Creates; ; useCache = false {
+		var (
+			cached bool
+			err    error
+		)
+		if from, cached, err = r.start(ctx, id, opts, useCache); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		if opts.Creates && from.version != 0 {
+			return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: eventstore.NoStream, Actual: from.version}
+		}
+		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != from.version {
+			r.cache.put(id, from) // current, as read: the client's version is not
+			return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: *opts.ExpectedVersion, Actual: from.version}
+		}
+		decided, err = decide(from.state)
+		if req.Events, err = r.encode(decided, err); err == nil {
+			break
+		}
+		if !cached {
+			r.cache.put(id, from) // refused on the stored stream: it stays current
+			return eventstore.AppendResult{}, err
+		}
+		// Refused on a cached state: the stream may have moved since
+		// (another instance), and the refusal is final only on the
+		// stored stream.
 	}
-	if opts.Creates && version != 0 {
-		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: eventstore.NoStream, Actual: version}
-	}
-	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != version {
-		return eventstore.AppendResult{}, &eventstore.WrongExpectedVersionError{StreamID: id, Expected: *opts.ExpectedVersion, Actual: version}
-	}
-	decided, err := decide(state)
-	if req.Events, err = r.encode(decided, err); err != nil {
-		return eventstore.AppendResult{}, err
-	}
+	state, version := from.state, from.version
 	req.ExpectedVersion = version
 	res, err := r.store.Append(ctx, req)
 	if err == nil && !res.Duplicate {
-		r.afterAppend(id, state, r.stored(decided, req.Events), res.ToVersion, snapshotVersion)
+		r.settle(id, state, r.stored(decided, req.Events), res.ToVersion, from.snapshotVersion)
 	}
 	if opts.ExpectedVersion != nil || opts.Creates || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return res, err
@@ -202,9 +227,23 @@ func (r *Repository[S]) Handle(ctx context.Context, id uuid.UUID, command string
 		return req.Events, err
 	})
 	if err == nil && !res.Duplicate {
-		r.afterAppend(id, state, r.stored(decided, req.Events), res.ToVersion, snapshotVersion)
+		r.settle(id, state, r.stored(decided, req.Events), res.ToVersion, from.snapshotVersion)
 	}
 	return res, err
+}
+
+// start returns the state a command on stream id decides on, and whether
+// it came from the cache: with useCache, the cached one, taken out of the
+// cache, when there is one and it is at the version the command expects (if
+// it expects one); else the state as stored.
+func (r *Repository[S]) start(ctx context.Context, id uuid.UUID, opts Options, useCache bool) (cachedState[S], bool, error) {
+	if useCache {
+		if c, ok := r.cache.take(id); ok && (opts.ExpectedVersion == nil || *opts.ExpectedVersion == c.version) {
+			return c, true, nil
+		}
+	}
+	state, version, snapshotVersion, err := r.load(ctx, id)
+	return cachedState[S]{state: state, version: version, snapshotVersion: snapshotVersion}, false, err
 }
 
 // stored returns the decided events as they were stored: an event with
@@ -228,19 +267,25 @@ func (r *Repository[S]) stored(decided []Event, data []eventstore.EventData) []E
 	return out
 }
 
-// afterAppend offers the state the command left (state folded with the
-// decided events, at version) for a snapshot, when snapshots are on, the
-// stream has grown Every events past its last snapshot, and no offer of
-// the stream is still waiting to be written.
-func (r *Repository[S]) afterAppend(id uuid.UUID, state S, decided []Event, version, snapshotVersion int64) {
+// settle folds the decided events into state, the state a command
+// decided on, when something needs the state the command left (at
+// version): the cache, or a snapshot, which is offered when snapshots are
+// on, the stream has grown Every events past its last snapshot, and no
+// offer of the stream is still waiting to be written.
+func (r *Repository[S]) settle(id uuid.UUID, state S, decided []Event, version, snapshotVersion int64) {
 	p, on := snapshotting(r.snapshots, r.typ)
-	if !on || version-snapshotVersion < p.Every || r.snapshots.offering(id) {
+	offer := on && version-snapshotVersion >= p.Every && !r.snapshots.offering(id)
+	if !offer && r.cache == nil {
 		return
 	}
 	for _, e := range decided {
 		state = r.typ.Evolve(state, e)
 	}
-	r.offerSnapshot(id, state, version, p)
+	if offer {
+		r.offerSnapshot(id, state, version, p)
+		snapshotVersion = version
+	}
+	r.cache.put(id, cachedState[S]{state: state, version: version, snapshotVersion: snapshotVersion})
 }
 
 func (r *Repository[S]) encode(events []Event, err error) ([]eventstore.EventData, error) {

@@ -30,6 +30,10 @@ type Deps struct {
 	// Snapshots takes aggregate snapshots in the background for the types
 	// that have a snapshot policy (nil: no snapshots).
 	Snapshots *aggregate.Snapshotter
+	// StateCache is how many aggregate states (streams) each context's
+	// repository keeps for its next commands (aggregate.CacheStates; 0:
+	// none, every command reads its stream).
+	StateCache int
 }
 
 // Spec is what a bounded context tells the handler about itself.
@@ -85,7 +89,7 @@ func NewHandler[S, V any](deps Deps, spec Spec[S, V]) *Handler[S, V] {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	return &Handler[S, V]{deps: deps, spec: spec, repo: aggregate.NewRepository(deps.Store, spec.Type, deps.Snapshots)}
+	return &Handler[S, V]{deps: deps, spec: spec, repo: aggregate.NewRepository(deps.Store, spec.Type, deps.Snapshots, aggregate.CacheStates(deps.StateCache))}
 }
 
 // viewReadTimeout bounds the read of the view after a committed append when

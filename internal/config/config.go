@@ -88,6 +88,11 @@ type Config struct {
 	// snapshot before the next is taken, for each aggregate type that keeps
 	// snapshots (accounts, payments); 0 turns snapshots off.
 	SnapshotEvery int64 `env:"SNAPSHOT_EVERY" envDefault:"100"`
+	// AggregateCacheSize is how many aggregate states (streams) each
+	// aggregate type keeps in memory for the next command on the same
+	// stream, least recently used first out; 0 turns the cache off. A
+	// state is a few hundred bytes (a stock's grows with its reservations).
+	AggregateCacheSize int `env:"AGGREGATE_CACHE_SIZE" envDefault:"10000"`
 	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get
 	// this long to finish.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
@@ -290,6 +295,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: PORT %d out of range", c.Port)
 	case c.SnapshotEvery < 0:
 		return fmt.Errorf("config: SNAPSHOT_EVERY must not be negative, got %d", c.SnapshotEvery)
+	case c.AggregateCacheSize < 0:
+		return fmt.Errorf("config: AGGREGATE_CACHE_SIZE must not be negative, got %d", c.AggregateCacheSize)
 	case c.ReadYourWritesTimeout < 0:
 		return fmt.Errorf("config: READ_YOUR_WRITES_TIMEOUT must not be negative")
 	case c.OrderPaymentTimeout <= 0:

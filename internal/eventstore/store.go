@@ -432,6 +432,12 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 		}
 		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: actual}
 	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == uniqueViolation && pgErr.ConstraintName == eventVersionKey {
+		// An event is stored at a version the streams row did not count
+		// (written around the store): the log is the truth, and the stream
+		// has moved past the expected version.
+		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: logVersion(ctx, q, req)}
+	}
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("append to stream %s: %w", req.StreamID, err)
 	}
@@ -441,6 +447,25 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 	res.StreamID = req.StreamID
 	res.FromVersion = res.ToVersion - n + 1
 	return res, nil
+}
+
+const (
+	// uniqueViolation is PostgreSQL's SQLSTATE for a unique key violation.
+	uniqueViolation = "23505"
+	// eventVersionKey is the unique key on events (stream_id, version).
+	eventVersionKey = "events_stream_id_version_key"
+)
+
+// logVersion is the highest version stored in the events of req's stream,
+// for a conflict found by eventVersionKey; inside a transaction that the
+// violation aborted it cannot be read, and it is at least one past the
+// expected version.
+func logVersion(ctx context.Context, q Querier, req AppendRequest) int64 {
+	var v int64
+	if err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1`, req.StreamID).Scan(&v); err != nil {
+		return max(req.ExpectedVersion, 0) + 1
+	}
+	return v
 }
 
 func validate(req AppendRequest) error {

@@ -1269,3 +1269,28 @@ func TestNotify(t *testing.T) {
 		t.Fatalf("unexpected notification %q after a conflicting append", n.Payload)
 	}
 }
+
+// TestEventStoredAroundTheStoreIsAConflict: an event written at a version
+// the streams row does not count (raw SQL, around the store) makes an append
+// at that version a wrong expected version, as a concurrent writer would,
+// not an internal error: a repository then decides again on the log.
+func TestEventStoredAroundTheStoreIsAConflict(t *testing.T) {
+	t.Parallel()
+	pool, _ := pgtest.NewPool(t)
+	store := eventstore.New(pool)
+	ctx := context.Background()
+	id := uuid.New()
+	event := []eventstore.EventData{{Type: "Happened", Data: []byte(`{}`)}}
+	if _, err := store.Append(ctx, eventstore.AppendRequest{StreamID: id, StreamType: streamType, ExpectedVersion: eventstore.NoStream, Events: event}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO events (event_id, stream_id, stream_type, version, type, data)
+		VALUES (gen_random_uuid(), $1, $2, 2, 'Happened', '{}')`, id, streamType); err != nil {
+		t.Fatal(err)
+	}
+	_, err := store.Append(ctx, eventstore.AppendRequest{StreamID: id, StreamType: streamType, ExpectedVersion: 1, Events: event})
+	var wrong *eventstore.WrongExpectedVersionError
+	if !errors.As(err, &wrong) || wrong.Expected != 1 || wrong.Actual != 2 {
+		t.Fatalf("err %v, want a wrong expected version 1, actual 2", err)
+	}
+}

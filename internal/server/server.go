@@ -202,6 +202,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			Pipeline:  command.NewPipeline(meter.CommandDecorator(), command.Logging(logger)),
 			Logger:    logger,
 			Snapshots: snapshots,
+			// Safe on any number of instances: a cached state is checked
+			// by the append's expected version (aggregate.CacheStates).
+			StateCache: cfg.AggregateCacheSize,
 		},
 		Cache:  cache,
 		Hub:    fanout.Hub,
