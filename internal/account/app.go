@@ -46,6 +46,8 @@ func New(d module.Deps) *App {
 			Projection: ProjectionName,
 			Read:       reads.Get,
 			NotFound:   ErrAccountNotFound,
+			// The projection hands the view it wrote (projection.Viewer).
+			Organization: func(v View) string { return v.Organization },
 		}),
 		Reads:   reads,
 		History: history.NewReader(d.StreamReader(), Type.StreamType, Type.Events, ErrAccountNotFound),

@@ -130,11 +130,17 @@ func (o operationRow) values() []any {
 		o.Reference, name, account}
 }
 
-// Apply implements projection.Projection: it loads the rows of the accounts
-// the batch touches (locked, so a rebuild's swap cannot slip in between),
-// folds the batch into them, and writes the rows and the new operations in
-// one round trip. It returns the ids of the accounts that changed.
-func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) ([]string, error) {
+// Apply implements projection.Projection (see ApplyViews).
+func (p Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) ([]string, error) {
+	return projection.ApplyKeys(p.ApplyViews(ctx, tx, events))
+}
+
+// ApplyViews implements projection.Viewer: it loads the rows of the
+// accounts the batch touches (locked, so a rebuild's swap cannot slip in
+// between), folds the batch into them, and writes the rows and the new
+// operations in one round trip. It returns each changed account's View by
+// id, nil for an account an erasure scrubbed.
+func (Projection) ApplyViews(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) (map[string]any, error) {
 	var (
 		mine    = make([]eventstore.RecordedEvent, 0, len(events))
 		lookups []uuid.UUID
@@ -165,12 +171,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 		}
 	}
 	var batch pgx.Batch
-	changed := make([]string, 0, len(f.rows))
+	changed := make(map[string]any, len(f.rows))
 	for _, id := range slices.SortedFunc(maps.Keys(f.rows), compareIDs) {
 		batch.Queue(`INSERT INTO accounts (`+viewColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, balance = EXCLUDED.balance, status = EXCLUDED.status,
 				version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`, accountRow(f.rows[id])...)
-		changed = append(changed, id.String())
+		changed[id.String()] = *f.rows[id]
 	}
 	for _, o := range f.ops {
 		batch.Queue(`INSERT INTO account_operations (account_id, version, event_id, position, kind, amount, balance_after, description, recorded_at,
@@ -185,7 +191,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 		return nil, err
 	}
 	for _, s := range scrubbed {
-		changed = append(changed, s.ID.String())
+		changed[s.ID.String()] = nil
 	}
 	return changed, nil
 }

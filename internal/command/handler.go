@@ -18,6 +18,10 @@ type Deps struct {
 	Store aggregate.EventStore
 	// Waiter answers read-your-writes waits (*projection.Engine).
 	Waiter projection.Waiter
+	// Views, when set, hands a command whose projection is a
+	// projection.Viewer the row its batch wrote (*projection.Engine), for a
+	// Spec with Organization: no read after the wait.
+	Views ViewSource
 	// Wait bounds the read-your-writes wait of a command's result; 0 means
 	// no wait (the result then says UpToDate false unless the projection
 	// happens to be there).
@@ -34,6 +38,12 @@ type Deps struct {
 	// repository keeps for its next commands (aggregate.CacheStates; 0:
 	// none, every command reads its stream).
 	StateCache int
+}
+
+// ViewSource is the part of *projection.Engine that hands a
+// read-your-writes waiter its view (projection.Engine.ViewAfter).
+type ViewSource interface {
+	ViewAfter(projection, key string, target eventstore.Checkpoint) (any, bool)
 }
 
 // Spec is what a bounded context tells the handler about itself.
@@ -53,6 +63,11 @@ type Spec[S, V any] struct {
 	// NotFound is the error (matched with errors.Is) that Read returns
 	// for an entity that is not projected yet.
 	NotFound error
+	// Organization, when set, returns the organization a view belongs to:
+	// with Deps.Views and a Projection that is a projection.Viewer keyed by
+	// stream id, the view the projection's batch wrote (a V) is the
+	// payload, when it is organization's, and Read is not called.
+	Organization func(V) string
 	// AfterRead, when set, is called once the view has been read after a
 	// command that appended events and whose projection is up to date
 	// (UpToDate and not Duplicate), e.g. to raise a read cache's floor. It
@@ -205,6 +220,13 @@ func (h *Handler[S, V]) result(ctx context.Context, organization string, res eve
 	if err != nil {
 		upToDate = false // the request's context ended during the wait
 	}
+	if upToDate {
+		if v, ok := h.handedView(organization, res); ok {
+			out.View, out.UpToDate = &v, true
+			h.afterRead(ctx, out)
+			return out
+		}
+	}
 	readCtx := ctx
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
@@ -222,10 +244,34 @@ func (h *Handler[S, V]) result(ctx context.Context, organization string, res eve
 		h.deps.Logger.ErrorContext(ctx, "reading the view after a committed command failed; answering upToDate false",
 			"context", h.spec.Context, "id", res.StreamID, "position", res.LastPosition, "err", err)
 	}
-	if out.UpToDate && !out.Duplicate && h.spec.AfterRead != nil {
-		h.spec.AfterRead(readCtx, out)
-	}
+	h.afterRead(readCtx, out)
 	return out
+}
+
+// handedView is the view of res's stream that its projection's batch wrote
+// (Deps.Views), if this instance has it and it is organization's.
+func (h *Handler[S, V]) handedView(organization string, res eventstore.AppendResult) (V, bool) {
+	var zero V
+	if h.deps.Views == nil || h.spec.Organization == nil {
+		return zero, false
+	}
+	got, ok := h.deps.Views.ViewAfter(h.spec.Projection, res.StreamID.String(), res.Checkpoint())
+	if !ok {
+		return zero, false
+	}
+	v, ok := got.(V)
+	if !ok || h.spec.Organization(v) != organization {
+		return zero, false
+	}
+	return v, true
+}
+
+// afterRead calls the Spec's AfterRead for an up-to-date result of an
+// append.
+func (h *Handler[S, V]) afterRead(ctx context.Context, out Result[V]) {
+	if out.UpToDate && !out.Duplicate && h.spec.AfterRead != nil {
+		h.spec.AfterRead(ctx, out)
+	}
 }
 
 // outcome is what an append did, before any wait.

@@ -131,6 +131,30 @@ func (e *Engine) WaitFor(ctx context.Context, name string, target eventstore.Che
 	return w.wait(ctx, target)
 }
 
+// ViewAfter returns the row under key of projection name (a Viewer) as a
+// batch of this instance's runner that reached target left it, so that a
+// command's read-your-writes payload needs no read after its wait. False
+// when this instance's runner is not the active one, or did not write key
+// at or after target among its latest batches: then read the read model.
+//
+// Why it is never stale for the command: its events are at or before
+// target, and every batch up to that batch's checkpoint was applied in order
+// before it, so the row includes them. The runner forgets its views when the
+// read model may have been written by someone else (it stepped down, or
+// found the checkpoint moved by another runner or a rebuild), and a key an
+// erasure scrubbed is forgotten in the batch that scrubs it.
+func (e *Engine) ViewAfter(name, key string, target eventstore.Checkpoint) (any, bool) {
+	for _, r := range e.runners {
+		if r.proj.Name() == name {
+			if !r.active.Load() {
+				return nil, false
+			}
+			return r.views.after(key, target)
+		}
+	}
+	return nil, false
+}
+
 // Checkpoint returns what this instance knows of projection name's checkpoint.
 func (e *Engine) Checkpoint(name string) (eventstore.Checkpoint, bool) {
 	w, ok := e.watches[name]

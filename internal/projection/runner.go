@@ -26,6 +26,8 @@ type runner struct {
 	batches int64
 	// active is set while this runner holds the projection's lock.
 	active atomic.Bool
+	// views are the rows its latest batches wrote, for a Viewer.
+	views recentViews
 }
 
 // CheckpointNotifyInterval is the least time between two CheckpointChannel
@@ -61,6 +63,7 @@ func (r *runner) run(ctx context.Context) {
 			err := r.serve(ctx, lockConn)
 			stopLead()
 			r.active.Store(false)
+			r.views.clear()
 			lockConn.Close(context.WithoutCancel(ctx)) // releases the advisory lock
 			if ctx.Err() == nil {
 				log.Warn("projection runner stepped down", "err", err)
@@ -147,6 +150,7 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 		// swap, moved it. Resume from the stored one rather than fail a
 		// batch on tables that already hold its effects.
 		if r.watch.get().Compare(checkpoint) > 0 {
+			r.views.clear()
 			cps, err := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
 			if err != nil {
 				return err
@@ -162,6 +166,7 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 			// Fenced, or the batch failed: either way the stored checkpoint
 			// is the truth to resume from (a failure can come from a stale
 			// one, when another runner was active for a while).
+			r.views.clear()
 			cps, lerr := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
 			if lerr != nil {
 				return lerr
@@ -213,11 +218,13 @@ func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (i
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	next := events[len(events)-1].Checkpoint()
-	keys, err := r.applyBatch(bctx, *checkpoint, next, events)
+	keys, views, err := r.applyBatch(bctx, *checkpoint, next, events)
 	if err != nil {
 		return 0, false, err
 	}
 	*checkpoint = next
+	// Before the waiters wake, so that they find their views.
+	r.views.record(next, views)
 	r.watch.advance(next)
 	r.announce(next)
 	u := Update{Projection: r.proj.Name(), Checkpoint: next, Keys: keys}
@@ -230,27 +237,39 @@ func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (i
 	return len(events), false, nil
 }
 
-func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, error) {
+// applyBatch applies events and advances the checkpoint from `from` to
+// `to` in one transaction. It returns the keys the batch changed and, for a
+// Viewer, their rows (nil otherwise).
+func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, map[string]any, error) {
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin batch: %w", err)
+		return nil, nil, fmt.Errorf("begin batch: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	keys, err := r.proj.Apply(ctx, tx, events)
+	var (
+		keys  []string
+		views map[string]any
+	)
+	if v, ok := r.proj.(Viewer); ok {
+		views, err = v.ApplyViews(ctx, tx, events)
+		keys, err = ApplyKeys(views, err)
+	} else {
+		keys, err = r.proj.Apply(ctx, tx, events)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("apply %d events after %v: %w", len(events), from, err)
+		return nil, nil, fmt.Errorf("apply %d events after %v: %w", len(events), from, err)
 	}
 	ok, err := advanceCheckpoint(ctx, tx, r.proj.Name(), from, to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok {
-		return nil, errFenced
+		return nil, nil, errFenced
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit batch: %w", err)
+		return nil, nil, fmt.Errorf("commit batch: %w", err)
 	}
-	return keys, nil
+	return keys, views, nil
 }
 
 // connectDedicated opens a connection outside the pool with the pool's

@@ -198,6 +198,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			// deadline (commands run detached from it, so that an append
 			// always ends in its payload).
 			Waiter:    deadlineWaiter{engine},
+			Views:     engine,
 			Wait:      cfg.ReadYourWritesTimeout,
 			Pipeline:  command.NewPipeline(meter.CommandDecorator(), command.Logging(logger)),
 			Logger:    logger,
