@@ -28,5 +28,5 @@ const MinNotifyInterval = 2 * time.Millisecond
 // have announced, and the engine of the appending process itself is woken
 // in-process by the AppendObserver, before the notification is sent.
 func (s *Store) announce(last int64) {
-	s.notify.Notify(last, strconv.FormatInt(last, 10))
+	s.notify.Notify("", last, strconv.FormatInt(last, 10))
 }

@@ -16,6 +16,8 @@ package pgnotify
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,46 +27,53 @@ import (
 // sendTimeout bounds one notification's round trip.
 const sendTimeout = 5 * time.Second
 
-// Coalescer sends NOTIFY on one channel. Notify never blocks: it records
-// the payload, and a goroutine started on demand (and ending when idle)
-// sends it. Of the payloads recorded while a send is in progress or the
-// interval since the last one has not passed, only the one with the
-// highest sequence number is sent.
+// Coalescer sends NOTIFY on one channel, for one or more keys (a
+// projection engine announces every projection's checkpoint on one
+// Coalescer, each under its name). Notify never blocks: it records the
+// payload of its key, and a goroutine started on demand (and ending when
+// idle) sends the latest payload of every key recorded since the last
+// send, all in one statement. Of the payloads of a key recorded while a
+// send is in progress or the interval since the last one has not passed,
+// only the one with the highest sequence number is sent.
 //
 // Payloads never go backwards: a Notify whose seq is below one recorded
-// earlier (its caller was descheduled between its commit and the call)
-// still causes a send, since a listener may need waking for it, but the
-// send carries the highest payload recorded so far. The zero value is not
-// usable; use New.
+// earlier for its key (its caller was descheduled between its commit and
+// the call) still causes a send, since a listener may need waking for it,
+// but the send carries the highest payload recorded so far. The zero value
+// is not usable; use New.
 type Coalescer struct {
 	pool     *pgxpool.Pool
 	channel  string
 	interval time.Duration
 
-	mu      sync.Mutex
-	pending bool
-	// seq and payload are the highest recorded, kept across sends;
-	// recorded says whether any was.
-	recorded bool
-	seq      int64
-	payload  string
-	sending  bool
+	mu sync.Mutex
+	// latest is the highest payload recorded per key, kept across sends;
+	// pending the keys recorded since the last send.
+	latest  map[string]recorded
+	pending map[string]bool
+	sending bool
+}
+
+// recorded is a key's highest payload so far.
+type recorded struct {
+	seq     int64
+	payload string
 }
 
 // New returns a Coalescer that notifies channel on pool, at most once per
 // interval.
 func New(pool *pgxpool.Pool, channel string, interval time.Duration) *Coalescer {
-	return &Coalescer{pool: pool, channel: channel, interval: interval}
+	return &Coalescer{pool: pool, channel: channel, interval: interval, latest: map[string]recorded{}, pending: map[string]bool{}}
 }
 
-// Notify records payload, to be sent unless a payload with a higher seq is
-// recorded before the next send; a seq below the highest recorded causes a
-// send of that highest payload instead.
-func (c *Coalescer) Notify(seq int64, payload string) {
+// Notify records payload under key, to be sent unless a payload of key
+// with a higher seq is recorded before the next send; a seq below the
+// highest recorded for key causes a send of that highest payload instead.
+func (c *Coalescer) Notify(key string, seq int64, payload string) {
 	c.mu.Lock()
-	c.pending = true
-	if !c.recorded || seq >= c.seq {
-		c.recorded, c.seq, c.payload = true, seq, payload
+	c.pending[key] = true
+	if r, ok := c.latest[key]; !ok || seq >= r.seq {
+		c.latest[key] = recorded{seq: seq, payload: payload}
 	}
 	start := !c.sending
 	c.sending = true
@@ -74,25 +83,28 @@ func (c *Coalescer) Notify(seq int64, payload string) {
 	}
 }
 
-// send sends the pending payload, then the next one no sooner than an
+// send sends the pending payloads, then the next ones no sooner than an
 // interval after the last send began, and returns once a whole interval
 // passed with nothing recorded.
 func (c *Coalescer) send() {
 	for {
 		c.mu.Lock()
-		if !c.pending {
+		if len(c.pending) == 0 {
 			c.sending = false
 			c.mu.Unlock()
 			return
 		}
-		payload := c.payload
-		c.pending = false
+		payloads := make([]string, 0, len(c.pending))
+		for _, key := range slices.Sorted(maps.Keys(c.pending)) {
+			payloads = append(payloads, c.latest[key].payload)
+		}
+		clear(c.pending)
 		c.mu.Unlock()
 		began := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-		// An error (pool closed, database away) drops this notification:
+		// An error (pool closed, database away) drops these notifications:
 		// listeners poll (see the package comment).
-		_, _ = c.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, c.channel, payload)
+		_, _ = c.pool.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, c.channel, payloads)
 		cancel()
 		time.Sleep(c.interval - time.Since(began))
 	}

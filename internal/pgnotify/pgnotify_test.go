@@ -27,7 +27,7 @@ func TestCoalescer(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				seq := int64(i*goroutines + g + 1)
-				c.Notify(seq, strconv.FormatInt(seq, 10))
+				c.Notify("", seq, strconv.FormatInt(seq, 10))
 			}
 		})
 	}
@@ -37,7 +37,7 @@ func TestCoalescer(t *testing.T) {
 
 	// The sender ends when idle; the next payload starts another.
 	time.Sleep(20 * time.Millisecond)
-	c.Notify(1_000_000, "1000000")
+	c.Notify("", 1_000_000, "1000000")
 	expect(1_000_000)
 }
 
@@ -47,11 +47,11 @@ func TestCoalescer(t *testing.T) {
 func TestCoalescerLateLowerSeq(t *testing.T) {
 	t.Parallel()
 	ctx, conn, c := start(t, "pgnotify_late_test")
-	c.Notify(10, "10")
+	c.Notify("", 10, "10")
 	expect := expecter(t, ctx, conn)
 	expect(10)
 	time.Sleep(20 * time.Millisecond)
-	c.Notify(5, "5")
+	c.Notify("", 5, "5")
 	note, err := conn.WaitForNotification(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -109,5 +109,29 @@ func expecter(t *testing.T, ctx context.Context, conn *pgx.Conn) func(want int64
 				return n
 			}
 		}
+	}
+}
+
+// TestCoalescerKeys: each key's latest payload is sent, however the keys'
+// notifications interleave, in one statement per send (a projection engine
+// announces every projection's checkpoint on one Coalescer).
+func TestCoalescerKeys(t *testing.T) {
+	t.Parallel()
+	ctx, conn, c := start(t, "pgnotify_keys_test")
+	c.Notify("a", 1, "a1")
+	c.Notify("b", 1, "b1")
+	c.Notify("a", 2, "a2")
+	c.Notify("c", 5, "c5")
+	c.Notify("c", 4, "c4") // late and lower: c5 is sent again
+	want := map[string]bool{"a2": true, "b1": true, "c5": true}
+	for len(want) > 0 {
+		note, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			t.Fatalf("still waiting for %v: %v", want, err)
+		}
+		if note.Payload == "c4" {
+			t.Fatalf("a lower payload of key c was sent after a higher one")
+		}
+		delete(want, note.Payload)
 	}
 }

@@ -7,15 +7,14 @@ import (
 	"strings"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
-	"github.com/jackc/pgx/v5"
 )
 
 // CheckpointChannel is the NOTIFY channel a runner announces advanced
 // checkpoints on, as "name:transaction_id:position", so that every instance
 // (not only the one running the projection) can answer read-your-writes
 // waits. It is sent right after the batch's commit, coalesced (at most one
-// per CheckpointNotifyInterval per projection, the latest checkpoint), and
-// can be lost: every instance also reloads the checkpoints at least once
+// send per CheckpointNotifyInterval per engine, carrying the latest
+// checkpoint of each projection that advanced), and can be lost: every instance also reloads the checkpoints at least once
 // per Config.PollInterval.
 const CheckpointChannel = "chronicle_checkpoints"
 
@@ -47,24 +46,6 @@ func loadCheckpoints(ctx context.Context, q eventstore.Querier, names []string) 
 		return nil, fmt.Errorf("load checkpoints: %w", err)
 	}
 	return out, nil
-}
-
-// advanceCheckpoint moves name's checkpoint from `from` to `to` within tx.
-// It reports false when the stored checkpoint is not `from`: another runner
-// advanced it, and this batch must be rolled back. It does not NOTIFY: the
-// runner announces the checkpoint on CheckpointChannel after the commit
-// (see runner.announce).
-func advanceCheckpoint(ctx context.Context, tx pgx.Tx, name string, from, to eventstore.Checkpoint) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		UPDATE projection_checkpoints
-		SET transaction_id = $4::text::xid8, position = $5, updated_at = now()
-		WHERE name = $1 AND transaction_id = $2::text::xid8 AND position = $3`,
-		name, strconv.FormatUint(from.TransactionID, 10), from.Position,
-		strconv.FormatUint(to.TransactionID, 10), to.Position)
-	if err != nil {
-		return false, fmt.Errorf("advance checkpoint of %s: %w", name, err)
-	}
-	return tag.RowsAffected() == 1, nil
 }
 
 // checkpointNotice is the CheckpointChannel payload for name at cp.

@@ -61,13 +61,17 @@ type Engine struct {
 	cfg     Config
 	runners []*runner
 	watches map[string]*watch
+	// notify announces the runners' checkpoints, each under its
+	// projection's name, in one NOTIFY statement per send.
+	notify *pgnotify.Coalescer
 }
 
 // NewEngine returns an engine for projections on pool (more may be added
 // with Register before Run). Names must be unique.
 func NewEngine(pool *pgxpool.Pool, cfg Config, projections ...Projection) (*Engine, error) {
 	cfg = cfg.withDefaults()
-	e := &Engine{pool: pool, cfg: cfg, watches: make(map[string]*watch, len(projections))}
+	e := &Engine{pool: pool, cfg: cfg, watches: make(map[string]*watch, len(projections)),
+		notify: pgnotify.New(pool, CheckpointChannel, CheckpointNotifyInterval)}
 	for _, p := range projections {
 		if err := e.Register(p); err != nil {
 			return nil, err
@@ -86,7 +90,7 @@ func (e *Engine) Register(p Projection) error {
 	e.watches[p.Name()] = w
 	e.runners = append(e.runners, &runner{
 		pool: e.pool, proj: p, cfg: e.cfg, watch: w, wake: make(chan struct{}, 1),
-		notify: pgnotify.New(e.pool, CheckpointChannel, CheckpointNotifyInterval),
+		notify: e.notify,
 	})
 	return nil
 }

@@ -20,8 +20,9 @@ type runner struct {
 	cfg   Config
 	watch *watch
 	wake  chan struct{}
-	// notify announces committed checkpoints on CheckpointChannel;
-	// batches counts them, as its sequence.
+	// notify announces committed checkpoints on CheckpointChannel (the
+	// engine's, shared by its runners); batches counts them, as its
+	// sequence.
 	notify  *pgnotify.Coalescer
 	batches int64
 	// active is set while this runner holds the projection's lock.
@@ -31,7 +32,8 @@ type runner struct {
 }
 
 // CheckpointNotifyInterval is the least time between two CheckpointChannel
-// notifications of one runner.
+// sends of one engine (each carries the latest checkpoint of every
+// projection that advanced since the last).
 const CheckpointNotifyInterval = 2 * time.Millisecond
 
 // announce tells other instances of the checkpoint a batch committed, from
@@ -42,7 +44,7 @@ const CheckpointNotifyInterval = 2 * time.Millisecond
 // next one, or by the listeners' reload every PollInterval.
 func (r *runner) announce(cp eventstore.Checkpoint) {
 	r.batches++
-	r.notify.Notify(r.batches, checkpointNotice(r.proj.Name(), cp))
+	r.notify.Notify(r.proj.Name(), r.batches, checkpointNotice(r.proj.Name(), cp))
 }
 
 // errFenced means another runner advanced the checkpoint under us.
@@ -241,11 +243,15 @@ func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (i
 // `to` in one transaction. It returns the keys the batch changed and, for a
 // Viewer, their rows (nil otherwise).
 func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, map[string]any, error) {
-	tx, err := r.pool.Begin(ctx)
+	conn, err := r.pool.Acquire(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("begin batch: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	// A connection released inside a transaction (a failed batch) is
+	// closed by the pool, never reused.
+	defer conn.Release()
+	tx := &batchTx{conn: conn.Conn()}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after the commit
 	var (
 		keys  []string
 		views map[string]any
@@ -259,15 +265,8 @@ func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint,
 	if err != nil {
 		return nil, nil, fmt.Errorf("apply %d events after %v: %w", len(events), from, err)
 	}
-	ok, err := advanceCheckpoint(ctx, tx, r.proj.Name(), from, to)
-	if err != nil {
+	if err := tx.commitAdvancing(ctx, r.proj.Name(), from, to); err != nil {
 		return nil, nil, err
-	}
-	if !ok {
-		return nil, nil, errFenced
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, nil, fmt.Errorf("commit batch: %w", err)
 	}
 	return keys, views, nil
 }
