@@ -24,10 +24,12 @@ import (
 //     a fenced batch never commits;
 //   - a batch that the projection sent nothing for (no event of it: most
 //     batches of most projections, since every projection reads every
-//     event) advances the checkpoint in a transaction of its own that does
-//     not wait for its WAL flush (synchronous_commit off). Losing that
-//     advance to a crash is harmless: the events after the stored
-//     checkpoint are read again and, again, change nothing.
+//     event) commits nothing: the runner stores its advance later (with
+//     the next batch that sends something, or after PollInterval, see
+//     runner.storeDue), in a transaction that does not wait for its WAL
+//     flush (synchronous_commit off). Losing that advance to a crash is
+//     harmless: the events after the stored checkpoint are read again and,
+//     again, change nothing.
 //
 // Its statements are spelled as pgx's own ("begin", "commit"), so that
 // pg_stat_activity shows a batch's commit as it shows any other. Nested

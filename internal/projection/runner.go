@@ -120,8 +120,8 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
-	checkpoint := cps[r.proj.Name()]
-	r.watch.advance(checkpoint)
+	p := newProgress(cps[r.proj.Name()])
+	r.watch.advance(p.applied)
 
 	// How soon to look again when events are held back behind the horizon,
 	// and after a failed batch. Both start at firstRetry and double.
@@ -151,15 +151,15 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 		// The known checkpoint passed ours: another runner, or a rebuild's
 		// swap, moved it. Resume from the stored one rather than fail a
 		// batch on tables that already hold its effects.
-		if r.watch.get().Compare(checkpoint) > 0 {
+		if r.watch.get().Compare(p.applied) > 0 {
 			r.views.clear()
 			cps, err := loadCheckpoints(ctx, r.pool, []string{r.proj.Name()})
 			if err != nil {
 				return err
 			}
-			checkpoint = cps[r.proj.Name()]
+			p = newProgress(cps[r.proj.Name()])
 		}
-		n, heldBack, err := r.step(ctx, &checkpoint)
+		n, heldBack, err := r.step(ctx, &p)
 		failed := false
 		switch {
 		case ctx.Err() != nil:
@@ -173,8 +173,8 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 			if lerr != nil {
 				return lerr
 			}
-			checkpoint = cps[r.proj.Name()]
-			r.watch.advance(checkpoint)
+			p = newProgress(cps[r.proj.Name()])
+			r.watch.advance(p.applied)
 			if errors.Is(err, errFenced) {
 				continue
 			}
@@ -209,22 +209,39 @@ func (r *runner) serve(ctx context.Context, lockConn *pgx.Conn) error {
 	}
 }
 
-// step applies one batch after *checkpoint and advances it. It returns how
+// progress is where a runner is: applied is the checkpoint of the last
+// event it applied (or passed over), stored the one projection_checkpoints
+// holds, written at storedAt. They differ after batches the projection sent
+// nothing for: their advance is stored with the next batch that sends
+// something, or once PollInterval has passed since the last store.
+type progress struct {
+	applied, stored eventstore.Checkpoint
+	storedAt        time.Time
+}
+
+func newProgress(stored eventstore.Checkpoint) progress {
+	return progress{applied: stored, stored: stored, storedAt: time.Now()}
+}
+
+// step applies one batch after p.applied and advances it. It returns how
 // many events it applied and whether events are waiting behind the horizon.
-func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (int, bool, error) {
-	events, heldBack, err := readCommitted(ctx, r.pool, r.proj, r.cfg.Opener, *checkpoint, r.cfg.BatchSize)
-	if err != nil || len(events) == 0 {
+func (r *runner) step(ctx context.Context, p *progress) (int, bool, error) {
+	events, heldBack, err := readCommitted(ctx, r.pool, r.proj, r.cfg.Opener, p.applied, r.cfg.BatchSize)
+	if err != nil {
 		return 0, heldBack, err
 	}
 	// A batch that has begun is finished even on shutdown, within a bound.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	if len(events) == 0 {
+		return 0, heldBack, r.storeDue(bctx, p)
+	}
 	next := events[len(events)-1].Checkpoint()
-	keys, views, err := r.applyBatch(bctx, *checkpoint, next, events)
+	keys, views, err := r.applyBatch(bctx, p, next, events)
 	if err != nil {
 		return 0, false, err
 	}
-	*checkpoint = next
+	p.applied = next
 	// Before the waiters wake, so that they find their views.
 	r.views.record(next, views)
 	r.watch.advance(next)
@@ -239,10 +256,11 @@ func (r *runner) step(ctx context.Context, checkpoint *eventstore.Checkpoint) (i
 	return len(events), false, nil
 }
 
-// applyBatch applies events and advances the checkpoint from `from` to
-// `to` in one transaction. It returns the keys the batch changed and, for a
-// Viewer, their rows (nil otherwise).
-func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, map[string]any, error) {
+// applyBatch applies events and advances the stored checkpoint from
+// p.stored to `to` in one transaction, or, when the projection sent nothing
+// for them, leaves the advance to be stored later (storeDue). It returns the
+// keys the batch changed and, for a Viewer, their rows (nil otherwise).
+func (r *runner) applyBatch(ctx context.Context, p *progress, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, map[string]any, error) {
 	conn, err := r.pool.Acquire(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("begin batch: %w", err)
@@ -263,12 +281,37 @@ func (r *runner) applyBatch(ctx context.Context, from, to eventstore.Checkpoint,
 		keys, err = r.proj.Apply(ctx, tx, events)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("apply %d events after %v: %w", len(events), from, err)
+		return nil, nil, fmt.Errorf("apply %d events after %v: %w", len(events), p.applied, err)
 	}
-	if err := tx.commitAdvancing(ctx, r.proj.Name(), from, to); err != nil {
+	if !tx.begun && time.Since(p.storedAt) < r.cfg.PollInterval {
+		return keys, views, nil // nothing to commit yet: see batchTx
+	}
+	if err := tx.commitAdvancing(ctx, r.proj.Name(), p.stored, to); err != nil {
 		return nil, nil, err
 	}
+	p.stored, p.storedAt = to, time.Now()
 	return keys, views, nil
+}
+
+// storeDue stores p.applied when it is ahead of p.stored and PollInterval
+// has passed since the last store (the runner reads, and so calls it, at
+// least once per PollInterval). Errors: errFenced; the database's.
+func (r *runner) storeDue(ctx context.Context, p *progress) error {
+	if p.applied == p.stored || time.Since(p.storedAt) < r.cfg.PollInterval {
+		return nil
+	}
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store checkpoint: %w", err)
+	}
+	defer conn.Release()
+	tx := &batchTx{conn: conn.Conn()}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after the commit
+	if err := tx.commitAdvancing(ctx, r.proj.Name(), p.stored, p.applied); err != nil {
+		return err
+	}
+	p.stored, p.storedAt = p.applied, time.Now()
+	return nil
 }
 
 // connectDedicated opens a connection outside the pool with the pool's

@@ -1,12 +1,14 @@
 package projection_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // A read held back behind an open transaction is retried soon, so that when
@@ -62,4 +64,37 @@ func TestHeldBackReadRetriedSoon(t *testing.T) {
 	} else {
 		t.Logf("projected %v after the horizon moved", took)
 	}
+}
+
+// ignorer is a projection that none of the events concern: it sends
+// nothing in its batches.
+type ignorer struct{ name string }
+
+func (p ignorer) Name() string { return p.name }
+
+func (ignorer) Apply(context.Context, pgx.Tx, []eventstore.RecordedEvent) ([]string, error) {
+	return nil, nil
+}
+
+// TestBatchesThatSendNothingStoreTheirCheckpointLater: a projection that
+// sends nothing for a batch is told past it at once (read-your-writes does
+// not wait), but its checkpoint is stored later, once per poll interval,
+// not in a transaction per batch.
+func TestBatchesThatSendNothingStoreTheirCheckpointLater(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	const name = "ignoring"
+	poll := 500 * time.Millisecond
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: poll}, ignorer{name})
+	var last eventstore.Checkpoint
+	for range 20 {
+		last = appendEvents(t, ctx, e.store, 1).Checkpoint()
+		r.eng.Wake()
+	}
+	began := time.Now()
+	waitFor(t, r.eng, name, last)
+	if stored := storedCheckpoint(t, ctx, e.pool, name); stored.Compare(last) >= 0 && time.Since(began) < poll/2 {
+		t.Fatalf("stored checkpoint %+v already at %+v: want its store deferred", stored, last)
+	}
+	eventually(t, "the checkpoint stored", func() bool { return storedCheckpoint(t, ctx, e.pool, name) == last })
 }
