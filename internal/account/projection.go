@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
@@ -31,6 +32,10 @@ type Projection struct{}
 
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
+
+// StreamTypes implements projection.Selective: accounts, and the erasures
+// that scrub them.
+func (Projection) StreamTypes() []string { return []string{Type.StreamType, datasubject.StreamType} }
 
 // ReadsPersonalData implements projection.PersonalReader: the accounts
 // table shows the owner's name, opened from its sealed form.

@@ -368,11 +368,13 @@ func (s Senders) dispatch(ctx context.Context, c process.Command, opts command.O
 // paymentTimeout.
 func NewFulfilment(senders Senders, paymentTimeout time.Duration, cfg process.Config) *process.Manager {
 	return process.New(process.Definition[Fulfilment]{
-		Name:       FulfilmentName,
-		Route:      routeFulfilment,
-		Handle:     fulfilmentStep(paymentTimeout),
-		OnDeadline: onDeadline,
-		OnRefused:  onRefused,
-		Dispatch:   senders.dispatch,
+		Name:  FulfilmentName,
+		Route: routeFulfilment,
+		// What routeFulfilment picks from.
+		StreamTypes: []string{Type.StreamType, stock.Type.StreamType, payment.Type.StreamType},
+		Handle:      fulfilmentStep(paymentTimeout),
+		OnDeadline:  onDeadline,
+		OnRefused:   onRefused,
+		Dispatch:    senders.dispatch,
 	}, cfg)
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/chronicle-es/chronicle/internal/aggregate"
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/money"
 	"github.com/chronicle-es/chronicle/internal/projection"
@@ -30,6 +31,10 @@ type Projection struct{}
 
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
+
+// StreamTypes implements projection.Selective: orders, and the erasures
+// that scrub them.
+func (Projection) StreamTypes() []string { return []string{Type.StreamType, datasubject.StreamType} }
 
 // ReadsPersonalData implements projection.PersonalReader: orders show the
 // customer's name and e-mail, opened from their sealed form.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chronicle-es/chronicle/internal/datasubject"
 	"github.com/chronicle-es/chronicle/internal/eventstore"
 	"github.com/chronicle-es/chronicle/internal/projection"
 	"github.com/google/uuid"
@@ -48,6 +49,10 @@ type Projection struct{}
 
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
+
+// StreamTypes implements projection.Selective: payments, and the erasures
+// that scrub them.
+func (Projection) StreamTypes() []string { return []string{Type.StreamType, datasubject.StreamType} }
 
 // ReadsPersonalData implements projection.PersonalReader: payments show
 // the customer's name and e-mail, opened from their sealed form.

@@ -66,7 +66,9 @@ type Manager struct {
 	source string
 	cfg    Config
 	route  func(eventstore.RecordedEvent) (string, Event, bool, error)
-	handle func(Event) step
+	// streamTypes are the Definition's StreamTypes.
+	streamTypes []string
+	handle      func(Event) step
 	// deadline and refused are nil when the Definition has no such step.
 	deadline func(kind string, now time.Time) step
 	refused  func(c Command, err error) step
@@ -84,7 +86,7 @@ func New[S any](def Definition[S], cfg Config) *Manager {
 	}
 	m := &Manager{
 		name: def.Name, source: "process:" + def.Name, cfg: cfg.withDefaults(),
-		dispatch: def.Dispatch, wake: make(chan struct{}, 1),
+		dispatch: def.Dispatch, wake: make(chan struct{}, 1), streamTypes: def.StreamTypes,
 	}
 	m.route = func(e eventstore.RecordedEvent) (string, Event, bool, error) {
 		id, data, ok, err := def.Route(e)
@@ -139,6 +141,9 @@ func typed[S any](fn func(S) (S, Effects)) step {
 
 // Name implements projection.Projection: "process:" + the Definition's name.
 func (m *Manager) Name() string { return ProjectionName(m.name) }
+
+// StreamTypes implements projection.Selective: the Definition's.
+func (m *Manager) StreamTypes() []string { return m.streamTypes }
 
 // ProcessName is the Definition's name.
 func (m *Manager) ProcessName() string { return m.name }

@@ -119,6 +119,10 @@ type Definition[S any] struct {
 	// ignores. An error (an event of a known type that does not decode)
 	// fails the batch, which is retried.
 	Route func(e eventstore.RecordedEvent) (processID string, data aggregate.Event, ok bool, err error)
+	// StreamTypes are the stream types of the events Route picks, so that
+	// appends to other streams do not wake the process manager (see
+	// projection.Selective; nil: every append wakes it).
+	StreamTypes []string
 	// Handle is one step on an event.
 	Handle func(state S, e Event) (S, Effects)
 	// OnDeadline is one step when a deadline of kind is due; now is the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -193,6 +194,21 @@ func (e *Engine) refreshWatches(ctx context.Context) error {
 // the store's coalesced NOTIFY (eventstore.NotifyChannel), which wakes the
 // runners of other processes.
 func (e *Engine) Wake() { e.wakeAll() }
+
+// WakeFor is Wake after an append to a stream of streamType: it nudges the
+// runners whose projection applies such streams' events, every runner but
+// those of the Selective projections that do not list streamType.
+func (e *Engine) WakeFor(streamType string) {
+	for _, r := range e.runners {
+		if s, ok := r.proj.(Selective); ok && s.StreamTypes() != nil && !slices.Contains(s.StreamTypes(), streamType) {
+			continue
+		}
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // wakeAll nudges every runner; a runner that is busy picks the nudge up
 // after its current batch.

@@ -33,6 +33,19 @@ type Projection interface {
 	Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) (changed []string, err error)
 }
 
+// Selective is a projection that says which streams' events it applies,
+// so that an append to a stream of another type does not wake its runner
+// (Engine.WakeFor): it passes over those events at its next wake or poll,
+// in one read. Only the latency of its read-your-writes waits depends on
+// the list: the events of a type left out are still applied, within
+// Config.PollInterval.
+type Selective interface {
+	Projection
+	// StreamTypes are the stream types of the events Apply acts on (nil:
+	// every type).
+	StreamTypes() []string
+}
+
 // Update is announced after a batch of projection Name has committed: the
 // read model now reflects every event up to Checkpoint, and the rows with
 // Keys changed in the batch.

@@ -98,3 +98,49 @@ func TestBatchesThatSendNothingStoreTheirCheckpointLater(t *testing.T) {
 	}
 	eventually(t, "the checkpoint stored", func() bool { return storedCheckpoint(t, ctx, e.pool, name) == last })
 }
+
+// selective is a recorder that applies only streams of testStreamType.
+type selective struct{ *recorder }
+
+func (selective) StreamTypes() []string { return []string{testStreamType} }
+
+// TestWakeForWakesTheProjectionsOfTheStreamType: an append to a stream of
+// another type does not wake a Selective projection in-process (it would
+// pass over the events at its next poll, an hour away here); one of its
+// type does, and projections that list no types wake for every append.
+func TestWakeForWakesTheProjectionsOfTheStreamType(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	all, mine := &recorder{name: "all"}, selective{&recorder{name: "mine"}}
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: time.Hour}, all, mine)
+	// Both active and idle, at the first append.
+	first := appendEvents(t, ctx, e.store, 1).Checkpoint()
+	waitFor(t, r.eng, all.name, first)
+	waitFor(t, r.eng, mine.name, first)
+	// Let the first append's NOTIFY, sent just after its commit, arrive
+	// and wake the runners now rather than after the next insert.
+	time.Sleep(100 * time.Millisecond)
+
+	// An event inserted without a notification (the store's NOTIFY wakes
+	// every runner of every instance that hears it).
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawInsert(ctx, tx, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cp := lastEvent(t, ctx, e.pool)
+	r.eng.WakeFor("other")
+	waitFor(t, r.eng, all.name, cp)
+	wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := r.eng.WaitFor(wctx, mine.name, cp); err == nil {
+		t.Fatal("a Selective projection was woken by an append to a stream of another type")
+	}
+	r.eng.WakeFor(testStreamType)
+	waitFor(t, r.eng, mine.name, cp)
+}

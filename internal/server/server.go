@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	store := eventstore.New(pool, eventstore.WithNotifyPool(projectionPool), eventstore.WithSealer(keys),
 		eventstore.WithAppendObserver(func(streamType string, events int) {
 			meter.EventsAppended(streamType, events)
-			engine.Wake()
+			engine.WakeFor(streamType)
 		}))
 	// Snapshots are taken in the background, never in a command's latency.
 	snapshots := aggregate.NewSnapshotter(store, cfg.SnapshotEvery, snapshotQueue, logger)

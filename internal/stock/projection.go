@@ -25,6 +25,9 @@ type Projection struct{}
 // Name implements projection.Projection.
 func (Projection) Name() string { return ProjectionName }
 
+// StreamTypes implements projection.Selective.
+func (Projection) StreamTypes() []string { return []string{Type.StreamType} }
+
 // Tables implements projection.Rebuildable.
 func (Projection) Tables() []string { return []string{"stock"} }
 
