@@ -304,6 +304,22 @@ func tryAppendEvents(ctx context.Context, store *eventstore.Store, n int) (event
 
 // rawInsert inserts one event into stream within tx the way the store does
 // (the streams row moves with it) and returns its position.
+// insertSilently commits one event of a new stream with raw SQL: no
+// notification, no in-process wake.
+func insertSilently(t *testing.T, ctx context.Context, e *env) {
+	t.Helper()
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawInsert(ctx, tx, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func rawInsert(ctx context.Context, tx pgx.Tx, stream uuid.UUID) (int64, error) {
 	var pos int64
 	err := tx.QueryRow(ctx, `
@@ -1219,16 +1235,7 @@ func TestWakeInProcess(t *testing.T) {
 	// The runner is active and idle once it has applied a first append.
 	waitFor(t, r.eng, proj.name, appendEvents(t, ctx, e.store, 1).Checkpoint())
 
-	tx, err := e.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rawInsert(ctx, tx, uuid.New()); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	insertSilently(t, ctx, e)
 	r.eng.Wake()
 	waitFor(t, r.eng, proj.name, lastEvent(t, ctx, e.pool))
 }
