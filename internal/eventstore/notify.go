@@ -27,6 +27,11 @@ const MinNotifyInterval = 2 * time.Millisecond
 // (projection.Config.PollInterval) picks up what a lost notification would
 // have announced, and the engine of the appending process itself is woken
 // in-process by the AppendObserver, before the notification is sent.
+// Announced reports whether a NotifyChannel notification came from this
+// store (pgconn.Notification.PID is the backend it was sent from): its
+// appends woke this process's projections in-process already.
+func (s *Store) Announced(pid uint32) bool { return s.notify.SentFrom(pid) }
+
 func (s *Store) announce(last int64) {
 	s.notify.Notify("", last, strconv.FormatInt(last, 10))
 }

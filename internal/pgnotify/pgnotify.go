@@ -52,6 +52,9 @@ type Coalescer struct {
 	latest  map[string]recorded
 	pending map[string]bool
 	sending bool
+	// senders are the backend pids it has sent from (pool connections,
+	// so a handful), with when it last did: see SentFrom.
+	senders sync.Map // uint32 -> time.Time
 }
 
 // recorded is a key's highest payload so far.
@@ -83,6 +86,34 @@ func (c *Coalescer) Notify(key string, seq int64, payload string) {
 	}
 }
 
+// senderMemory is how long SentFrom remembers a backend after its last
+// send: the operating system may give a pid that a closed connection had to
+// another process's backend, whose notifications must not pass as ours
+// for long (mistaking one costs a listener a wake-up, not an event).
+const senderMemory = time.Minute
+
+// SentFrom reports whether this Coalescer has sent a notification from the
+// backend with process id pid (pgconn.Notification.PID) within the last
+// senderMemory: a listener of the same process can tell its own
+// notifications from other processes'.
+func (c *Coalescer) SentFrom(pid uint32) bool {
+	at, ok := c.senders.Load(pid)
+	return ok && time.Since(at.(time.Time)) < senderMemory
+}
+
+// sendOnce sends payloads in one statement, noting the backend it used.
+// An error (pool closed, database away) drops them: listeners poll (see
+// the package comment).
+func (c *Coalescer) sendOnce(ctx context.Context, payloads []string) {
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Release()
+	c.senders.Store(conn.Conn().PgConn().PID(), time.Now())
+	_, _ = conn.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, c.channel, payloads)
+}
+
 // send sends the pending payloads, then the next ones no sooner than an
 // interval after the last send began, and returns once a whole interval
 // passed with nothing recorded.
@@ -102,9 +133,7 @@ func (c *Coalescer) send() {
 		c.mu.Unlock()
 		began := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-		// An error (pool closed, database away) drops these notifications:
-		// listeners poll (see the package comment).
-		_, _ = c.pool.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, c.channel, payloads)
+		c.sendOnce(ctx, payloads)
 		cancel()
 		time.Sleep(c.interval - time.Since(began))
 	}

@@ -135,3 +135,19 @@ func TestCoalescerKeys(t *testing.T) {
 		delete(want, note.Payload)
 	}
 }
+
+// TestCoalescerSentFrom: the listener's notification names the backend
+// that sent it, and the Coalescer knows it as its own.
+func TestCoalescerSentFrom(t *testing.T) {
+	t.Parallel()
+	ctx, conn, c := start(t, "pgnotify_sender_test")
+	c.Notify("", 1, "1")
+	note, err := conn.WaitForNotification(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SentFrom(note.PID) || c.SentFrom(conn.PgConn().PID()) {
+		t.Fatalf("SentFrom(sender %d) = %v, SentFrom(listener %d) = %v; want true, false",
+			note.PID, c.SentFrom(note.PID), conn.PgConn().PID(), c.SentFrom(conn.PgConn().PID()))
+	}
+}

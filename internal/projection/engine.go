@@ -38,6 +38,12 @@ type Config struct {
 	// Opener opens the sealed personal data of a PersonalReader's events
 	// before Apply (nil: they are applied sealed).
 	Opener Opener
+	// Own, when set, reports whether a store notification (by the
+	// sending backend's pid) came from this process's own store
+	// (eventstore.Store.Announced), whose appends wake the runners
+	// in-process (WakeFor): the listener then wakes no runner for it.
+	// Nil: every store notification wakes every runner.
+	Own func(pid uint32) bool
 }
 
 func (c Config) withDefaults() Config {
@@ -283,7 +289,9 @@ func (e *Engine) listenOnce(ctx context.Context) error {
 		}
 		switch n.Channel {
 		case eventstore.NotifyChannel:
-			e.wakeAll()
+			if e.cfg.Own == nil || !e.cfg.Own(n.PID) {
+				e.wakeAll()
+			}
 		case CheckpointChannel:
 			name, cp, err := parseCheckpointNotice(n.Payload)
 			if err != nil {

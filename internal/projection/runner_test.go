@@ -2,6 +2,7 @@ package projection_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,4 +135,36 @@ func TestWakeForWakesTheProjectionsOfTheStreamType(t *testing.T) {
 	}
 	r.eng.WakeFor(testStreamType)
 	waitFor(t, r.eng, mine.name, cp)
+}
+
+// TestOwnStoreNotificationsWakeNoRunner: a store notification that
+// Config.Own says came from this process wakes no runner (the appends
+// woke them in-process); another process's does.
+func TestOwnStoreNotificationsWakeNoRunner(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	var own atomic.Bool
+	proj := &recorder{name: "own"}
+	r := start(t, ctx, e.pool, projection.Config{PollInterval: time.Hour, Own: func(uint32) bool { return own.Load() }}, proj)
+	waitFor(t, r.eng, proj.name, appendEvents(t, ctx, e.store, 1).Checkpoint())
+	time.Sleep(100 * time.Millisecond) // that append's own NOTIFY, heard and done with
+
+	notify := func() {
+		t.Helper()
+		if _, err := e.pool.Exec(ctx, `SELECT pg_notify($1, '0')`, eventstore.NotifyChannel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own.Store(true)
+	insertSilently(t, ctx, e)
+	cp := lastEvent(t, ctx, e.pool)
+	notify()
+	wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := r.eng.WaitFor(wctx, proj.name, cp); err == nil {
+		t.Fatal("a notification of this process's own store woke the runner")
+	}
+	own.Store(false)
+	notify()
+	waitFor(t, r.eng, proj.name, cp)
 }

@@ -152,8 +152,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		closeAll()
 		return nil, err
 	}
+	// The store is built after the engine (its observer wakes the
+	// engine); the engine's listener, started by Run, asks it which store
+	// notifications are this process's own.
+	var store *eventstore.Store
 	engine, err := projection.NewEngine(projectionPool, projection.Config{
 		Opener:            keys,
+		Own:               func(pid uint32) bool { return store.Announced(pid) },
 		BatchSize:         cfg.ProjectionBatchSize,
 		PollInterval:      cfg.ProjectionPollInterval,
 		LockRetryInterval: cfg.ProjectionLockRetry,
@@ -178,7 +183,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// their commit; other processes hear of them by the store's coalesced
 	// NOTIFY, sent on the projections' pool, where no requests queue
 	// (docs/architecture.md, "Wake-up").
-	store := eventstore.New(pool, eventstore.WithNotifyPool(projectionPool), eventstore.WithSealer(keys),
+	store = eventstore.New(pool, eventstore.WithNotifyPool(projectionPool), eventstore.WithSealer(keys),
 		eventstore.WithAppendObserver(func(streamType string, events int) {
 			meter.EventsAppended(streamType, events)
 			engine.WakeFor(streamType)
