@@ -220,18 +220,18 @@ func (h *Handler[S, V]) result(ctx context.Context, organization string, res eve
 	if err != nil {
 		upToDate = false // the request's context ended during the wait
 	}
-	if upToDate {
-		if v, ok := h.handedView(organization, res); ok {
-			out.View, out.UpToDate = &v, true
-			h.afterRead(ctx, out)
-			return out
-		}
-	}
 	readCtx := ctx
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		readCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), viewReadTimeout)
 		defer cancel()
+	}
+	if upToDate {
+		if v, ok := h.handedView(organization, res); ok {
+			out.View, out.UpToDate = &v, true
+			h.afterRead(readCtx, out)
+			return out
+		}
 	}
 	v, err := h.spec.Read(readCtx, organization, res.StreamID)
 	switch {

@@ -137,7 +137,8 @@ func (t *batchTx) Prepare(ctx context.Context, name, sql string) (*pgconn.Statem
 // Begin implements pgx.Tx: not supported (errNestedBatchTx).
 func (t *batchTx) Begin(context.Context) (pgx.Tx, error) { return nil, errNestedBatchTx }
 
-// LargeObjects implements pgx.Tx: not supported (its methods fail).
+// LargeObjects implements pgx.Tx: not supported (the zero value, with no
+// transaction behind it: no projection may use it).
 func (t *batchTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
 
 // Conn implements pgx.Tx.
