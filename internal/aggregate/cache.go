@@ -103,13 +103,3 @@ func (c *stateCache[S]) put(id uuid.UUID, s cachedState[S]) {
 		delete(c.entries, c.order.Remove(oldest).(cacheEntry[S]).id)
 	}
 }
-
-// len returns how many streams the cache holds.
-func (c *stateCache[S]) len() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}

@@ -95,10 +95,11 @@ func (e *Engine) Register(p Projection) error {
 	}
 	w := newWatch()
 	e.watches[p.Name()] = w
-	e.runners = append(e.runners, &runner{
-		pool: e.pool, proj: p, cfg: e.cfg, watch: w, wake: make(chan struct{}, 1),
-		notify: e.notify,
-	})
+	r := &runner{pool: e.pool, proj: p, cfg: e.cfg, watch: w, wake: make(chan struct{}, 1), notify: e.notify}
+	if s, ok := p.(Selective); ok {
+		r.streamTypes = s.StreamTypes()
+	}
+	e.runners = append(e.runners, r)
 	return nil
 }
 
@@ -206,24 +207,16 @@ func (e *Engine) Wake() { e.wakeAll() }
 // those of the Selective projections that do not list streamType.
 func (e *Engine) WakeFor(streamType string) {
 	for _, r := range e.runners {
-		if s, ok := r.proj.(Selective); ok && s.StreamTypes() != nil && !slices.Contains(s.StreamTypes(), streamType) {
-			continue
-		}
-		select {
-		case r.wake <- struct{}{}:
-		default:
+		if r.streamTypes == nil || slices.Contains(r.streamTypes, streamType) {
+			r.nudge()
 		}
 	}
 }
 
-// wakeAll nudges every runner; a runner that is busy picks the nudge up
-// after its current batch.
+// wakeAll nudges every runner.
 func (e *Engine) wakeAll() {
 	for _, r := range e.runners {
-		select {
-		case r.wake <- struct{}{}:
-		default:
-		}
+		r.nudge()
 	}
 }
 

@@ -20,6 +20,9 @@ type runner struct {
 	cfg   Config
 	watch *watch
 	wake  chan struct{}
+	// streamTypes are a Selective projection's, read once at Register
+	// (nil: every append wakes the runner).
+	streamTypes []string
 	// notify announces committed checkpoints on CheckpointChannel (the
 	// engine's, shared by its runners); batches counts them, as its
 	// sequence.
@@ -45,6 +48,15 @@ const CheckpointNotifyInterval = 2 * time.Millisecond
 func (r *runner) announce(cp eventstore.Checkpoint) {
 	r.batches++
 	r.notify.Notify(r.proj.Name(), r.batches, checkpointNotice(r.proj.Name(), cp))
+}
+
+// nudge makes the runner read again; a busy runner picks it up after its
+// current batch, and nudges coalesce.
+func (r *runner) nudge() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }
 
 // errFenced means another runner advanced the checkpoint under us.
@@ -261,35 +273,29 @@ func (r *runner) step(ctx context.Context, p *progress) (int, bool, error) {
 // for them, leaves the advance to be stored later (storeDue). It returns the
 // keys the batch changed and, for a Viewer, their rows (nil otherwise).
 func (r *runner) applyBatch(ctx context.Context, p *progress, to eventstore.Checkpoint, events []eventstore.RecordedEvent) ([]string, map[string]any, error) {
-	conn, err := r.pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("begin batch: %w", err)
-	}
-	// A connection released inside a transaction (a failed batch) is
-	// closed by the pool, never reused.
-	defer conn.Release()
-	tx := &batchTx{conn: conn.Conn()}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after the commit
 	var (
 		keys  []string
 		views map[string]any
 	)
-	if v, ok := r.proj.(Viewer); ok {
-		views, err = v.ApplyViews(ctx, tx, events)
-		keys, err = ApplyKeys(views, err)
-	} else {
-		keys, err = r.proj.Apply(ctx, tx, events)
-	}
+	err := r.inBatch(ctx, func(tx *batchTx) error {
+		var err error
+		if v, ok := r.proj.(Viewer); ok {
+			views, err = v.ApplyViews(ctx, tx, events)
+			keys, err = ApplyKeys(views, err)
+		} else {
+			keys, err = r.proj.Apply(ctx, tx, events)
+		}
+		if err != nil {
+			return fmt.Errorf("apply %d events after %v: %w", len(events), p.applied, err)
+		}
+		if !tx.begun && time.Since(p.storedAt) < r.cfg.PollInterval {
+			return nil // nothing to commit yet: see batchTx
+		}
+		return r.store(ctx, tx, p, to)
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("apply %d events after %v: %w", len(events), p.applied, err)
-	}
-	if !tx.begun && time.Since(p.storedAt) < r.cfg.PollInterval {
-		return keys, views, nil // nothing to commit yet: see batchTx
-	}
-	if err := tx.commitAdvancing(ctx, r.proj.Name(), p.stored, to); err != nil {
 		return nil, nil, err
 	}
-	p.stored, p.storedAt = to, time.Now()
 	return keys, views, nil
 }
 
@@ -300,17 +306,30 @@ func (r *runner) storeDue(ctx context.Context, p *progress) error {
 	if p.applied == p.stored || time.Since(p.storedAt) < r.cfg.PollInterval {
 		return nil
 	}
+	return r.inBatch(ctx, func(tx *batchTx) error { return r.store(ctx, tx, p, p.applied) })
+}
+
+// inBatch runs fn in a batchTx on a connection of the pool, rolled back
+// unless fn committed it. A connection released inside a transaction (a
+// failed batch) is closed by the pool, never reused.
+func (r *runner) inBatch(ctx context.Context, fn func(tx *batchTx) error) error {
 	conn, err := r.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("store checkpoint: %w", err)
+		return fmt.Errorf("acquire a batch connection: %w", err)
 	}
 	defer conn.Release()
 	tx := &batchTx{conn: conn.Conn()}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after the commit
-	if err := tx.commitAdvancing(ctx, r.proj.Name(), p.stored, p.applied); err != nil {
+	return fn(tx)
+}
+
+// store advances the stored checkpoint from p.stored to `to` and commits
+// tx. Errors: errFenced; the database's.
+func (r *runner) store(ctx context.Context, tx *batchTx, p *progress, to eventstore.Checkpoint) error {
+	if err := tx.commitAdvancing(ctx, r.proj.Name(), p.stored, to); err != nil {
 		return err
 	}
-	p.stored, p.storedAt = p.applied, time.Now()
+	p.stored, p.storedAt = to, time.Now()
 	return nil
 }
 
