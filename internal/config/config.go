@@ -93,6 +93,11 @@ type Config struct {
 	// stream, least recently used first out; 0 turns the cache off. A
 	// state is a few hundred bytes (a stock's grows with its reservations).
 	AggregateCacheSize int `env:"AGGREGATE_CACHE_SIZE" envDefault:"10000"`
+	// AppendGroups is how many append statements the event store sends at
+	// once; appends that arrive meanwhile go out together in the next one
+	// (group commit, eventstore.WithAppendGroups); 0 sends every append by
+	// itself.
+	AppendGroups int `env:"APPEND_GROUPS" envDefault:"2"`
 	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get
 	// this long to finish.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
@@ -297,6 +302,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: SNAPSHOT_EVERY must not be negative, got %d", c.SnapshotEvery)
 	case c.AggregateCacheSize < 0:
 		return fmt.Errorf("config: AGGREGATE_CACHE_SIZE must not be negative, got %d", c.AggregateCacheSize)
+	case c.AppendGroups < 0:
+		return fmt.Errorf("config: APPEND_GROUPS must not be negative, got %d", c.AppendGroups)
 	case c.ReadYourWritesTimeout < 0:
 		return fmt.Errorf("config: READ_YOUR_WRITES_TIMEOUT must not be negative")
 	case c.OrderPaymentTimeout <= 0:

@@ -50,6 +50,10 @@ type Store struct {
 	// notifyPool is where notify sends (WithNotifyPool), pool by default.
 	notifyPool *pgxpool.Pool
 	sealer     Sealer
+	// groups is the group commit of plain appends (nil: off); groupLimit
+	// is its statements in flight (WithAppendGroups).
+	groups     *appendGroups
+	groupLimit int
 }
 
 // Sealer encrypts the personal fields of events before they are stored
@@ -118,11 +122,22 @@ func WithNotifyPool(pool *pgxpool.Pool) Option {
 	return func(s *Store) { s.notifyPool = pool }
 }
 
+// WithAppendGroups sets how many append statements the Store sends at once
+// before it groups the appends that arrive meanwhile into one statement
+// (group commit, see appendGroups; DefaultAppendGroups without this
+// option); 0 sends every append by itself.
+func WithAppendGroups(limit int) Option {
+	return func(s *Store) { s.groupLimit = max(limit, 0) }
+}
+
 // New returns a Store on pool. The schema comes from the migrations package.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
-	s := &Store{pool: pool, notifyPool: pool}
+	s := &Store{pool: pool, notifyPool: pool, groupLimit: DefaultAppendGroups}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.groupLimit > 0 {
+		s.groups = &appendGroups{store: s, pool: pool, limit: s.groupLimit}
 	}
 	s.notify = pgnotify.New(s.notifyPool, NotifyChannel, MinNotifyInterval)
 	return s
@@ -155,7 +170,11 @@ func (s *Store) Append(ctx context.Context, req AppendRequest) (AppendResult, er
 		return AppendResult{}, err
 	}
 	if req.IdempotencyKey == "" && !s.personal(req.Events) {
-		// One statement in autocommit is atomic: one round trip per append.
+		// One statement in autocommit is atomic: one round trip per append,
+		// or per group of appends under load.
+		if s.groups != nil {
+			return s.groups.append(ctx, req)
+		}
 		res, err := appendEvents(ctx, s.pool, req)
 		return s.observe(req.StreamType, res, err)
 	}
@@ -391,23 +410,18 @@ FROM s, agg`
 // event insert succeed or fail together, in whatever transaction q is in.
 func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResult, error) {
 	n := int64(len(req.Events))
-	ids := make([]uuid.UUID, n)
-	types := make([]string, n)
-	schemas := make([]int32, n)
-	payloads := make([]string, n)
-	for i, e := range req.Events {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return AppendResult{}, fmt.Errorf("event id: %w", err)
+	var events eventArrays
+	for _, e := range req.Events {
+		if err := events.add(e); err != nil {
+			return AppendResult{}, err
 		}
-		ids[i], types[i], schemas[i], payloads[i] = id, e.Type, int32(max(e.SchemaVersion, 1)), string(e.Data)
 	}
-	metadata, err := json.Marshal(req.Metadata)
+	metadata, err := encodeMetadata(req.Metadata)
 	if err != nil {
-		return AppendResult{}, fmt.Errorf("encode metadata: %w", err)
+		return AppendResult{}, err
 	}
 
-	args := []any{req.StreamID, req.StreamType, n, ids, types, schemas, payloads, string(metadata)}
+	args := []any{req.StreamID, req.StreamType, n, events.ids, events.types, events.schemas, events.payloads, metadata}
 	var stream string
 	switch req.ExpectedVersion {
 	case Any:
@@ -447,6 +461,38 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 	res.StreamID = req.StreamID
 	res.FromVersion = res.ToVersion - n + 1
 	return res, nil
+}
+
+// eventArrays are the per-event parameter arrays of an append: a fresh
+// event id (UUIDv7: time-ordered), type, schema version and payload of
+// each event.
+type eventArrays struct {
+	ids      []uuid.UUID
+	types    []string
+	schemas  []int32
+	payloads []string
+}
+
+// add adds e, with a fresh event id.
+func (a *eventArrays) add(e EventData) error {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("event id: %w", err)
+	}
+	a.ids = append(a.ids, id)
+	a.types = append(a.types, e.Type)
+	a.schemas = append(a.schemas, int32(max(e.SchemaVersion, 1)))
+	a.payloads = append(a.payloads, string(e.Data))
+	return nil
+}
+
+// encodeMetadata is md as the JSON text of the metadata column.
+func encodeMetadata(md Metadata) (string, error) {
+	b, err := json.Marshal(md)
+	if err != nil {
+		return "", fmt.Errorf("encode metadata: %w", err)
+	}
+	return string(b), nil
 }
 
 const (

@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	// their commit; other processes hear of them by the store's coalesced
 	// NOTIFY, sent on the projections' pool, where no requests queue
 	// (docs/architecture.md, "Wake-up").
-	store = eventstore.New(pool, eventstore.WithNotifyPool(projectionPool), eventstore.WithSealer(keys),
+	store = eventstore.New(pool, eventstore.WithNotifyPool(projectionPool), eventstore.WithSealer(keys), eventstore.WithAppendGroups(cfg.AppendGroups),
 		eventstore.WithAppendObserver(func(streamType string, events int) {
 			meter.EventsAppended(streamType, events)
 			engine.WakeFor(streamType)
