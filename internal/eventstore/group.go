@@ -37,8 +37,8 @@ const maxGroupAppends = 64
 //
 // What does not change:
 //   - At low load nothing waits: an append that finds fewer than limit
-//     statements in flight and nobody queued goes out at once, alone, as
-//     before (the single statement of appendEvents).
+//     statements in flight and nobody queued goes out at once, in a group
+//     of one.
 //   - Each append still succeeds or fails by itself. The grouped statement
 //     takes each stream's lock without waiting (pg_try_advisory_xact_lock)
 //     and checks each expected version by itself: an append whose stream is
@@ -101,15 +101,17 @@ const (
 // append appends req (no idempotency key, nothing to seal) and tells the
 // Store's observer of it once it has committed.
 func (g *appendGroups) append(ctx context.Context, req AppendRequest) (AppendResult, error) {
+	a := &groupedAppend{ctx: ctx, req: req, done: make(chan struct{})}
 	g.mu.Lock()
 	if g.inFlight < g.limit && len(g.queue) == 0 {
+		// A free slot: a group of one, sent from this goroutine.
 		g.inFlight++
+		a.taken = true
 		g.mu.Unlock()
-		res, err := appendEvents(ctx, g.pool, req)
+		g.commit([]*groupedAppend{a})
 		g.release()
-		return g.store.observe(req.StreamType, res, err)
+		return g.outcome(a)
 	}
-	a := &groupedAppend{ctx: ctx, req: req, done: make(chan struct{})}
 	g.queue = append(g.queue, a)
 	g.mu.Unlock()
 
@@ -127,18 +129,25 @@ func (g *appendGroups) append(ctx context.Context, req AppendRequest) (AppendRes
 		}
 		<-a.done
 	}
+	return g.outcome(a)
+}
+
+// outcome returns what became of a, once its group is done: appending it
+// alone, outside the statement slots, when its group could not.
+func (g *appendGroups) outcome(a *groupedAppend) (AppendResult, error) {
 	switch a.outcome {
 	case grouped:
 		return a.res, nil // observed by the group
 	case stale:
-		actual, err := streamVersion(context.WithoutCancel(ctx), g.pool, req.StreamID)
+		actual, err := streamVersion(context.WithoutCancel(a.ctx), g.pool, a.req.StreamID)
 		if err != nil {
 			return AppendResult{}, err
 		}
-		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: actual}
+		return AppendResult{}, &WrongExpectedVersionError{StreamID: a.req.StreamID, Expected: a.req.ExpectedVersion, Actual: actual}
 	case alone:
-		res, err := appendEvents(ctx, g.pool, req)
-		return g.store.observe(req.StreamType, res, err)
+		// Waits for the stream's lock, holding no slot.
+		res, err := appendEvents(a.ctx, g.pool, a.req)
+		return g.store.observe(a.req.StreamType, res, err)
 	default:
 		return AppendResult{}, a.err
 	}
@@ -192,27 +201,16 @@ func (g *appendGroups) takeLocked() []*groupedAppend {
 }
 
 // commit sends group's appends in one statement and sets each one's
-// outcome; the Store's observer is told of those that committed.
+// outcome; the Store's observer is told of those that committed. The
+// statement never waits for a stream's lock, so a slot is never held up by
+// another transaction's append (a group of one included: it is appended
+// alone, outside the slot, when its stream is locked).
 func (g *appendGroups) commit(group []*groupedAppend) {
 	defer func() {
 		for _, a := range group {
 			close(a.done)
 		}
 	}()
-	if len(group) == 1 {
-		// The single statement waits for the stream's lock: with no other
-		// append beside it, nothing is held up.
-		a := group[0]
-		ctx, cancel := groupContext(group)
-		defer cancel()
-		a.res, a.err = appendEvents(ctx, g.pool, a.req)
-		if a.err != nil {
-			a.outcome = unknown
-			return
-		}
-		_, _ = g.store.observe(a.req.StreamType, a.res, nil)
-		return
-	}
 	results, err := g.send(group)
 	if err != nil {
 		outcome := unknown

@@ -203,19 +203,7 @@ func TestLockedStreamLeavesTheGroup(t *testing.T) {
 	busy, free1, free2 := uuid.New(), uuid.New(), uuid.New()
 	mustAppend(t, ctx, s, req(busy, eventstore.NoStream, ev("Opened", payload{})))
 
-	// Another writer holds busy's stream lock (taken as the store takes it).
-	holder, err := pgx.Connect(ctx, conn.Config().ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(context.Background())
-	lock, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('chronicle stream ' || $1::uuid::text, 0))`, busy); err != nil {
-		t.Fatal(err)
-	}
+	lock := lockStreamOn(t, ctx, conn, busy)
 
 	release, first := holdSlot(t, ctx, s, conn)
 	busyDone := appendAsync(ctx, s, req(busy, 1, ev("Later", payload{N: 2})))
@@ -242,6 +230,55 @@ func TestLockedStreamLeavesTheGroup(t *testing.T) {
 	}
 	a := receive(t, busyDone)
 	if a.err != nil || a.res.FromVersion != 2 || a.res.ToVersion != 2 {
+		t.Fatalf("append to the stream once unlocked: %+v, %v", a.res, a.err)
+	}
+}
+
+// lockStreamOn takes stream's lock (as the store takes it) in a
+// transaction on a new connection to conn's database, and returns the
+// transaction: committing it lets go.
+func lockStreamOn(t *testing.T, ctx context.Context, conn *pgx.Conn, stream uuid.UUID) pgx.Tx {
+	t.Helper()
+	holder, err := pgx.Connect(ctx, conn.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Close(context.Background()) })
+	lock, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('chronicle stream ' || $1::uuid::text, 0))`, stream); err != nil {
+		t.Fatal(err)
+	}
+	return lock
+}
+
+// TestLockedStreamHoldsNoSlot: an append sent at once (a free slot, a group
+// of one) whose stream another transaction has locked waits for the lock
+// without holding the store's one statement slot: an append to another
+// stream goes out meanwhile.
+func TestLockedStreamHoldsNoSlot(t *testing.T) {
+	t.Parallel()
+	s, _, conn := newGroupDB(t)
+	ctx := testCtx(t)
+	busy := uuid.New()
+	mustAppend(t, ctx, s, req(busy, eventstore.NoStream, ev("Opened", payload{})))
+	lock := lockStreamOn(t, ctx, conn, busy)
+	busyDone := appendAsync(ctx, s, req(busy, 1, ev("Later", payload{N: 2})))
+	waitFor(t, "the append to wait for its stream's lock", func() bool {
+		var waiting int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`).Scan(&waiting)
+		return err == nil && waiting == 1
+	})
+	if a := receive(t, appendAsync(ctx, s, req(uuid.New(), eventstore.NoStream, ev("Free", payload{})))); a.err != nil {
+		t.Fatalf("append beside the one waiting for its lock: %v", a.err)
+	}
+	if err := lock.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := receive(t, busyDone); a.err != nil || a.res.ToVersion != 2 {
 		t.Fatalf("append to the stream once unlocked: %+v, %v", a.res, a.err)
 	}
 }
