@@ -96,6 +96,9 @@ const (
 	// unknown: the group's statement failed in a way that leaves its
 	// outcome unknown (err).
 	unknown
+	// failed: not appended, for the reason err gives (a group of one's
+	// wrong expected version).
+	failed
 )
 
 // append appends req (no idempotency key, nothing to seal) and tells the
@@ -211,6 +214,25 @@ func (g *appendGroups) commit(group []*groupedAppend) {
 			close(a.done)
 		}
 	}()
+	if len(group) == 1 {
+		// The single statement, cheaper for one than the group's.
+		a := group[0]
+		ctx, cancel := groupContext(group)
+		defer cancel()
+		res, locked, err := appendStream(ctx, g.pool, a.req, false)
+		switch {
+		case errors.Is(err, ErrWrongExpectedVersion):
+			a.outcome, a.err = failed, err
+		case err != nil:
+			a.outcome, a.err = unknown, err
+		case !locked:
+			a.outcome = alone
+		default:
+			a.outcome, a.res = grouped, res
+			_, _ = g.store.observe(a.req.StreamType, res, nil)
+		}
+		return
+	}
 	results, err := g.send(group)
 	if err != nil {
 		outcome := unknown

@@ -374,18 +374,27 @@ func lookupKey(ctx context.Context, q Querier, key string, streamID uuid.UUID, c
 // transaction with a higher one.)
 const lockStream = `SELECT pg_advisory_xact_lock(hashtextextended('chronicle stream ' || $1::uuid::text, 0))`
 
+// The stream-lock step of an append (CTE lk, $1 the stream id): one row,
+// free once the lock is held. tryLockStream takes it only when no other
+// transaction holds it, and is not free otherwise: the group commit's
+// statement slots never wait for a stream (see appendGroups).
+const (
+	waitLockStream = `SELECT true AS free FROM (` + lockStream + `) l`
+	tryLockStream  = `SELECT pg_try_advisory_xact_lock(hashtextextended('chronicle stream ' || $1::uuid::text, 0)) AS free`
+)
+
 // The stream-row step of an append, by kind of expected version, after the
 // stream lock (CTE lk). Each returns the stream's new version, or no row when
-// the expectation does not hold.
+// the expectation does not hold or the lock is not free.
 const (
-	upsertStreamAny = `INSERT INTO streams (stream_id, stream_type, version) SELECT $1::uuid, $2::text, $3::bigint FROM lk
+	upsertStreamAny = `INSERT INTO streams (stream_id, stream_type, version) SELECT $1::uuid, $2::text, $3::bigint FROM lk WHERE lk.free
 		ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
 		RETURNING version`
-	insertStreamNew = `INSERT INTO streams (stream_id, stream_type, version) SELECT $1::uuid, $2::text, $3::bigint FROM lk
+	insertStreamNew = `INSERT INTO streams (stream_id, stream_type, version) SELECT $1::uuid, $2::text, $3::bigint FROM lk WHERE lk.free
 		ON CONFLICT (stream_id) DO NOTHING
 		RETURNING version`
 	updateStreamExact = `UPDATE streams SET version = version + $3, updated_at = now()
-		FROM lk WHERE stream_id = $1 AND version = $9
+		FROM lk WHERE lk.free AND stream_id = $1 AND version = $9
 		RETURNING version`
 )
 
@@ -403,22 +412,30 @@ ins AS (
 	RETURNING position, transaction_id
 ),
 agg AS (SELECT min(position) AS first, max(position) AS last, min(transaction_id::text) AS txid FROM ins)
-SELECT s.version, agg.first, agg.last, agg.txid
-FROM s, agg`
+SELECT lk.free, s.version, agg.first, agg.last, agg.txid
+FROM lk LEFT JOIN s ON true CROSS JOIN agg`
 
 // appendEvents runs the append as one statement: the stream-row step and the
 // event insert succeed or fail together, in whatever transaction q is in.
 func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResult, error) {
+	res, _, err := appendStream(ctx, q, req, true)
+	return res, err
+}
+
+// appendStream is appendEvents; with wait false it takes the stream's lock
+// only if it is free, and reports whether it was (when not, nothing is
+// appended and err is nil).
+func appendStream(ctx context.Context, q Querier, req AppendRequest, wait bool) (res AppendResult, locked bool, err error) {
 	n := int64(len(req.Events))
 	var events eventArrays
 	for _, e := range req.Events {
 		if err := events.add(e); err != nil {
-			return AppendResult{}, err
+			return AppendResult{}, false, err
 		}
 	}
 	metadata, err := encodeMetadata(req.Metadata)
 	if err != nil {
-		return AppendResult{}, err
+		return AppendResult{}, false, err
 	}
 
 	args := []any{req.StreamID, req.StreamType, n, events.ids, events.types, events.schemas, events.payloads, metadata}
@@ -432,35 +449,41 @@ func appendEvents(ctx context.Context, q Querier, req AppendRequest) (AppendResu
 		stream = updateStreamExact
 		args = append(args, req.ExpectedVersion)
 	}
+	lock := waitLockStream
+	if !wait {
+		lock = tryLockStream
+	}
 
 	var (
-		res  AppendResult
-		txid string
+		version, first, last *int64
+		txid                 *string
 	)
-	err = q.QueryRow(ctx, "WITH lk AS MATERIALIZED ("+lockStream+"), s AS ("+stream+")"+appendTail, args...).
-		Scan(&res.ToVersion, &res.FirstPosition, &res.LastPosition, &txid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		actual, verr := streamVersion(ctx, q, req.StreamID)
-		if verr != nil {
-			return AppendResult{}, verr
-		}
-		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: actual}
-	}
+	err = q.QueryRow(ctx, "WITH lk AS MATERIALIZED ("+lock+"), s AS ("+stream+")"+appendTail, args...).
+		Scan(&locked, &version, &first, &last, &txid)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == uniqueViolation && pgErr.ConstraintName == eventVersionKey {
 		// An event is stored at a version the streams row did not count
 		// (written around the store): the log is the truth, and the stream
 		// has moved past the expected version.
-		return AppendResult{}, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: logVersion(ctx, q, req)}
+		return AppendResult{}, true, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: logVersion(ctx, q, req)}
 	}
 	if err != nil {
-		return AppendResult{}, fmt.Errorf("append to stream %s: %w", req.StreamID, err)
+		return AppendResult{}, false, fmt.Errorf("append to stream %s: %w", req.StreamID, err)
 	}
-	if res.TransactionID, err = strconv.ParseUint(txid, 10, 64); err != nil {
-		return AppendResult{}, fmt.Errorf("parse transaction id %q: %w", txid, err)
+	if !locked {
+		return AppendResult{}, false, nil
 	}
-	res.StreamID = req.StreamID
-	res.FromVersion = res.ToVersion - n + 1
-	return res, nil
+	if version == nil {
+		actual, verr := streamVersion(ctx, q, req.StreamID)
+		if verr != nil {
+			return AppendResult{}, true, verr
+		}
+		return AppendResult{}, true, &WrongExpectedVersionError{StreamID: req.StreamID, Expected: req.ExpectedVersion, Actual: actual}
+	}
+	res = AppendResult{StreamID: req.StreamID, ToVersion: *version, FromVersion: *version - n + 1, FirstPosition: *first, LastPosition: *last}
+	if res.TransactionID, err = strconv.ParseUint(*txid, 10, 64); err != nil {
+		return AppendResult{}, true, fmt.Errorf("parse transaction id %q: %w", *txid, err)
+	}
+	return res, true, nil
 }
 
 // eventArrays are the per-event parameter arrays of an append: a fresh
