@@ -159,29 +159,30 @@ func (g *appendGroups) outcome(a *groupedAppend) (AppendResult, error) {
 // release gives up a statement slot: to the appends queued meanwhile, when
 // there are any.
 func (g *appendGroups) release() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.queue) == 0 {
-		g.inFlight--
-		return
+	if group := g.next(); group != nil {
+		go g.run(group)
 	}
-	go g.run(g.takeLocked())
 }
 
 // run commits group, then the groups queued meanwhile, in the slot it was
 // given.
 func (g *appendGroups) run(group []*groupedAppend) {
-	for len(group) > 0 {
+	for group != nil {
 		g.commit(group)
-		g.mu.Lock()
-		group = nil
-		if len(g.queue) > 0 {
-			group = g.takeLocked()
-		} else {
-			g.inFlight--
-		}
-		g.mu.Unlock()
+		group = g.next()
 	}
+}
+
+// next takes the next group for a slot that has just finished one, or,
+// with nobody queued, gives the slot up and returns nil.
+func (g *appendGroups) next() []*groupedAppend {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.queue) == 0 {
+		g.inFlight--
+		return nil
+	}
+	return g.takeLocked()
 }
 
 // takeLocked takes the next group from the queue: the oldest appends, one
