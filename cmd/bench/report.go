@@ -342,7 +342,7 @@ The event append rows run no server: N goroutines of the bench append, through `
 connections, the baseline's event row to a fresh stream each (expected version: no stream), in the baseline's
 database: the store's statement (stream lock, stream row, event row) in autocommit, beside pgbench's INSERT
 transaction at the same concurrency; %s warm-up, %s measured (no server to warm up). The store groups its appends as
-the server's does (group commit, `+"`APPEND_GROUPS`"+` 2): while two statements are in flight, the appends that arrive go out
+the server's does (group commit, ` + "`APPEND_GROUPS`" + ` 2): while two statements are in flight, the appends that arrive go out
 together in the next one, so one pgbench transaction carries one event row and one of the store's may carry up to 64.
 `
 
