@@ -158,6 +158,9 @@ func (s *Store) observe(streamType string, res AppendResult, err error) (AppendR
 }
 
 // Append appends req.Events to req.StreamID atomically: all of them or none.
+// Under load it may commit in one transaction with other callers' appends
+// (group commit, see WithAppendGroups), each of which still succeeds or
+// fails by itself.
 //
 // Errors: *WrongExpectedVersionError (errors.Is ErrWrongExpectedVersion) when
 // the stream is not at req.ExpectedVersion; ErrIdempotencyKeyReused when the
