@@ -93,11 +93,8 @@ const (
 	// alone: not appended; append it by itself (its stream was locked, or
 	// the group's statement failed and committed nothing).
 	alone
-	// unknown: the group's statement failed in a way that leaves its
-	// outcome unknown (err).
-	unknown
-	// failed: not appended, for the reason err gives (a group of one's
-	// wrong expected version).
+	// failed: err says why: a group of one's wrong expected version, or a
+	// failure that leaves the outcome unknown (the connection lost, say).
 	failed
 )
 
@@ -222,10 +219,8 @@ func (g *appendGroups) commit(group []*groupedAppend) {
 		defer cancel()
 		res, locked, err := appendStream(ctx, g.pool, a.req, false)
 		switch {
-		case errors.Is(err, ErrWrongExpectedVersion):
-			a.outcome, a.err = failed, err
 		case err != nil:
-			a.outcome, a.err = unknown, err
+			a.outcome, a.err = failed, err
 		case !locked:
 			a.outcome = alone
 		default:
@@ -236,7 +231,7 @@ func (g *appendGroups) commit(group []*groupedAppend) {
 	}
 	results, err := g.send(group)
 	if err != nil {
-		outcome := unknown
+		outcome := failed
 		if _, ok := errors.AsType[*pgconn.PgError](err); ok {
 			// One statement in autocommit: it committed nothing.
 			outcome = alone
